@@ -1,0 +1,46 @@
+# One target per habit. `make run` and `make check` are the README's first two commands.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
+PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
+
+.PHONY: install run test lint typecheck check test-matrix clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/bootmigrate --db var/example.db --source tests/data/example_set up
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: install
+	$(BIN)/mypy
+
+# The README's test command: lint, types and the whole suite.
+check: lint typecheck test
+
+test-matrix:
+	@for v in $(PYTHONS); do \
+	  py=$$(command -v python$$v || ls -d $$(pyenv root 2>/dev/null)/versions/$$v*/bin/python 2>/dev/null | tail -n 1); \
+	  if [ -z "$$py" ]; then echo "test-matrix: Python $$v not found, skipped"; continue; fi; \
+	  echo "== Python $$v ($$py)"; \
+	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
+	  .venv-$$v/bin/python -m pip install --quiet --upgrade pip && \
+	  .venv-$$v/bin/python -m pip install --quiet -e '.[test]' && \
+	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) .venv-* build dist var src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,95 @@
+"""bootmigrate: keep an app's client-side SQLite database on the schema its release expects.
+
+Migrations are ``NNNN_name.up.sql`` / ``NNNN_name.down.sql`` files shipped inside the
+app's package. On boot the app calls::
+
+    import bootmigrate
+    bootmigrate.migrate("~/.myapp/app.db", "myapp:migrations")
+
+and the database either reaches the release's schema in one transaction or stays
+exactly as it was, with a :class:`MigrationError` that says what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from ._database import DEFAULT_TIMEOUT
+from ._errors import (
+    ApplyError,
+    DatabaseBusy,
+    DatabaseTooNew,
+    DatabaseUnavailable,
+    DirectiveError,
+    DiskFull,
+    DuplicateMigration,
+    EmptyMigration,
+    EncodingError,
+    ForeignKeyViolation,
+    InvalidFileName,
+    InvalidTarget,
+    IrreversibleMigration,
+    LedgerError,
+    MigrationError,
+    ModifiedMigration,
+    NameMismatch,
+    NotADatabase,
+    OrphanDownFile,
+    OutOfOrderMigration,
+    PlanError,
+    ReadOnlyDatabase,
+    SourceError,
+    SourceNotFound,
+    StatementError,
+    TransactionControlError,
+    UsageError,
+)
+from ._migration import Migration, MigrationSet, Script
+from ._plan import AppliedMigration, Plan, plan
+from ._report import Report, Status, Step
+from ._runner import downgrade, migrate, status
+from ._sources import load
+from ._version import __version__
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AppliedMigration",
+    "ApplyError",
+    "DatabaseBusy",
+    "DatabaseTooNew",
+    "DatabaseUnavailable",
+    "DirectiveError",
+    "DiskFull",
+    "DuplicateMigration",
+    "EmptyMigration",
+    "EncodingError",
+    "ForeignKeyViolation",
+    "InvalidFileName",
+    "InvalidTarget",
+    "IrreversibleMigration",
+    "LedgerError",
+    "Migration",
+    "MigrationError",
+    "MigrationSet",
+    "ModifiedMigration",
+    "NameMismatch",
+    "NotADatabase",
+    "OrphanDownFile",
+    "OutOfOrderMigration",
+    "Plan",
+    "PlanError",
+    "ReadOnlyDatabase",
+    "Report",
+    "Script",
+    "SourceError",
+    "SourceNotFound",
+    "StatementError",
+    "Status",
+    "Step",
+    "TransactionControlError",
+    "UsageError",
+    "__version__",
+    "downgrade",
+    "load",
+    "migrate",
+    "plan",
+    "status",
+]

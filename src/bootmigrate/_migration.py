@@ -1,0 +1,172 @@
+"""Migrations as data: scripts, migrations, a set of them, and how files become a set.
+
+:func:`build_set` is pure: it takes file names and their bytes and either returns a
+validated :class:`MigrationSet` or raises the :class:`SourceError` that names the file.
+Reading the bytes from a package or a directory is :mod:`bootmigrate._sources`' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from . import _sqltext
+from ._errors import (
+    DuplicateMigration,
+    EmptyMigration,
+    NameMismatch,
+    OrphanDownFile,
+    TransactionControlError,
+)
+from ._filenames import FileName, parse_filename
+
+
+@dataclass(frozen=True)
+class Script:
+    """One SQL file: its name, its normalised text, checksum, directives and statements."""
+
+    filename: str
+    text: str
+    checksum: str
+    directives: frozenset[str]
+    statements: tuple[_sqltext.Statement, ...] = field(repr=False)
+
+    @classmethod
+    def from_text(cls, filename: str, text: str) -> Script:
+        """Build a script from (already decoded) text, normalising it first."""
+        text = _sqltext.normalize(text)
+        return cls(
+            filename=filename,
+            text=text,
+            checksum=_sqltext.checksum(text),
+            directives=_sqltext.directives(text, filename),
+            statements=tuple(_sqltext.split(text)),
+        )
+
+    @property
+    def transactional(self) -> bool:
+        """False when the script declares ``-- bootmigrate: no-transaction``."""
+        return "no-transaction" not in self.directives
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One version: its up script, optional down script and optional test fixture."""
+
+    version: int
+    name: str
+    up: Script
+    down: Script | None = None
+    fixture: Script | None = None
+
+    @property
+    def checksum(self) -> str:
+        """The up script's checksum: what the ledger records and later compares."""
+        return self.up.checksum
+
+    @property
+    def reversible(self) -> bool:
+        """True when the migration has a down file."""
+        return self.down is not None
+
+    @property
+    def transactional(self) -> bool:
+        """False when the up script declares ``-- bootmigrate: no-transaction``."""
+        return self.up.transactional
+
+    @property
+    def backward_compatible(self) -> bool:
+        """True when the up script declares ``-- bootmigrate: backward-compatible``."""
+        return "backward-compatible" in self.up.directives
+
+    @property
+    def label(self) -> str:
+        """``0003_add_users``: how messages and reports name the migration."""
+        return f"{self.version:04d}_{self.name}"
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """An ordered, validated set of migrations and where they came from."""
+
+    origin: str
+    migrations: tuple[Migration, ...]
+    #: The raw text of the source's lock file (``bootmigrate.lock``), if it has one.
+    lock_text: str | None = field(default=None, repr=False, compare=False)
+
+    def __iter__(self) -> Iterator[Migration]:
+        return iter(self.migrations)
+
+    def __len__(self) -> int:
+        return len(self.migrations)
+
+    @property
+    def head(self) -> int | None:
+        """The highest version, or None for an empty set."""
+        return self.migrations[-1].version if self.migrations else None
+
+    @property
+    def versions(self) -> tuple[int, ...]:
+        """All versions, ascending."""
+        return tuple(m.version for m in self.migrations)
+
+    def get(self, version: int) -> Migration | None:
+        """The migration of *version*, or None."""
+        for migration in self.migrations:
+            if migration.version == version:
+                return migration
+        return None
+
+
+def build_set(
+    files: Mapping[str, bytes], origin: str, lock_text: str | None = None
+) -> MigrationSet:
+    """Validate migration files given as ``{file name: bytes}`` and assemble the set.
+
+    Names that are not migration files are ignored. Errors are raised in file-name order,
+    so the same broken set always reports the same file first.
+    """
+    parsed: dict[int, dict[str, list[FileName]]] = {}
+    for filename in sorted(files):
+        parts = parse_filename(filename)
+        if parts is None:
+            continue
+        parsed.setdefault(parts.version, {}).setdefault(parts.kind, []).append(parts)
+
+    migrations = []
+    for version in sorted(parsed):
+        kinds = parsed[version]
+        for kind_files in kinds.values():
+            if len(kind_files) > 1:
+                raise DuplicateMigration(version, [f.filename for f in kind_files])
+        up_name = kinds.get("up", [None])[0]
+        down_name = kinds.get("down", [None])[0]
+        fixture_name = kinds.get("fixture", [None])[0]
+        if up_name is None:
+            orphan = down_name or fixture_name
+            assert orphan is not None
+            raise OrphanDownFile(orphan.filename)
+        for other in (down_name, fixture_name):
+            if other is not None and other.name != up_name.name:
+                raise NameMismatch(version, up_name.filename, other.filename)
+        up = _script(up_name.filename, files[up_name.filename])
+        if not up.statements:
+            raise EmptyMigration(up.filename)
+        down = _script(down_name.filename, files[down_name.filename]) if down_name else None
+        fixture = (
+            _script(fixture_name.filename, files[fixture_name.filename]) if fixture_name else None
+        )
+        migrations.append(Migration(version, up_name.name, up, down, fixture))
+    return MigrationSet(origin, tuple(migrations), lock_text)
+
+
+def _script(filename: str, data: bytes) -> Script:
+    """Decode and parse one file; refuse transaction control in a transactional script."""
+    script = Script.from_text(filename, _sqltext.decode(data, filename))
+    if script.transactional:
+        control = _sqltext.find_transaction_control(script.statements, script.text)
+        if control is not None:
+            raise TransactionControlError(
+                filename, control.line, _sqltext.first_keyword(control.sql)
+            )
+    return script

@@ -1,0 +1,182 @@
+"""The planner: a pure function of (available migrations, ledger rows).
+
+Nothing here touches a file or a database, so every case of files-versus-database is
+tested with plain data (see tests/test_plan.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ._errors import (
+    DatabaseTooNew,
+    InvalidTarget,
+    IrreversibleMigration,
+    ModifiedMigration,
+    OutOfOrderMigration,
+)
+from ._migration import Migration
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    """One row of the ledger: a migration as it was applied to the database."""
+
+    version: int
+    name: str
+    checksum: str
+    applied_at: str
+    execution_ms: float
+    bootmigrate_version: str
+    backward_compatible: bool = False
+
+
+@dataclass(frozen=True)
+class Modification:
+    """An applied migration whose file now differs (checksum or name)."""
+
+    applied: AppliedMigration
+    migration: Migration
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the database has, what the files offer, and what an upgrade would do."""
+
+    current: int | None
+    head: int | None
+    applied: tuple[AppliedMigration, ...]
+    #: Migrations to apply, in order, up to the target.
+    pending: tuple[Migration, ...]
+    #: Applied versions that have no file: the database is newer than the app.
+    unknown: tuple[AppliedMigration, ...]
+    modified: tuple[Modification, ...]
+    #: Unapplied migrations below the current version.
+    out_of_order: tuple[Migration, ...]
+
+    @property
+    def unknown_versions(self) -> tuple[int, ...]:
+        """The versions of :attr:`unknown`."""
+        return tuple(a.version for a in self.unknown)
+
+    @property
+    def newer_compatible(self) -> bool:
+        """True when every unknown version was declared backward-compatible."""
+        return bool(self.unknown) and all(a.backward_compatible for a in self.unknown)
+
+    def check(self, *, allow_compatible: bool = True) -> None:
+        """Raise the :class:`PlanError` that stops a run, if any; change nothing."""
+        if self.modified:
+            raise ModifiedMigration(
+                [
+                    (
+                        m.applied.version,
+                        m.applied.name,
+                        m.applied.checksum,
+                        m.migration.name,
+                        m.migration.checksum,
+                    )
+                    for m in self.modified
+                ]
+            )
+        if self.unknown and not (allow_compatible and self.newer_compatible):
+            raise DatabaseTooNew([a.version for a in self.unknown], self.head)
+        if self.out_of_order:
+            assert self.current is not None
+            raise OutOfOrderMigration([m.version for m in self.out_of_order], self.current)
+
+
+def plan(
+    migrations: Sequence[Migration],
+    applied: Sequence[AppliedMigration],
+    target: int | None = None,
+) -> Plan:
+    """Compare the migrations with the ledger and work out what an upgrade to *target* does.
+
+    *target* None means the head. A target below the current version is an
+    :class:`InvalidTarget` (that is a downgrade); a target that is not a known version
+    is one too.
+    """
+    by_version = {m.version: m for m in migrations}
+    applied = tuple(sorted(applied, key=lambda a: a.version))
+    applied_versions = {a.version for a in applied}
+    current = applied[-1].version if applied else None
+    head = max(by_version) if by_version else None
+
+    unknown = tuple(a for a in applied if a.version not in by_version)
+    modified = tuple(
+        Modification(a, by_version[a.version])
+        for a in applied
+        if a.version in by_version
+        and (a.checksum != by_version[a.version].checksum or a.name != by_version[a.version].name)
+    )
+    out_of_order = tuple(
+        m
+        for m in migrations
+        if current is not None and m.version < current and m.version not in applied_versions
+    )
+    if target is not None:
+        if target not in by_version:
+            raise InvalidTarget(
+                f"target version {target} is not one of the migrations "
+                f"({_describe_versions(sorted(by_version))}); pick an existing version"
+            )
+        if current is not None and target < current:
+            raise InvalidTarget(
+                f"target version {target} is below the database's version {current}; "
+                "use a downgrade to go back"
+            )
+    limit = head if target is None else target
+    pending = tuple(
+        m
+        for m in sorted(migrations, key=lambda m: m.version)
+        if limit is not None
+        and m.version <= limit
+        and m.version not in applied_versions
+        and (current is None or m.version > current)
+    )
+    return Plan(current, head, applied, pending, unknown, modified, out_of_order)
+
+
+def plan_downgrade(
+    migrations: Sequence[Migration], applied: Sequence[AppliedMigration], target: int
+) -> tuple[Migration, ...]:
+    """The migrations to undo, newest first, to bring the database down to *target*.
+
+    Target 0 undoes everything. Raises :class:`InvalidTarget` for a target above the
+    current version, :class:`DatabaseTooNew` when a version to undo has no file, and
+    :class:`IrreversibleMigration` when one has no down file.
+    """
+    if target < 0:
+        raise InvalidTarget(f"target version {target} is negative; use 0 to undo every migration")
+    by_version = {m.version: m for m in migrations}
+    current = max((a.version for a in applied), default=0)
+    if target > current:
+        raise InvalidTarget(
+            f"target version {target} is above the database's version {current}; "
+            "use an upgrade to go forward"
+        )
+    if target != 0 and target not in {a.version for a in applied}:
+        raise InvalidTarget(
+            f"target version {target} was never applied to this database "
+            f"(applied: {_describe_versions([a.version for a in applied])}); "
+            "pick an applied version"
+        )
+    to_undo = sorted((a for a in applied if a.version > target), key=lambda a: -a.version)
+    unknown = [a.version for a in to_undo if a.version not in by_version]
+    if unknown:
+        raise DatabaseTooNew(sorted(unknown), max(by_version) if by_version else None)
+    steps = tuple(by_version[a.version] for a in to_undo)
+    irreversible = [(m.version, m.name) for m in steps if m.down is None]
+    if irreversible:
+        raise IrreversibleMigration(irreversible)
+    return steps
+
+
+def _describe_versions(versions: Sequence[int]) -> str:
+    if not versions:
+        return "none"
+    if len(versions) > 6:
+        return f"{versions[0]} to {versions[-1]}"
+    return ", ".join(map(str, versions))

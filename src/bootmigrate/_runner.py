@@ -1,0 +1,238 @@
+"""The runner: migrate, downgrade and status, built from the planner, ledger and database.
+
+Concurrency: a run first reads the ledger without a lock, so the common boot (nothing
+pending) never waits for a writer. When something is pending it takes the write lock
+with ``BEGIN IMMEDIATE`` and only then reads the ledger again and plans again, so two
+processes booting at once never apply a migration twice: the second one waits for the
+first, finds nothing pending and reports the database as up to date.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Sequence
+
+from . import _ledger
+from ._database import (
+    DEFAULT_TIMEOUT,
+    Database,
+    DatabaseLike,
+    describe,
+    environmental,
+    for_reading,
+    for_writing,
+    rollback_if_open,
+    translated,
+)
+from ._errors import ApplyError, MigrationError, StatementError
+from ._migration import Migration, MigrationSet, Script
+from ._plan import plan, plan_downgrade
+from ._report import Report, State, Status, Step
+from ._sources import SourceLike, load
+
+logger = logging.getLogger("bootmigrate")
+
+
+def migrate(
+    db: DatabaseLike,
+    source: SourceLike,
+    *,
+    target: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Report:
+    """Bring the database to *target* (default: the newest migration) and report what ran.
+
+    *db* is a path (the file is created if missing) or an open :class:`sqlite3.Connection`
+    (left open, with its settings restored; it must not be inside a transaction).
+    *source* is ``"pkg:folder"``, a directory, or a :class:`MigrationSet` from :func:`load`.
+    All pending migrations run in one ``BEGIN IMMEDIATE`` transaction with their ledger
+    rows: the database reaches the target or stays exactly as it was. *timeout* is how
+    long, in seconds, to wait for another connection's write lock before raising
+    :class:`DatabaseBusy`.
+
+    Raises a :class:`MigrationError` subclass; after any of them the database is unchanged.
+    """
+    migrations = load(source)
+    with for_writing(db, timeout) as database, translated(database.name, timeout):
+        # Optimistic look without the lock: the common boot has nothing to do.
+        first = plan(migrations.migrations, _ledger.read(database.conn), target)
+        first.check()
+        if not first.pending:
+            return _settled(database.name, migrations, first.current, first.unknown_versions)
+        return _upgrade(database, migrations, target)
+
+
+def _settled(
+    name: str, migrations: MigrationSet, current: int | None, unknown: Sequence[int]
+) -> Report:
+    state: State = "newer-compatible" if unknown else "up-to-date"
+    logger.debug("%s: %s at version %s", name, state, current)
+    return Report(name, migrations.origin, state, current, current, (), tuple(unknown))
+
+
+def _upgrade(database: Database, migrations: MigrationSet, target: int | None) -> Report:
+    steps: list[Step] = []
+    from_version: int | None = None
+    started = False
+    while True:
+        alone: Migration | None = None
+        with database.write_transaction():
+            # Read the ledger again under the write lock: another process may have migrated.
+            current_plan = plan(migrations.migrations, _ledger.read(database.conn), target)
+            current_plan.check()
+            if not started:
+                from_version, started = current_plan.current, True
+            if not current_plan.pending:
+                break
+            _ledger.ensure(database.conn)
+            for migration in current_plan.pending:
+                if not migration.transactional:
+                    alone = migration
+                    break
+                steps.append(_run(database, migration, migration.up, "up"))
+        if alone is None:
+            break
+        steps.append(_run_alone(database, alone))
+    to_version = _ledger.max_version(database.conn) if steps else from_version
+    if not steps:
+        return Report(database.name, migrations.origin, "up-to-date", from_version, from_version)
+    return Report(
+        database.name, migrations.origin, "migrated", from_version, to_version, tuple(steps)
+    )
+
+
+def _run(database: Database, migration: Migration, script: Script, direction: str) -> Step:
+    """Run one script inside the open transaction and write (or delete) its ledger row."""
+    started = time.perf_counter()
+    execute_script(database, script)
+    elapsed = (time.perf_counter() - started) * 1000
+    if direction == "up":
+        _ledger.record(database.conn, migration, elapsed)
+    else:
+        _ledger.forget(database.conn, migration.version)
+    logger.info(
+        "%s %s in %.1f ms", "applied" if direction == "up" else "reverted", script.filename, elapsed
+    )
+    return Step(migration.version, migration.name, "up" if direction == "up" else "down", elapsed)
+
+
+def _run_alone(database: Database, migration: Migration) -> Step:
+    """Run a ``no-transaction`` migration outside any transaction, then record it.
+
+    The batch before it has been committed. Its statements run in autocommit mode (or
+    in the transaction the file manages itself); its ledger row is written only after it
+    succeeded, so a failed step is retried by the next run.
+    """
+    started = time.perf_counter()
+    try:
+        execute_script(database, migration.up)
+        if database.conn.in_transaction:
+            database.conn.execute("ROLLBACK")
+            raise StatementError(
+                migration.up.filename,
+                len(migration.up.statements),
+                migration.up.statements[-1].line,
+                "the file left a transaction open; it was rolled back. A no-transaction "
+                "migration that opens a transaction must commit it",
+                migration.up.statements[-1].sql,
+            )
+    except MigrationError:
+        rollback_if_open(database.conn)
+        raise
+    elapsed = (time.perf_counter() - started) * 1000
+    with database.write_transaction():
+        _ledger.ensure(database.conn)
+        if migration.version not in {a.version for a in _ledger.read(database.conn)}:
+            _ledger.record(database.conn, migration, elapsed)
+    logger.info("applied %s (no transaction) in %.1f ms", migration.up.filename, elapsed)
+    return Step(migration.version, migration.name, "up", elapsed)
+
+
+def execute_script(database: Database, script: Script) -> None:
+    """Run a script's statements one at a time, so a failure names its statement and line.
+
+    ``executescript()`` is not used: it commits any open transaction first.
+    """
+    execute = database.execute
+    for statement in script.statements:
+        try:
+            execute(statement.sql)
+        except sqlite3.Error as exc:
+            raise (
+                environmental(exc, database.name, database.timeout)
+                or StatementError(
+                    script.filename, statement.number, statement.line, str(exc), statement.sql
+                )
+            ) from exc
+
+
+def downgrade(
+    db: DatabaseLike, source: SourceLike, target: int, *, timeout: float = DEFAULT_TIMEOUT
+) -> Report:
+    """Undo migrations down to *target* (0: all) with their down files, in one transaction.
+
+    Refused with :class:`IrreversibleMigration` when a step has no down file, and with
+    :class:`DatabaseTooNew` when the database holds versions the files do not know.
+    """
+    migrations = load(source)
+    with for_writing(db, timeout) as database, translated(database.name, timeout):
+        steps: list[Step] = []
+        with database.write_transaction():
+            applied = _ledger.read(database.conn)
+            plan(migrations.migrations, applied).check(allow_compatible=False)
+            to_undo = plan_downgrade(migrations.migrations, applied, target)
+            from_version = applied[-1].version if applied else None
+            for migration in to_undo:
+                assert migration.down is not None
+                if not migration.down.transactional:
+                    raise ApplyError(
+                        f"{migration.down.filename!r} is a no-transaction down file; "
+                        "downgrades run in one transaction, so undo this step by hand"
+                    )
+                steps.append(_run(database, migration, migration.down, "down"))
+        if not steps:
+            return Report(
+                database.name, migrations.origin, "up-to-date", from_version, from_version
+            )
+        to_version = target if target != 0 else None
+        return Report(
+            database.name, migrations.origin, "downgraded", from_version, to_version, tuple(steps)
+        )
+
+
+def status(db: DatabaseLike, source: SourceLike) -> Status:
+    """Compare the database with the migrations; read-only.
+
+    A path is opened read-only: a missing file is not created, no table is created, and
+    the file's bytes are unchanged.
+    """
+    migrations = load(source)
+    name = describe(db)
+    with for_reading(db) as conn:
+        if conn is None:
+            applied = []
+        else:
+            with translated(name):
+                applied = _ledger.read(conn)
+    current_plan = plan(migrations.migrations, applied)
+    problems = []
+    try:
+        current_plan.check()
+    except MigrationError as exc:
+        problems.append(str(exc))
+    return Status(
+        database=name,
+        source=migrations.origin,
+        exists=conn is not None,
+        current=current_plan.current,
+        head=current_plan.head,
+        pending=tuple(m.version for m in current_plan.pending),
+        applied=current_plan.applied,
+        unknown=current_plan.unknown_versions,
+        modified=tuple(m.applied.version for m in current_plan.modified),
+        out_of_order=tuple(m.version for m in current_plan.out_of_order),
+        newer_compatible=current_plan.newer_compatible,
+        problems=tuple(problems),
+    )

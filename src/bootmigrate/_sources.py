@@ -1,0 +1,123 @@
+"""Where migrations come from: a package resource folder or a directory on disk.
+
+A package source is written ``"pkg:folder"`` (``pkg`` may be dotted, ``folder`` defaults
+to ``migrations``, ``.`` is the package itself) and read through
+``importlib.resources.files()``: the resource is never turned into a file path, so a
+wheel, a zip import and an editable install all work the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+from ._errors import SourceNotFound, UsageError
+from ._migration import MigrationSet, build_set
+
+if TYPE_CHECKING:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
+
+#: What a migration source may be given as.
+SourceLike = Union[str, "os.PathLike[str]", MigrationSet]
+
+#: The name of the lock file of checksums that may sit beside the migrations.
+LOCK_FILENAME = "bootmigrate.lock"
+
+_PACKAGE_SPEC = re.compile(
+    r"(?P<package>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):(?P<folder>[^:\\]*)"
+)
+
+
+class Source:
+    """A resolved migration source: something that lists files and reads their bytes."""
+
+    def __init__(self, root: Traversable | Path, description: str, directory: Path | None) -> None:
+        self._root = root
+        #: How messages name the source: ``pkg:folder`` or the directory path.
+        self.description = description
+        #: The directory on disk, for commands that write files (``new``, ``lock``);
+        #: None for a package.
+        self.directory = directory
+
+    def files(self) -> Iterator[tuple[str, bytes]]:
+        """Yield ``(name, bytes)`` for every regular file directly in the source."""
+        for entry in self._root.iterdir():
+            if entry.is_file():
+                yield entry.name, entry.read_bytes()
+
+    def read_text(self, name: str) -> str | None:
+        """The text of one file in the source, or None if it is absent."""
+        entry = self._root.joinpath(name)
+        if not entry.is_file():
+            return None
+        return entry.read_bytes().decode("utf-8")
+
+
+def resolve(source: str | os.PathLike[str]) -> Source:
+    """Turn a source specification into a :class:`Source`.
+
+    A ``str`` of the form ``pkg:folder`` names a package resource folder; any other
+    ``str`` or a path-like object is a directory.
+    """
+    if isinstance(source, str):
+        match = _PACKAGE_SPEC.fullmatch(source)
+        if match:
+            return _package_source(match["package"], match["folder"] or "migrations")
+    elif not isinstance(source, os.PathLike):
+        raise UsageError(
+            f"a migration source is a 'pkg:folder' string or a directory path, not {source!r}"
+        )
+    directory = Path(source)
+    if not directory.is_dir():
+        raise SourceNotFound(
+            f"the migration directory {str(directory)!r} does not exist or is not a "
+            "directory; pass an existing directory, or 'pkg:folder' for a package's resources"
+        )
+    return Source(directory, str(directory), directory)
+
+
+def _package_source(package: str, folder: str) -> Source:
+    import importlib
+    from importlib import resources
+
+    description = f"{package}:{folder}"
+    try:
+        importlib.import_module(package)
+    except ImportError as exc:
+        raise SourceNotFound(
+            f"cannot import package {package!r} for migration source {description!r} "
+            f"({exc}); install the package or fix the name"
+        ) from exc
+    root: Traversable = resources.files(package)
+    if folder not in ("", "."):
+        for part in folder.strip("/").split("/"):
+            root = root.joinpath(part)
+    if not root.is_dir():
+        raise SourceNotFound(
+            f"package {package!r} has no resource folder {folder!r} (source {description!r}); "
+            "check the folder name and that the package data is included in the build"
+        )
+    return Source(root, description, None)
+
+
+def load(source: SourceLike) -> MigrationSet:
+    """Read, validate and order the migrations of *source*.
+
+    *source* is ``"pkg:folder"``, a directory, or an already loaded :class:`MigrationSet`
+    (returned as it is). Raises a :class:`SourceError` naming the file at fault.
+    """
+    if isinstance(source, MigrationSet):
+        return source
+    resolved = resolve(source)
+    files = dict(resolved.files())
+    lock = files.get(LOCK_FILENAME)
+    lock_text = lock.decode("utf-8") if lock is not None else None
+    return build_set(files, resolved.description, lock_text)

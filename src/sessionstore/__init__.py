@@ -1,0 +1,1 @@
+"""sessionstore: the local session store of an agent daemon, migrated by bootmigrate."""
