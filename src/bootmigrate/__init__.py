@@ -46,6 +46,7 @@ from ._migration import Migration, MigrationSet, Script
 from ._plan import AppliedMigration, Plan, plan
 from ._report import Report, Status, Step
 from ._runner import downgrade, migrate, status
+from ._schema import Schema, canonical_schema, schema_diff
 from ._sources import load
 from ._version import __version__
 
@@ -78,6 +79,7 @@ __all__ = [
     "PlanError",
     "ReadOnlyDatabase",
     "Report",
+    "Schema",
     "Script",
     "SourceError",
     "SourceNotFound",
@@ -87,9 +89,11 @@ __all__ = [
     "TransactionControlError",
     "UsageError",
     "__version__",
+    "canonical_schema",
     "downgrade",
     "load",
     "migrate",
     "plan",
+    "schema_diff",
     "status",
 ]
