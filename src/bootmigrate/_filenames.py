@@ -16,6 +16,9 @@ from ._errors import InvalidFileName
 
 Kind = Literal["up", "down", "fixture"]
 
+#: The highest version: ``PRAGMA user_version`` holds a signed 32-bit integer.
+MAX_VERSION = 2**31 - 1
+
 _VALID = re.compile(r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture)\.sql")
 # What a migration-ish name is made of, loosely, to say what is wrong with it.
 _LOOSE = re.compile(
@@ -40,9 +43,17 @@ def parse_filename(filename: str) -> FileName | None:
     Raises :class:`InvalidFileName` when the name looks like a migration (it starts with
     a digit and ends in ``.sql``, or ends in ``.up.sql``/``.down.sql``) but breaks a rule.
     """
+    if filename.startswith("."):
+        return None  # hidden: .DS_Store, macOS "._0001_x.up.sql" twins, editor lock files
     match = _VALID.fullmatch(filename)
     if match:
-        version = int(match["version"])
+        digits = match["version"].lstrip("0")
+        # PRAGMA user_version, kept equal to the current version, is a signed 32-bit number.
+        if len(digits) > len(str(MAX_VERSION)) or int(digits or "0") > MAX_VERSION:
+            raise InvalidFileName(
+                filename, f"the version must be at most {MAX_VERSION} (PRAGMA user_version)"
+            )
+        version = int(digits or "0")
         if version == 0:
             raise InvalidFileName(filename, "the version must be greater than 0")
         kind: Kind = match["kind"]  # type: ignore[assignment]
@@ -64,17 +75,23 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
         return "it must start with a version number followed by '_'", None
     digits, sep, name, kind = loose["version"], loose["sep"], loose["name"], loose["kind"]
     fixed_name = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
-    fixed_kind = (kind or "").lower()
+    # No kind at all (0003_add.sql) is most likely an up file.
+    fixed_kind = (kind or "up").lower()
+    number = digits.lstrip("0")
+    if len(number) > len(str(MAX_VERSION)) or int(number or "0") > MAX_VERSION:
+        return f"the version must be at most {MAX_VERSION} (PRAGMA user_version)", None
     suggestion = None
     if fixed_name and fixed_kind in ("up", "down", "fixture"):
-        suggestion = f"{int(digits):04d}_{fixed_name}.{fixed_kind}.sql"
-    if int(digits) == 0:
+        suggestion = f"{int(number or '0'):04d}_{fixed_name}.{fixed_kind}.sql"
+    if not number:
         return "the version must be greater than 0", None
     if len(digits) < 4:
         return "the version must have at least 4 digits", suggestion
     if sep != "_":
         return f"the version must be followed by '_', not {sep!r}", suggestion
-    if kind is None or kind.lower() not in ("up", "down", "fixture"):
+    if kind is None:
+        return "it must end in .up.sql or .down.sql", suggestion
+    if kind.lower() not in ("up", "down", "fixture"):
         return "it must end in .up.sql or .down.sql", None
     if kind not in ("up", "down", "fixture") or loose["ext"] != "sql":
         return "the suffix must be lower case", suggestion

@@ -47,6 +47,10 @@ def decode(data: bytes, filename: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EncodingError(filename, f"byte {exc.start}: {exc.reason}") from exc
+    nul = text.find("\x00")
+    if nul >= 0:
+        # sqlite3.complete_statement() would raise a bare ValueError on it.
+        raise EncodingError(filename, f"character {nul} is a NUL, so this is not a text file")
     return normalize(text)
 
 

@@ -1,0 +1,50 @@
+"""Shared fixtures. The functions behind them live in tests/helpers (usable without pytest)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.helpers import EXAMPLE_SET, FileContent, Snapshot, make_set, read_db
+
+# No deadline: a slow CI machine must not turn a correct property into a failure.
+settings.register_profile(
+    "bootmigrate", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("bootmigrate")
+
+MakeSet = Callable[..., Path]
+
+
+@pytest.fixture
+def make_set_in(tmp_path: Path) -> MakeSet:
+    """``make_set_in({"0001_a.up.sql": "..."})``: write a directory source under tmp_path."""
+
+    def factory(files: Mapping[str, FileContent], *, subdir: str = "migrations") -> Path:
+        return make_set(tmp_path, files, subdir=subdir)
+
+    return factory
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's database file goes (not created)."""
+    return tmp_path / "app.db"
+
+
+@pytest.fixture
+def example_set(tmp_path: Path) -> Path:
+    """A private copy of tests/data/example_set that the test may change."""
+    target = tmp_path / "example_set"
+    shutil.copytree(EXAMPLE_SET, target)
+    return target
+
+
+@pytest.fixture
+def snapshot() -> Callable[[Path], Snapshot]:
+    """:func:`tests.helpers.read_db`, for tests that prefer a fixture."""
+    return read_db
