@@ -16,13 +16,20 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import _config
+from . import _config, _lockfile
 from ._database import DEFAULT_TIMEOUT
 from ._errors import MigrationError, UsageError
 from ._migration import MigrationSet
 from ._plan import plan
 from ._runner import downgrade, migrate, status
-from ._sources import load, resolve
+from ._schema import (
+    SNAPSHOT_FILENAME,
+    canonical_schema,
+    render_snapshot,
+    schema_at,
+    schema_diff,
+)
+from ._sources import LOCK_FILENAME, load, resolve
 from ._version import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -87,8 +94,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     p = commands.add_parser("new", parents=[common], help="write the next-numbered up/down pair")
     p.add_argument("name", help="lower-case name of [a-z0-9_], e.g. add_user_email")
-    commands.add_parser(
+    p = commands.add_parser(
         "verify", parents=[common], help="check files and database; exit 1 on a problem"
+    )
+    p.add_argument(
+        "--schema",
+        action="store_true",
+        help="also compare the database's schema with the one its version should have",
+    )
+    p = commands.add_parser(
+        "schema", parents=[common], help="print the canonical schema of the database"
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help=f"write {SNAPSHOT_FILENAME} beside the migrations: the schema of a new "
+        "database at the newest version",
+    )
+    p = commands.add_parser(
+        "lock", parents=[common], help=f"write {LOCK_FILENAME} beside the migrations"
+    )
+    p.add_argument(
+        "--check", action="store_true", help="only check that no locked migration changed"
     )
     return parser
 
@@ -257,14 +285,144 @@ def _cmd_verify(args: argparse.Namespace, settings: dict[str, object]) -> int:
     db = _setting(args, "db", settings)
     assert db is not None
     result = status(db, migrations)
-    if result.problems:
-        for problem in result.problems:
+    problems = list(result.problems) + _lock_differences(migrations)
+    if args.schema and not problems:
+        problems += _schema_drift(args, settings, migrations, db, result.current, result.unknown)
+    if problems:
+        for problem in problems:
             print(f"bootmigrate: error: {problem}", file=sys.stderr)
         return EXIT_ERROR
     print(
         f"ok: {len(migrations)} migration file(s) valid; {result.database} at version "
         f"{result.current}, {len(result.pending)} pending"
+        + ("; the lock file matches" if migrations.lock_text is not None else "")
+        + ("; its schema is the one of its version" if args.schema else "")
     )
+    return EXIT_OK
+
+
+def _lock_differences(migrations: MigrationSet) -> list[str]:
+    """What changed since the source's lock file was written; empty without a lock file."""
+    if migrations.lock_text is None:
+        return []
+    entries = _lockfile.parse(migrations.lock_text, LOCK_FILENAME)
+    return [f"{LOCK_FILENAME}: {d}" for d in _lockfile.differences(entries, migrations)]
+
+
+def _schema_drift(
+    args: argparse.Namespace,
+    settings: dict[str, object],
+    migrations: MigrationSet,
+    db: str,
+    current: int | None,
+    unknown: Sequence[int],
+) -> list[str]:
+    """How the database's schema differs from a new database migrated to its version."""
+    if not Path(db).exists():
+        return [f"{db}: the database does not exist, so it has no schema to check"]
+    if unknown:
+        return [
+            f"{db}: holds version(s) {', '.join(map(str, unknown))} that the migrations do "
+            "not have, so the schema it should have is unknown; check it with the newer release"
+        ]
+    expected = schema_at(migrations, current or 0, prepare=_prepare(settings, args))
+    diff = schema_diff(
+        expected,
+        canonical_schema(db),
+        expected_label=f"version {current or 0} (a new database migrated by the files)",
+        actual_label=db,
+    )
+    if not diff:
+        return []
+    return [
+        f"{db}: the schema differs from the one version {current or 0} should have; someone "
+        f"changed the database outside the migrations ('-' expected, '+' found):\n"
+        + diff.rstrip("\n")
+    ]
+
+
+def _prepare(
+    settings: dict[str, object], args: argparse.Namespace
+) -> Callable[[sqlite3.Connection], object] | None:
+    spec = _setting(args, "prepare", settings, required=False)
+    return _import_function(spec) if spec else None
+
+
+def _cmd_schema(args: argparse.Namespace, settings: dict[str, object]) -> int:
+    if args.write:
+        spec = _setting(args, "source", settings)
+        assert spec is not None
+        directory = resolve(spec).directory
+        if directory is None:
+            raise UsageError(
+                f"'schema --write' writes {SNAPSHOT_FILENAME}, so it needs a directory source, "
+                f"not the package resource {spec!r}; pass the migrations directory with --source"
+            )
+        migrations = load(spec)
+        schema = schema_at(migrations, prepare=_prepare(settings, args))
+        path = directory / SNAPSHOT_FILENAME
+        path.write_text(render_snapshot(schema, migrations.head), encoding="utf-8")
+        print(
+            f"wrote {path}: the schema at version {migrations.head or 0} "
+            f"({len(schema.tables)} table(s), {len(schema.indexes)} index(es), "
+            f"{len(schema.triggers)} trigger(s), {len(schema.views)} view(s))"
+        )
+        return EXIT_OK
+    db = _setting(args, "db", settings)
+    assert db is not None
+    schema = canonical_schema(db)
+    if args.json:
+        print(json.dumps(schema.to_dict(), indent=2))
+    else:
+        print(schema.to_text(), end="")
+    return EXIT_OK
+
+
+def _cmd_lock(args: argparse.Namespace, settings: dict[str, object]) -> int:
+    spec = _setting(args, "source", settings)
+    assert spec is not None
+    migrations = load(spec)
+    differences = _lock_differences(migrations)
+    if args.check:
+        if migrations.lock_text is None:
+            raise UsageError(
+                f"{migrations.origin} has no {LOCK_FILENAME}; write it with `bootmigrate lock`"
+            )
+        if differences:
+            for problem in differences:
+                print(f"bootmigrate: error: {problem}", file=sys.stderr)
+            return EXIT_ERROR
+        locked = {e.version for e in _lockfile.parse(migrations.lock_text, LOCK_FILENAME)}
+        unlocked = [m.version for m in migrations if m.version not in locked]
+        print(
+            f"ok: {LOCK_FILENAME} matches {len(locked)} locked migration(s)"
+            + (
+                f"; not locked yet: {', '.join(map(str, unlocked))} (run `bootmigrate lock` "
+                "when you release them)"
+                if unlocked
+                else ""
+            )
+        )
+        return EXIT_OK
+    directory = resolve(spec).directory
+    if directory is None:
+        raise UsageError(
+            f"'lock' writes {LOCK_FILENAME}, so it needs a directory source, not the package "
+            f"resource {spec!r}; pass the migrations directory with --source"
+        )
+    if differences:
+        # Re-locking would bless an edited release; make that a deliberate act.
+        for problem in differences:
+            print(f"bootmigrate: error: {problem}", file=sys.stderr)
+        print(
+            f"bootmigrate: error: {LOCK_FILENAME} not written; restore the locked files, or "
+            f"delete {directory / LOCK_FILENAME} first if rewriting released history is intended",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    path = directory / LOCK_FILENAME
+    path.write_text(_lockfile.render(migrations), encoding="utf-8")
+    print(f"wrote {path}: {len(migrations)} migration(s) locked, up to version {migrations.head}")
     return EXIT_OK
 
 
@@ -274,4 +432,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, dict[str, object]], int]] = {
     "down": _cmd_down,
     "new": _cmd_new,
     "verify": _cmd_verify,
+    "schema": _cmd_schema,
+    "lock": _cmd_lock,
 }

@@ -20,14 +20,19 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 import sqlite3
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from . import _ledger
 from ._database import DatabaseLike, describe, for_reading, translated
 from ._errors import DatabaseUnavailable
+from ._runner import migrate
+from ._sources import SourceLike, load
 
 # SQLite's keywords (https://sqlite.org/lang_keywords.html); they are upper-cased when
 # normalising, since SQL keywords and identifiers are both case-insensitive.
@@ -309,8 +314,18 @@ class Schema:
         return self.to_text()
 
 
-def schema_diff(expected: Schema | str, actual: Schema | str) -> str:
-    """A unified diff of two schemas' texts (``-`` expected, ``+`` actual); ``""`` if equal."""
+def schema_diff(
+    expected: Schema | str,
+    actual: Schema | str,
+    *,
+    expected_label: str = "expected",
+    actual_label: str = "actual",
+) -> str:
+    """A unified diff of two schemas' texts (``-`` expected, ``+`` actual); ``""`` if equal.
+
+    Either side may be a :class:`Schema` or its :meth:`Schema.to_text` (e.g. read from a
+    committed ``schema.sql`` with :func:`read_snapshot`).
+    """
     expected_text = expected.to_text() if isinstance(expected, Schema) else expected
     actual_text = actual.to_text() if isinstance(actual, Schema) else actual
     if expected_text == actual_text:
@@ -319,11 +334,60 @@ def schema_diff(expected: Schema | str, actual: Schema | str) -> str:
         difflib.unified_diff(
             expected_text.splitlines(keepends=True),
             actual_text.splitlines(keepends=True),
-            "expected",
-            "actual",
+            expected_label,
+            actual_label,
             n=1,
         )
     )
+
+
+# -- the committed snapshot ---------------------------------------------------------
+
+#: The snapshot file beside the migrations: the canonical text of a fresh head database.
+SNAPSHOT_FILENAME = "schema.sql"
+_SNAPSHOT_HEADER = (
+    "-- The canonical schema of a database migrated from empty to version {head}.\n"
+    "-- Written by `bootmigrate schema --write`; CI compares it with the migrations.\n"
+    "-- Not SQL to run: one line per column, key, index, trigger, view.\n"
+)
+
+
+def render_snapshot(schema: Schema, head: int | None) -> str:
+    """The text of ``schema.sql`` for *schema*, the schema at version *head*."""
+    return _SNAPSHOT_HEADER.format(head=head or 0) + schema.to_text()
+
+
+def read_snapshot(text: str) -> str:
+    """The canonical text held in a ``schema.sql`` (its ``--`` comment lines dropped)."""
+    text = text.replace("\r\n", "\n")
+    return "".join(line + "\n" for line in text.splitlines() if not line.startswith("--"))
+
+
+def schema_at(
+    source: SourceLike,
+    version: int | None = None,
+    *,
+    prepare: Callable[[sqlite3.Connection], object] | None = None,
+) -> Schema:
+    """The canonical schema of a new database file migrated from empty to *version*.
+
+    *version* None means the head; 0 means no migration (an empty schema). *prepare* is
+    called with the connection first, to register the functions or collations the
+    migrations use.
+    """
+    migrations = load(source)
+    if version == 0 or not migrations.migrations:
+        return Schema()
+    with tempfile.TemporaryDirectory(prefix="bootmigrate-") as directory:
+        path = os.path.join(directory, "fresh.db")
+        conn = sqlite3.connect(path)
+        try:
+            if prepare is not None:
+                prepare(conn)
+            migrate(conn, migrations, target=version)
+            return canonical_schema(conn)
+        finally:
+            conn.close()
 
 
 # -- reading a database -------------------------------------------------------------
