@@ -1,0 +1,607 @@
+"""The migration test kit: checks that every database in the wild reaches the fresh schema.
+
+An app's users hold databases at every release it ever shipped. The checks here answer,
+for each version, the questions CI must answer before a release::
+
+    from bootmigrate.testing import MigrationKit
+
+    kit = MigrationKit("myapp:migrations")
+    kit.check_all()            # or one check for one version, e.g. kit.check_round_trip(3)
+
+- :meth:`~MigrationKit.check_convergence` (per version k, 0 to head): a database migrated
+  to k, given rows (``NNNN_name.fixture.sql`` beside the migrations and the *fill* hook,
+  after each migration up to k), then migrated to the head has the schema of a new
+  database at the head, no table that held rows is empty, and the *check_rows* hook
+  passes.
+- :meth:`~MigrationKit.check_round_trip` (per migration with a down file): up then down
+  gives back the schema from before; up again gives the first up's schema.
+- :meth:`~MigrationKit.check_populated` (per migration): the migration runs on tables that
+  hold rows (two alike per table, so a new ``UNIQUE`` index over duplicates, ``ADD
+  COLUMN ... NOT NULL`` without a default and a non-constant default all fail here).
+- :meth:`~MigrationKit.check_snapshot`: the head schema equals the committed
+  ``schema.sql`` (``bootmigrate schema --write``).
+- :meth:`~MigrationKit.check_lock`: no locked migration changed (``bootmigrate lock``).
+- :meth:`~MigrationKit.check_drift`: a given database has the schema its version should
+  have (``bootmigrate verify --schema``).
+
+Each check raises :class:`MigrationCheckFailed` (an :class:`AssertionError`, so pytest
+shows it as a failure) whose message names the check, the version and the difference.
+The pytest plugin (``pytest --bootmigrate``) generates one test per check and version.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import _lockfile
+from ._database import DatabaseLike, describe
+from ._errors import MigrationError, UsageError
+from ._migration import Migration, MigrationSet, Script
+from ._runner import downgrade, migrate, status
+from ._schema import (
+    SNAPSHOT_FILENAME,
+    Schema,
+    Table,
+    canonical_schema,
+    quote_name,
+    read_snapshot,
+    schema_at,
+    schema_diff,
+)
+from ._sources import LOCK_FILENAME, SourceLike, load, resolve
+
+__all__ = [
+    "CHECKS",
+    "FillHook",
+    "MigrationCheckFailed",
+    "MigrationKit",
+    "OriginBuilder",
+    "PrepareHook",
+    "RowsHook",
+    "UpgradeHook",
+]
+
+#: Called with each connection the kit opens, before any SQL runs (functions, collations).
+PrepareHook = Callable[[sqlite3.Connection], object]
+#: Called after migration *migration* was applied, to put rows in the database; the kit
+#: commits afterwards.
+FillHook = Callable[[sqlite3.Connection, Migration], object]
+#: Called on a database upgraded to the head from version *from_version* (0: empty), to
+#: assert that the rows the fill hook and the fixtures wrote are still there.
+RowsHook = Callable[[sqlite3.Connection, int], object]
+
+#: Builds a database file as something other than these migrations left it (an old build
+#: of the app, a legacy store that is adopted); see :meth:`MigrationKit.check_origin`.
+OriginBuilder = Callable[[Path], object]
+#: Brings a database file to the head the way the app does on boot (default:
+#: :func:`bootmigrate.migrate` with the source).
+UpgradeHook = Callable[[Path], object]
+
+#: The per-version checks, by the name the pytest plugin uses in test ids.
+CHECKS = ("convergence", "round_trip", "populated")
+
+
+class MigrationCheckFailed(AssertionError):
+    """A check of the test kit failed; the message names the check, version and difference."""
+
+    def __init__(self, check: str, version: int | None, message: str) -> None:
+        self.check = check
+        self.version = version
+        super().__init__(message)
+
+
+class MigrationKit:
+    """The checks for one migration source; build once, run any check for any version.
+
+    *source* is ``"pkg:folder"``, a directory, or a loaded :class:`MigrationSet` (then
+    the snapshot check needs *snapshot* text). *prepare*, *fill* and *check_rows* are the
+    app's hooks (see :data:`PrepareHook`, :data:`FillHook`, :data:`RowsHook`).
+    *origins* names databases made by other means (see :meth:`check_origin`), which
+    *upgrade* brings to the head as the app would. *directory* is where the kit's
+    database files go (default: a temporary directory per check, removed afterwards).
+    """
+
+    def __init__(
+        self,
+        source: SourceLike,
+        *,
+        prepare: PrepareHook | None = None,
+        fill: FillHook | None = None,
+        check_rows: RowsHook | None = None,
+        origins: Mapping[str, OriginBuilder] | None = None,
+        upgrade: UpgradeHook | None = None,
+        directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.source = source
+        self.migrations: MigrationSet = load(source)
+        self.prepare = prepare
+        self.fill = fill
+        self.check_rows = check_rows
+        self.origins: dict[str, OriginBuilder] = dict(origins or {})
+        self.upgrade = upgrade
+        self.directory = Path(directory) if directory is not None else None
+        self._head_schema: Schema | None = None
+
+    # -- what there is to check -------------------------------------------------------
+
+    @property
+    def versions(self) -> tuple[int, ...]:
+        """Every version a user's database can be at: 0 (empty) and each migration's."""
+        return (0, *self.migrations.versions)
+
+    def versions_for(self, check: str) -> tuple[int, ...]:
+        """The versions a per-version check (one of :data:`CHECKS`) runs for."""
+        if check == "convergence":
+            return self.versions
+        if check == "round_trip":
+            return tuple(m.version for m in self.migrations if m.reversible)
+        if check == "populated":
+            return self.migrations.versions
+        raise UsageError(f"unknown check {check!r}; the per-version checks are {CHECKS}")
+
+    def label(self, version: int) -> str:
+        """``0003_add_tags`` for a migration's version, ``0 (empty)`` for 0."""
+        migration = self.migrations.get(version)
+        return migration.label if migration is not None else f"{version} (empty)"
+
+    @property
+    def head(self) -> int:
+        """The newest version (0 for a source with no migration)."""
+        return self.migrations.head or 0
+
+    def head_schema(self) -> Schema:
+        """The schema of a new database migrated from empty to the head (computed once)."""
+        if self._head_schema is None:
+            self._head_schema = schema_at(self.migrations, prepare=self.prepare)
+        return self._head_schema
+
+    # -- databases --------------------------------------------------------------------
+
+    def database_at(self, version: int, path: str | os.PathLike[str]) -> Path:
+        """Create the database file *path* at *version*, with the fixtures of every
+        migration up to it applied (and the *fill* hook called) after that migration."""
+        path = Path(path)
+        with self._connect(path) as conn:
+            self._migrate_with_rows(conn, version)
+        return path
+
+    @contextmanager
+    def _connect(self, path: Path) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            if self.prepare is not None:
+                self.prepare(conn)
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _workspace(self) -> Iterator[Path]:
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            yield Path(tempfile.mkdtemp(prefix="bootmigrate-", dir=self.directory))
+            return
+        directory = tempfile.mkdtemp(prefix="bootmigrate-")
+        try:
+            yield Path(directory)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    def _migrate_with_rows(self, conn: sqlite3.Connection, version: int) -> None:
+        for migration in self.migrations:
+            if migration.version > version:
+                break
+            migrate(conn, self.migrations, target=migration.version)
+            self._add_rows(conn, migration)
+
+    def _add_rows(self, conn: sqlite3.Connection, migration: Migration) -> None:
+        if migration.fixture is not None:
+            _run_fixture(conn, migration.fixture, migration.version)
+        if self.fill is not None:
+            conn.execute("BEGIN")
+            try:
+                self.fill(conn, migration)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            if conn.in_transaction:
+                conn.execute("COMMIT")
+
+    # -- the checks -------------------------------------------------------------------
+
+    def check_convergence(self, version: int) -> None:
+        """A database at *version*, holding rows, upgraded to the head, has the head's
+        schema and still holds its rows."""
+        head = self.head
+        with self._workspace() as work, self._connect(work / "upgraded.db") as conn:
+            try:
+                self._migrate_with_rows(conn, version)
+                before = _row_counts(conn)
+                migrate(conn, self.migrations)
+            except MigrationError as exc:
+                raise MigrationCheckFailed(
+                    "convergence",
+                    version,
+                    f"convergence from version {self.label(version)}: upgrading a database "
+                    f"from version {version} to {head} failed: {exc}",
+                ) from exc
+            diff = schema_diff(
+                self.head_schema(),
+                canonical_schema(conn),
+                expected_label=f"new database at version {head}",
+                actual_label=f"database upgraded from version {version}",
+            )
+            if diff:
+                raise MigrationCheckFailed(
+                    "convergence",
+                    version,
+                    f"convergence from version {self.label(version)}: a database at version "
+                    f"{version} upgraded to {head} does not have the schema of a new database "
+                    f"at {head} ('-' new, '+' upgraded); make the migrations after {version} "
+                    f"bring both to the same schema:\n{diff}",
+                )
+            after = _row_counts(conn)
+            emptied = sorted(t for t, n in before.items() if n and after.get(t) == 0)
+            if emptied:
+                raise MigrationCheckFailed(
+                    "convergence",
+                    version,
+                    f"convergence from version {self.label(version)}: table(s) "
+                    f"{', '.join(emptied)} held rows at version {version} and are empty after "
+                    f"the upgrade to {head}: a migration lost them (a rebuild that does not "
+                    "copy the rows?)",
+                )
+            if self.check_rows is not None:
+                try:
+                    self.check_rows(conn, version)
+                except AssertionError as exc:
+                    raise MigrationCheckFailed(
+                        "convergence",
+                        version,
+                        f"convergence from version {self.label(version)}: the rows check "
+                        f"failed after the upgrade to {head}: {exc}",
+                    ) from exc
+
+    def check_origin(self, name: str) -> None:
+        """A database built by the origin *name* (e.g. a legacy build's file), upgraded
+        the way the app does it, has the schema of a new database at the head.
+
+        This is where fresh/upgraded divergence shows: a legacy build that created
+        ``sessions`` without a column for new installs while upgraded ones kept it.
+        """
+        try:
+            build = self.origins[name]
+        except KeyError:
+            raise UsageError(
+                f"no origin {name!r}; the kit knows {sorted(self.origins) or 'none'}"
+            ) from None
+        head = self.head
+        with self._workspace() as work:
+            path = work / "origin.db"
+            build(path)
+            try:
+                if self.upgrade is not None:
+                    self.upgrade(path)
+                else:
+                    with self._connect(path) as conn:
+                        migrate(conn, self.migrations)
+            except MigrationError as exc:
+                raise MigrationCheckFailed(
+                    "origin", None, f"convergence from origin {name!r}: the upgrade failed: {exc}"
+                ) from exc
+            diff = schema_diff(
+                self.head_schema(),
+                canonical_schema(path),
+                expected_label=f"new database at version {head}",
+                actual_label=f"origin {name!r} upgraded",
+            )
+            if diff:
+                raise MigrationCheckFailed(
+                    "origin",
+                    None,
+                    f"convergence from origin {name!r}: the database it built, upgraded to "
+                    f"{head}, does not have the schema of a new database at {head} "
+                    f"('-' new, '+' upgraded):\n{diff}",
+                )
+
+    def check_round_trip(self, version: int) -> None:
+        """Up then down gives back the schema from before; up again the first up's."""
+        migration = self._migration("round_trip", version)
+        if migration.down is None:
+            raise UsageError(f"{migration.label} has no down file; there is no round trip")
+        previous = max((v for v in self.versions if v < version), default=0)
+        name = f"round trip of {migration.label}"
+        with self._workspace() as work, self._connect(work / "round_trip.db") as conn:
+            try:
+                self._migrate_with_rows(conn, previous)
+                before = canonical_schema(conn)
+                migrate(conn, self.migrations, target=version)
+                up = canonical_schema(conn)
+                downgrade(conn, self.migrations, previous)
+                down = canonical_schema(conn)
+            except MigrationError as exc:
+                raise MigrationCheckFailed("round_trip", version, f"{name} failed: {exc}") from exc
+            diff = schema_diff(
+                before,
+                down,
+                expected_label=f"version {previous}",
+                actual_label=f"version {previous} after up and down of {version}",
+            )
+            if diff:
+                raise MigrationCheckFailed(
+                    "round_trip",
+                    version,
+                    f"{name}: {migration.down.filename} does not undo {migration.up.filename} "
+                    f"('-' before the up, '+' after up and down):\n{diff}",
+                )
+            try:
+                migrate(conn, self.migrations, target=version)
+            except MigrationError as exc:
+                raise MigrationCheckFailed(
+                    "round_trip",
+                    version,
+                    f"{name}: applying {migration.up.filename} again after its down failed: {exc}",
+                ) from exc
+            diff = schema_diff(
+                up,
+                canonical_schema(conn),
+                expected_label=f"version {version}, first up",
+                actual_label=f"version {version}, up again after down",
+            )
+            if diff:
+                raise MigrationCheckFailed(
+                    "round_trip",
+                    version,
+                    f"{name}: up, down and up again gives another schema than the first up; "
+                    f"{migration.down.filename} leaves something behind:\n{diff}",
+                )
+
+    def check_populated(self, version: int) -> None:
+        """The migration runs on tables that hold rows (two alike in every table)."""
+        migration = self._migration("populated", version)
+        previous = max((v for v in self.versions if v < version), default=0)
+        with self._workspace() as work, self._connect(work / "populated.db") as conn:
+            try:
+                self._migrate_with_rows(conn, previous)
+            except MigrationError as exc:
+                raise MigrationCheckFailed(
+                    "populated",
+                    version,
+                    f"populated tables, {migration.label}: reaching version {previous} "
+                    f"failed: {exc}",
+                ) from exc
+            filled = _add_synthetic_rows(conn)
+            try:
+                migrate(conn, self.migrations, target=version)
+            except MigrationError as exc:
+                raise MigrationCheckFailed(
+                    "populated",
+                    version,
+                    f"populated tables, {migration.label}: the migration fails on tables that "
+                    f"hold rows ({', '.join(filled) or 'none'}), as a user's database would: "
+                    f"{exc}",
+                ) from exc
+
+    def check_snapshot(self, snapshot: str | None = None) -> None:
+        """The head schema equals the committed ``schema.sql`` (or the *snapshot* text)."""
+        if snapshot is None:
+            snapshot = self._read_source_file(SNAPSHOT_FILENAME)
+            if snapshot is None:
+                raise MigrationCheckFailed(
+                    "snapshot",
+                    self.head,
+                    f"{self.migrations.origin} has no {SNAPSHOT_FILENAME}; write it with "
+                    "`bootmigrate schema --write` and commit it",
+                )
+        diff = schema_diff(
+            read_snapshot(snapshot),
+            self.head_schema(),
+            expected_label=SNAPSHOT_FILENAME,
+            actual_label=f"new database at version {self.head}",
+        )
+        if diff:
+            raise MigrationCheckFailed(
+                "snapshot",
+                self.head,
+                f"snapshot: the schema of a new database at version {self.head} differs from "
+                f"the committed {SNAPSHOT_FILENAME} ('-' committed, '+' migrations); if the "
+                f"change is intended, run `bootmigrate schema --write` and commit it:\n{diff}",
+            )
+
+    def check_lock(self) -> None:
+        """No locked migration was edited, renamed, removed or had its number reused."""
+        text = self.migrations.lock_text
+        if text is None:
+            raise MigrationCheckFailed(
+                "lock",
+                None,
+                f"{self.migrations.origin} has no {LOCK_FILENAME}; write it with "
+                "`bootmigrate lock` and commit it",
+            )
+        problems = _lockfile.differences(_lockfile.parse(text, LOCK_FILENAME), self.migrations)
+        if problems:
+            raise MigrationCheckFailed(
+                "lock",
+                None,
+                f"frozen history: {LOCK_FILENAME} does not match the migrations:\n"
+                + "\n".join(f"- {p}" for p in problems),
+            )
+
+    def check_drift(self, db: DatabaseLike) -> None:
+        """The database *db* has the schema a new database at its version has."""
+        name = describe(db)
+        current = status(db, self.migrations)
+        if current.problems:
+            raise MigrationCheckFailed("drift", current.current, "; ".join(current.problems))
+        version = current.current or 0
+        diff = schema_diff(
+            schema_at(self.migrations, version, prepare=self.prepare),
+            canonical_schema(db),
+            expected_label=f"new database at version {version}",
+            actual_label=name,
+        )
+        if diff:
+            raise MigrationCheckFailed(
+                "drift",
+                version,
+                f"{name}: the schema differs from the one version {version} should have "
+                f"('-' expected, '+' found); it was changed outside the migrations:\n{diff}",
+            )
+
+    def check_all(self, *, snapshot: bool = True, lock: bool = True) -> None:
+        """Every check for every version; the first failure is raised."""
+        for version in self.versions_for("convergence"):
+            self.check_convergence(version)
+        for version in self.versions_for("round_trip"):
+            self.check_round_trip(version)
+        for version in self.versions_for("populated"):
+            self.check_populated(version)
+        for name in self.origins:
+            self.check_origin(name)
+        if snapshot:
+            self.check_snapshot()
+        if lock:
+            self.check_lock()
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _migration(self, check: str, version: int) -> Migration:
+        migration = self.migrations.get(version)
+        if migration is None:
+            raise UsageError(
+                f"{check}: there is no migration {version} in {self.migrations.origin}"
+            )
+        return migration
+
+    def _read_source_file(self, name: str) -> str | None:
+        if isinstance(self.source, MigrationSet):
+            raise UsageError(
+                f"the kit was given a loaded MigrationSet, so it cannot read {name}; "
+                "pass the source ('pkg:folder' or a directory) or the text"
+            )
+        return resolve(self.source).read_text(name)
+
+
+def _run_fixture(conn: sqlite3.Connection, script: Script, version: int) -> None:
+    conn.execute("BEGIN")
+    try:
+        for statement in script.statements:
+            try:
+                conn.execute(statement.sql)
+            except sqlite3.Error as exc:
+                raise MigrationCheckFailed(
+                    "fixture",
+                    version,
+                    f"{script.filename}: statement {statement.number} (line {statement.line}) "
+                    f"failed: {exc}",
+                ) from exc
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        table.name: int(
+            conn.execute(f"SELECT count(*) FROM {quote_name(table.name)}").fetchone()[0]
+        )
+        for table in canonical_schema(conn).tables
+    }
+
+
+def _add_synthetic_rows(conn: sqlite3.Connection) -> list[str]:
+    """Put two rows alike into every table (parents first); name the tables that took them.
+
+    Values come from each column's declared type; columns with a default or a generated
+    value are left to it, foreign keys point at the parent's first row. The second row
+    differs only in an ``INTEGER PRIMARY KEY``, so a new ``UNIQUE`` index over the other
+    columns meets duplicates. A table whose constraints refuse the guessed values is left
+    as it is: give it rows with a fixture.
+    """
+    filled = []
+    for table in _parents_first(canonical_schema(conn).tables):
+        inserted = 0
+        for row in range(2):
+            names, values = _synthetic_values(table, row)
+            sql = (
+                f"INSERT INTO {quote_name(table.name)} ({', '.join(names)}) "
+                f"VALUES ({', '.join(values)})"
+                if names
+                else f"INSERT INTO {quote_name(table.name)} DEFAULT VALUES"
+            )
+            try:
+                conn.execute(sql)
+                inserted += 1
+            except sqlite3.Error:
+                break  # a key or UNIQUE constraint refuses a second row alike: fine
+        if inserted:
+            filled.append(f"{table.name}: {inserted}")
+    return filled
+
+
+def _parents_first(tables: Sequence[Table]) -> list[Table]:
+    by_name = {t.name.lower(): t for t in tables}
+    ordered: list[Table] = []
+    seen: set[str] = set()
+
+    def visit(table: Table, path: frozenset[str]) -> None:
+        key = table.name.lower()
+        if key in seen or key in path:
+            return
+        for fk in table.foreign_keys:
+            parent = by_name.get(fk.table.lower())
+            if parent is not None:
+                visit(parent, path | {key})
+        seen.add(key)
+        ordered.append(table)
+
+    for table in tables:
+        visit(table, frozenset())
+    return ordered
+
+
+def _synthetic_values(table: Table, row: int) -> tuple[list[str], list[str]]:
+    parents = {}
+    for fk in table.foreign_keys:
+        for child, target in zip(fk.columns, fk.references):
+            parent_column = quote_name(target) if target is not None else "rowid"
+            parents[child.lower()] = f"(SELECT {parent_column} FROM {quote_name(fk.table)} LIMIT 1)"
+    key = [c for c in table.columns if c.primary_key]
+    names: list[str] = []
+    values: list[str] = []
+    for column in table.columns:
+        if column.hidden is not None or (column.default is not None and not column.primary_key):
+            continue
+        names.append(quote_name(column.name))
+        if len(key) == 1 and column.primary_key and column.type == "INTEGER":
+            # The rowid: far above the ids the migrations insert themselves (version 3...).
+            values.append(str(987654321 + row))
+        else:
+            values.append(parents.get(column.name.lower()) or _value_for(column.type))
+    return names, values
+
+
+def _value_for(declared: str) -> str:
+    """A value of the column's affinity (https://sqlite.org/datatype3.html#affname).
+
+    Unusual values, so they do not collide with the rows the migration itself inserts
+    (a version number, a settings row with id 1).
+    """
+    if "INT" in declared:
+        return "987654321"
+    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
+        return "'bootmigrate test row'"
+    if "BLOB" in declared or not declared:
+        return "X'0B00'"
+    if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
+        return "98765.4321"
+    return "987654321"

@@ -1,0 +1,300 @@
+"""The migration test kit's checks, each on a set that passes and on one that must fail."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import bootmigrate
+from bootmigrate import _lockfile
+from bootmigrate._schema import render_snapshot, schema_at
+from bootmigrate.testing import MigrationCheckFailed, MigrationKit
+
+NOTES = "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n"
+NOTES_ROWS = "INSERT INTO notes (title) VALUES ('first'), ('second');\n"
+
+
+def rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def freeze(directory: Path) -> None:
+    """What `bootmigrate schema --write` and `bootmigrate lock` commit beside the files."""
+    migrations = bootmigrate.load(directory)
+    (directory / "schema.sql").write_text(
+        render_snapshot(schema_at(migrations), migrations.head), encoding="utf-8"
+    )
+    (directory / "bootmigrate.lock").write_text(_lockfile.render(migrations), encoding="utf-8")
+
+
+def test_the_example_set_passes_every_check(example_set):
+    freeze(example_set)
+    kit = MigrationKit(example_set)
+    assert kit.versions == (0, 1, 2, 3)
+    assert kit.versions_for("round_trip") == (1, 2)
+    kit.check_all()
+
+
+def test_database_at_a_version_holds_the_fixture_rows(make_set_in, tmp_path):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES,
+            "0001_notes.fixture.sql": NOTES_ROWS,
+            "0002_more.up.sql": "ALTER TABLE notes ADD COLUMN body TEXT;\n",
+        }
+    )
+    path = MigrationKit(source).database_at(1, tmp_path / "at1.db")
+    assert rows(path, "SELECT id, title FROM notes ORDER BY id") == [(1, "first"), (2, "second")]
+    assert bootmigrate.status(path, source).current == 1
+
+
+# -- populated tables -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "sqlite_says"),
+    [
+        # works on an empty table, fails on every user's database
+        ("ALTER TABLE notes ADD COLUMN body TEXT NOT NULL;", "NOT NULL"),
+        ("ALTER TABLE notes ADD COLUMN at TEXT DEFAULT (datetime('now'));", "non-constant"),
+        # two notes with one title is normal data
+        ("CREATE UNIQUE INDEX notes_title ON notes (title);", "UNIQUE constraint failed"),
+    ],
+    ids=["not-null-without-default", "non-constant-default", "unique-over-duplicates"],
+)
+def test_a_migration_that_only_works_on_empty_tables_fails(
+    make_set_in, tmp_path, change, sqlite_says
+):
+    source = make_set_in({"0001_notes.up.sql": NOTES, "0002_change.up.sql": change + "\n"})
+    bootmigrate.migrate(tmp_path / "empty.db", source)  # fine without rows
+    kit = MigrationKit(source)
+    kit.check_populated(1)
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_populated(2)
+    message = str(failure.value)
+    assert failure.value.version == 2
+    assert message.startswith("populated tables, 0002_change: the migration fails on tables")
+    assert "notes: 2" in message
+    assert sqlite_says in message
+    assert "'0002_change.up.sql' statement 1 (line 1)" in message
+
+
+def test_populated_tables_respect_foreign_keys_and_defaults(make_set_in):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES
+            + "CREATE TABLE tags (note_id INTEGER NOT NULL REFERENCES notes (id),"
+            " tag TEXT NOT NULL DEFAULT 'x', n INTEGER, CHECK (n > 5));\n",
+            "0002_safe.up.sql": "ALTER TABLE notes ADD COLUMN done INTEGER NOT NULL DEFAULT 0;\n"
+            "PRAGMA foreign_keys = ON;\n",
+        }
+    )
+    MigrationKit(source, prepare=lambda c: c.execute("PRAGMA foreign_keys = ON")).check_populated(2)
+
+
+# -- round trip -------------------------------------------------------------------------
+
+
+def test_a_down_that_does_not_undo_its_up_fails_with_the_difference(make_set_in):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES,
+            "0001_notes.down.sql": "DROP TABLE notes;\n",
+            "0002_body.up.sql": "ALTER TABLE notes ADD COLUMN body TEXT;\n"
+            "CREATE INDEX notes_body ON notes (body);\n",
+            "0002_body.down.sql": "DROP INDEX notes_body;\n",
+        }
+    )
+    kit = MigrationKit(source)
+    kit.check_round_trip(1)
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_round_trip(2)
+    message = str(failure.value)
+    assert message.startswith(
+        "round trip of 0002_body: 0002_body.down.sql does not undo 0002_body.up.sql"
+    )
+    assert "+  column body TEXT" in message
+    assert failure.value.check == "round_trip"
+
+
+def test_round_trip_of_a_migration_without_down_is_a_usage_error(make_set_in):
+    source = make_set_in({"0001_notes.up.sql": NOTES})
+    with pytest.raises(bootmigrate.UsageError, match="has no down file"):
+        MigrationKit(source).check_round_trip(1)
+
+
+# -- convergence ------------------------------------------------------------------------
+
+
+def test_convergence_runs_fixtures_and_the_rows_hook(make_set_in):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES,
+            "0001_notes.fixture.sql": NOTES_ROWS,
+            "0002_body.up.sql": "ALTER TABLE notes ADD COLUMN body TEXT NOT NULL DEFAULT '';\n",
+        }
+    )
+    seen = []
+
+    def fill(conn: sqlite3.Connection, migration: bootmigrate.Migration) -> None:
+        if migration.version == 2:
+            conn.execute("INSERT INTO notes (title, body) VALUES ('third', 'b')")
+
+    def check_rows(conn: sqlite3.Connection, from_version: int) -> None:
+        titles = [r[0] for r in conn.execute("SELECT title FROM notes ORDER BY id")]
+        seen.append((from_version, titles))
+        assert titles[:2] == ["first", "second"] or from_version == 0
+
+    kit = MigrationKit(source, fill=fill, check_rows=check_rows)
+    for version in kit.versions_for("convergence"):
+        kit.check_convergence(version)
+    assert seen == [
+        (0, []),
+        (1, ["first", "second"]),
+        (2, ["first", "second", "third"]),
+    ]
+
+
+def test_a_failing_rows_hook_names_the_version(make_set_in):
+    source = make_set_in({"0001_notes.up.sql": NOTES, "0001_notes.fixture.sql": NOTES_ROWS})
+
+    def check_rows(conn: sqlite3.Connection, from_version: int) -> None:
+        assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 3, "expected 3 notes"
+
+    with pytest.raises(MigrationCheckFailed, match=r"from version 0001_notes: the rows check.*3"):
+        MigrationKit(source, check_rows=check_rows).check_convergence(1)
+
+
+def test_a_rebuild_that_loses_rows_fails_convergence(make_set_in):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES,
+            "0001_notes.fixture.sql": NOTES_ROWS,
+            "0002_rebuild.up.sql": "CREATE TABLE notes_new (id INTEGER PRIMARY KEY, title TEXT);\n"
+            "DROP TABLE notes;\nALTER TABLE notes_new RENAME TO notes;\n",
+        }
+    )
+    kit = MigrationKit(source)
+    kit.check_convergence(0)
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_convergence(1)
+    assert "table(s) notes held rows at version 1 and are empty" in str(failure.value)
+
+
+def test_an_upgrade_that_breaks_on_fixture_rows_fails_convergence(make_set_in):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES,
+            "0001_notes.fixture.sql": NOTES_ROWS,
+            "0002_body.up.sql": "ALTER TABLE notes ADD COLUMN body TEXT NOT NULL;\n",
+        }
+    )
+    with pytest.raises(MigrationCheckFailed) as failure:
+        MigrationKit(source).check_convergence(1)
+    message = str(failure.value)
+    assert message.startswith("convergence from version 0001_notes: upgrading a database from")
+    assert "0002_body.up.sql" in message
+
+
+def test_an_origin_that_diverges_shows_the_extra_column(make_set_in):
+    source = make_set_in(
+        {
+            "0001_sessions.up.sql": "CREATE TABLE sessions (id TEXT PRIMARY KEY, query TEXT);\n",
+            "0002_cost.up.sql": "ALTER TABLE sessions ADD COLUMN cost_usd REAL;\n",
+        }
+    )
+
+    def hotfix_build(path: Path) -> None:
+        # An old build that added a column outside the migrations, like the legacy
+        # store's total_tokens that only upgraded databases have.
+        bootmigrate.migrate(path, source, target=1)
+        conn = sqlite3.connect(path)
+        conn.execute("ALTER TABLE sessions ADD COLUMN total_tokens INTEGER")
+        conn.close()
+
+    def clean_build(path: Path) -> None:
+        bootmigrate.migrate(path, source, target=1)
+
+    kit = MigrationKit(source, origins={"1.3 hotfix": hotfix_build, "1.3": clean_build})
+    kit.check_origin("1.3")
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_origin("1.3 hotfix")
+    message = str(failure.value)
+    assert message.startswith("convergence from origin '1.3 hotfix': the database it built")
+    assert "+  column total_tokens INTEGER" in message
+
+
+# -- snapshot, lock, drift --------------------------------------------------------------
+
+
+def test_snapshot_must_exist_and_match(example_set):
+    kit = MigrationKit(example_set)
+    with pytest.raises(MigrationCheckFailed, match=re.escape("no schema.sql; write it with")):
+        kit.check_snapshot()
+    freeze(example_set)
+    kit.check_snapshot()
+    (example_set / "0004_pin.up.sql").write_text(
+        "ALTER TABLE notes ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;\n", encoding="utf-8"
+    )
+    with pytest.raises(MigrationCheckFailed) as failure:
+        MigrationKit(example_set).check_snapshot()
+    message = str(failure.value)
+    assert "differs from the committed schema.sql" in message
+    assert "+  column pinned INTEGER NOT NULL DEFAULT 0" in message
+    assert "bootmigrate schema --write" in message
+
+
+def test_an_edited_locked_migration_fails_the_lock_check(example_set):
+    freeze(example_set)
+    MigrationKit(example_set).check_lock()
+    with (example_set / "0001_create_notes.up.sql").open("a", encoding="utf-8") as f:
+        f.write("CREATE INDEX notes_body ON notes (body);\n")
+    with pytest.raises(
+        MigrationCheckFailed, match=re.escape("'0001_create_notes.up.sql' changed after")
+    ):
+        MigrationKit(example_set).check_lock()
+
+
+def test_a_missing_lock_file_fails_the_lock_check(example_set):
+    with pytest.raises(MigrationCheckFailed, match=re.escape("no bootmigrate.lock")):
+        MigrationKit(example_set).check_lock()
+
+
+def test_drift_names_the_change_made_by_hand(example_set, db_path):
+    kit = MigrationKit(example_set)
+    bootmigrate.migrate(db_path, example_set, target=2)
+    kit.check_drift(db_path)
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP INDEX notes_title")
+    conn.close()
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_drift(db_path)
+    assert failure.value.version == 2
+    assert "-index notes_title ON notes (title)" in str(failure.value)
+
+
+def test_the_testing_module_documents_its_public_names():
+    import bootmigrate.testing as testing
+
+    for name in testing.__all__:
+        value = getattr(testing, name)
+        if callable(value) and not name.endswith("Hook") and name != "OriginBuilder":
+            assert value.__doc__, name
+    public = [n for n in vars(testing.MigrationKit) if n.startswith("check_")]
+    assert sorted(public) == [
+        "check_all",
+        "check_convergence",
+        "check_drift",
+        "check_lock",
+        "check_origin",
+        "check_populated",
+        "check_round_trip",
+        "check_snapshot",
+    ]
