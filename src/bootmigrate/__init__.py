@@ -12,6 +12,13 @@ exactly as it was, with a :class:`MigrationError` that says what is wrong and wh
 
 from __future__ import annotations
 
+from ._baseline import (
+    Adoption,
+    Baseline,
+    LegacyVersionTooNew,
+    UnrecognizedDatabase,
+    additive_repair,
+)
 from ._database import DEFAULT_TIMEOUT
 from ._errors import (
     ApplyError,
@@ -52,8 +59,10 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "Adoption",
     "AppliedMigration",
     "ApplyError",
+    "Baseline",
     "DatabaseBusy",
     "DatabaseTooNew",
     "DatabaseUnavailable",
@@ -67,6 +76,7 @@ __all__ = [
     "InvalidTarget",
     "IrreversibleMigration",
     "LedgerError",
+    "LegacyVersionTooNew",
     "Migration",
     "MigrationError",
     "MigrationSet",
@@ -87,8 +97,10 @@ __all__ = [
     "Status",
     "Step",
     "TransactionControlError",
+    "UnrecognizedDatabase",
     "UsageError",
     "__version__",
+    "additive_repair",
     "canonical_schema",
     "downgrade",
     "load",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from ._baseline import Adoption
 from ._plan import AppliedMigration
 
 #: up-to-date: nothing to do; migrated / downgraded: steps ran; newer-compatible: the
@@ -39,9 +40,13 @@ class Report:
     steps: tuple[Step, ...] = ()
     #: Versions in the database that the app has no files for (state newer-compatible).
     unknown: tuple[int, ...] = ()
+    #: What a :class:`Baseline` did when the run adopted a database without a ledger.
+    adoption: Adoption | None = None
 
     def summary(self) -> str:
         """A few lines for people: from and to versions and each step with its time."""
+        if self.adoption is not None:
+            return f"{self.adoption.summary()}\n{replace(self, adoption=None).summary()}"
         if self.state == "up-to-date":
             return f"{self.database}: up to date at version {_v(self.to_version)}"
         if self.state == "newer-compatible":

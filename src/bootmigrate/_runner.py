@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 
 from . import _ledger
+from ._baseline import Adoption, Baseline, adopt
 from ._database import (
     DEFAULT_TIMEOUT,
     Database,
@@ -41,6 +42,7 @@ def migrate(
     *,
     target: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
 ) -> Report:
     """Bring the database to *target* (default: the newest migration) and report what ran.
 
@@ -50,7 +52,8 @@ def migrate(
     All pending migrations run in one ``BEGIN IMMEDIATE`` transaction with their ledger
     rows: the database reaches the target or stays exactly as it was. *timeout* is how
     long, in seconds, to wait for another connection's write lock before raising
-    :class:`DatabaseBusy`.
+    :class:`DatabaseBusy`. *baseline* adopts a database made before bootmigrate (no
+    ledger): see :class:`Baseline`; the adoption runs in the same transaction.
 
     Raises a :class:`MigrationError` subclass; after any of them the database is unchanged.
     """
@@ -61,7 +64,7 @@ def migrate(
         first.check()
         if not first.pending:
             return _settled(database.name, migrations, first.current, first.unknown_versions)
-        return _upgrade(database, migrations, target)
+        return _upgrade(database, migrations, target, baseline)
 
 
 def _settled(
@@ -72,13 +75,21 @@ def _settled(
     return Report(name, migrations.origin, state, current, current, (), tuple(unknown))
 
 
-def _upgrade(database: Database, migrations: MigrationSet, target: int | None) -> Report:
+def _upgrade(
+    database: Database,
+    migrations: MigrationSet,
+    target: int | None,
+    baseline: Baseline | None = None,
+) -> Report:
     steps: list[Step] = []
     from_version: int | None = None
     started = False
+    adoption: Adoption | None = None
     while True:
         alone: Migration | None = None
         with database.write_transaction():
+            if baseline is not None and not started:
+                adoption = adopt(database, migrations, baseline)
             # Read the ledger again under the write lock: another process may have migrated.
             current_plan = plan(migrations.migrations, _ledger.read(database.conn), target)
             current_plan.check()
@@ -97,9 +108,22 @@ def _upgrade(database: Database, migrations: MigrationSet, target: int | None) -
         steps.append(_run_alone(database, alone))
     to_version = _ledger.max_version(database.conn) if steps else from_version
     if not steps:
-        return Report(database.name, migrations.origin, "up-to-date", from_version, from_version)
+        return Report(
+            database.name,
+            migrations.origin,
+            "up-to-date",
+            from_version,
+            from_version,
+            adoption=adoption,
+        )
     return Report(
-        database.name, migrations.origin, "migrated", from_version, to_version, tuple(steps)
+        database.name,
+        migrations.origin,
+        "migrated",
+        from_version,
+        to_version,
+        tuple(steps),
+        adoption=adoption,
     )
 
 

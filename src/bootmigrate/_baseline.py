@@ -1,0 +1,307 @@
+"""Adopting a database that an app migrated by other means before it used bootmigrate.
+
+Such a database has the app's tables and its own bookkeeping (a ``schema_version``
+table, a ``PRAGMA user_version``...) but no bootmigrate ledger. A :class:`Baseline`
+says how to recognise one and what version it is at. :func:`adopt` runs at the start of
+the first write transaction of :func:`bootmigrate.migrate`, under the write lock, so
+detection, repair, the ledger rows and the remaining migrations commit together or not
+at all: a failure anywhere leaves the file as it was, legacy bookkeeping included.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from . import _ledger
+from ._database import Database, environmental
+from ._errors import ApplyError, DatabaseTooNew, MigrationError, PlanError
+from ._migration import MigrationSet
+from ._sources import SourceLike, load
+
+logger = logging.getLogger("bootmigrate")
+_T = TypeVar("_T")
+
+#: ``repair(conn, claimed) -> (version, notes)``; see :class:`Baseline`.
+Repair = Callable[[sqlite3.Connection, int], "tuple[int, Sequence[str]]"]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """How to adopt a database that has no bootmigrate ledger yet.
+
+    *detect* ``(conn) -> int | None`` reads the version the database's own bookkeeping
+    claims (for example ``SELECT MAX(version) FROM schema_version``), or returns None when
+    the database is not one to adopt (a new, empty file). It may raise
+    :class:`UnrecognizedDatabase` for a file it cannot place.
+
+    *highest* is the highest claimed version this baseline knows. A database that claims
+    more was written by a newer (or unreleased) build of the old code: it is refused with
+    :class:`LegacyVersionTooNew`, and nothing is changed.
+
+    *repair* ``(conn, claimed) -> (version, notes)`` (optional) looks at the schema
+    itself, adds what the old code left out, and returns the version the database is at
+    afterwards (it may be above *claimed* when the schema shows more than the bookkeeping
+    says) and one line per repair made. It runs inside the transaction and must not
+    commit. Without it the database is taken to be at *claimed* as it is.
+
+    *label* names the old bookkeeping in messages (``"schema_version table"``).
+    """
+
+    detect: Callable[[sqlite3.Connection], int | None]
+    highest: int
+    repair: Repair | None = None
+    label: str = "legacy version"
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What :func:`adopt` did to a database: the outcome of a baseline, in a :class:`Report`."""
+
+    #: The version the database's own bookkeeping claimed.
+    claimed: int
+    #: The version it was adopted at, after the repair.
+    version: int
+    #: One line per repair the baseline made (empty when none was needed).
+    repairs: tuple[str, ...]
+    #: The versions written to the ledger as already applied.
+    recorded: tuple[int, ...]
+
+    def summary(self) -> str:
+        """One line, plus one per repair."""
+        lines = [
+            f"adopted a database without a ledger: it claimed version {self.claimed}, "
+            f"taken over at version {self.version}"
+        ]
+        lines += [f"  repaired: {note}" for note in self.repairs]
+        return "\n".join(lines)
+
+
+class LegacyVersionTooNew(DatabaseTooNew):
+    """A database to adopt claims a version above what its :class:`Baseline` knows."""
+
+    def __init__(self, database: str, label: str, claimed: int, highest: int) -> None:
+        self.database = database
+        self.claimed = claimed
+        self.versions = (claimed,)
+        self.head = highest
+        PlanError.__init__(
+            self,
+            f"{database}: its {label} is {claimed}, and this app takes over databases up to "
+            f"version {highest}: it was written by a newer or unreleased build of the old "
+            "app, whose changes this app does not know. It was left unchanged; open it "
+            "with that build, or restore a backup made by a release at version "
+            f"{highest} or older",
+        )
+
+
+class UnrecognizedDatabase(PlanError):
+    """A database without a ledger that its :class:`Baseline` cannot place; nothing changed."""
+
+
+def adopt(database: Database, migrations: MigrationSet, baseline: Baseline) -> Adoption | None:
+    """Adopt the database if it has no ledger and *baseline* recognises it.
+
+    Call inside the run's write transaction. Writes the ledger rows (with the files'
+    checksums, so later runs see them as unmodified) for every migration up to the
+    adopted version and returns what was done; returns None when there is nothing to
+    adopt. Raises :class:`LegacyVersionTooNew`, :class:`UnrecognizedDatabase`, or an
+    :class:`ApplyError` when the repair fails.
+    """
+    conn = database.conn
+    if _ledger.exists(conn):
+        return None
+    claimed = _call(database, "detecting the database's version", baseline.detect, conn)
+    if claimed is None:
+        return None
+    if claimed > baseline.highest:
+        raise LegacyVersionTooNew(database.name, baseline.label, claimed, baseline.highest)
+    version: int = claimed
+    notes: Sequence[str] = ()
+    if baseline.repair is not None:
+        version, notes = _call(database, "repairing the database", baseline.repair, conn, claimed)
+    _ledger.ensure(conn)
+    recorded = tuple(m.version for m in migrations if m.version <= version)
+    for migration in migrations:
+        if migration.version <= version:
+            _ledger.record(conn, migration, 0.0)
+    adoption = Adoption(claimed, version, tuple(notes), recorded)
+    logger.info("%s: %s", database.name, adoption.summary())
+    return adoption
+
+
+def _call(database: Database, doing: str, function: Callable[..., _T], *args: object) -> _T:
+    """Run a baseline callback; turn its sqlite3 errors into one that says what failed."""
+    try:
+        return function(*args)
+    except MigrationError:
+        raise
+    except sqlite3.Error as exc:
+        raise (
+            environmental(exc, database.name, database.timeout)
+            or ApplyError(
+                f"{database.name}: adopting it failed while {doing} ({exc}); the run was "
+                "rolled back and the database is unchanged"
+            )
+        ) from exc
+
+
+# -- a repair derived from the migration files ----------------------------------------
+
+# ("table", table, "") / ("column", table, column) / ("index", table, index)
+_Object = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the migration files have made by one version: its objects and their SQL."""
+
+    objects: frozenset[_Object]
+    tables: Mapping[str, str]  # name -> CREATE TABLE text
+    # (table, column) -> (type, notnull, default, pk)
+    columns: Mapping[tuple[str, str], tuple[str, bool, str | None, int]]
+    indexes: Mapping[str, str]  # name -> CREATE INDEX text
+
+
+def additive_repair(
+    source: SourceLike,
+    *,
+    through: int,
+    extra_columns: Mapping[str, Collection[str]] | None = None,
+) -> Repair:
+    """A *repair* for :class:`Baseline` that compares the database with the migration files.
+
+    The files are run once, in memory, to learn which tables, columns and indexes exist
+    at each version up to *through* (the baseline's ``highest``). Then, for a database
+    that claims version *claimed*:
+
+    - it is taken to be at the highest version whose new objects it shows, at least
+      *claimed* (an old build may have made a change without recording its number);
+    - every table, column and index the files have by that version and the database
+      lacks is added: tables and indexes with the files' own SQL, columns with
+      ``ALTER TABLE ADD COLUMN`` and the type, ``NOT NULL`` and ``DEFAULT`` the files
+      give them (a column the files declare as a primary key cannot be added: refused);
+    - a column of one of those tables that no version creates, and that *extra_columns*
+      (``{table: {column, ...}}``) does not list, is refused with
+      :class:`UnrecognizedDatabase`: a later rebuild of the table would lose it.
+
+    Nothing is removed or rewritten, and rows are not touched.
+    """
+    extras = {table: set(columns) for table, columns in (extra_columns or {}).items()}
+    shapes: dict[int, _Shape] = {}
+
+    def repair(conn: sqlite3.Connection, claimed: int) -> tuple[int, Sequence[str]]:
+        if not shapes:
+            shapes.update(_shapes(load(source), through))
+        versions = sorted(shapes)
+        present = _objects(conn)
+        version = claimed
+        previous: frozenset[_Object] = frozenset()
+        for v in versions:
+            if v > claimed and (shapes[v].objects - previous) & present:
+                version = v
+            previous = shapes[v].objects
+        reached = [v for v in versions if v <= version]
+        if not reached:
+            return version, ()
+        version = reached[-1]
+        shape = shapes[version]
+        _refuse_unknown_columns(conn, shapes[versions[-1]], extras)
+        return version, _add_missing(conn, shape, present)
+
+    return repair
+
+
+def _shapes(migrations: MigrationSet, through: int) -> dict[int, _Shape]:
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        shapes = {}
+        for migration in migrations:
+            if migration.version > through:
+                break
+            for statement in migration.up.statements:
+                conn.execute(statement.sql)
+            shapes[migration.version] = _read_shape(conn)
+        return shapes
+    finally:
+        conn.close()
+
+
+def _read_shape(conn: sqlite3.Connection) -> _Shape:
+    tables: dict[str, str] = {}
+    columns: dict[tuple[str, str], tuple[str, bool, str | None, int]] = {}
+    indexes: dict[str, str] = {}
+    objects: set[_Object] = set()
+    for kind, name, table, sql in conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master "
+        "WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%'"
+    ).fetchall():
+        if kind == "index":
+            indexes[name] = sql
+            objects.add(("index", table, name))
+            continue
+        tables[name] = sql
+        objects.add(("table", name, ""))
+        for _, column, type_, notnull, default, pk, _hidden in conn.execute(
+            'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
+            (name,),
+        ).fetchall():
+            columns[(name, column)] = (type_, bool(notnull), default, pk)
+            objects.add(("column", name, column))
+    return _Shape(frozenset(objects), tables, columns, indexes)
+
+
+def _objects(conn: sqlite3.Connection) -> frozenset[_Object]:
+    return _read_shape(conn).objects
+
+
+def _refuse_unknown_columns(
+    conn: sqlite3.Connection, last: _Shape, extras: Mapping[str, Collection[str]]
+) -> None:
+    known = {(t, c) for kind, t, c in last.objects if kind == "column"}
+    historic = {t for t, _ in known}
+    unknown = sorted(
+        (t, c)
+        for kind, t, c in _objects(conn)
+        if kind == "column" and t in historic and (t, c) not in known and c not in extras.get(t, ())
+    )
+    if unknown:
+        listed = ", ".join(f"{t}.{c}" for t, c in unknown)
+        raise UnrecognizedDatabase(
+            f"the database has column(s) that no known version created: {listed}; it was "
+            "made by a build this app does not know, and taking it over could lose their "
+            "data. It was left unchanged"
+        )
+
+
+def _add_missing(conn: sqlite3.Connection, shape: _Shape, present: frozenset[_Object]) -> list[str]:
+    notes = []
+    order = ("table", "column", "index")
+    missing = sorted(shape.objects - present, key=lambda o: (order.index(o[0]), o))
+    created: set[str] = set()
+    for kind, table, name in missing:
+        if kind == "table":
+            conn.execute(shape.tables[table])
+            created.add(table)
+            notes.append(f"created the missing table {table}")
+        elif kind == "column" and table not in created:
+            type_, notnull, default, pk = shape.columns[(table, name)]
+            if pk:
+                raise UnrecognizedDatabase(
+                    f"the table {table} lacks its primary key column {name}; it cannot be "
+                    "added in place. The database was left unchanged"
+                )
+            definition = f'"{name}" {type_}'.rstrip()
+            if notnull:
+                definition += " NOT NULL"
+            if default is not None:
+                definition += f" DEFAULT {default}"
+            conn.execute(f'ALTER TABLE "{table}" ADD COLUMN {definition}')
+            notes.append(f"added the missing column {table}.{name}")
+        elif kind == "index":
+            conn.execute(shape.indexes[name])
+            notes.append(f"created the missing index {name}")
+    return notes
