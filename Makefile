@@ -33,7 +33,9 @@ check: lint typecheck test
 
 test-matrix:
 	@for v in $(PYTHONS); do \
-	  py=$$(command -v python$$v || ls -d $$(pyenv root 2>/dev/null)/versions/$$v*/bin/python 2>/dev/null | tail -n 1); \
+	  py=$$(command -v python$$v); \
+	  [ -n "$$py" ] && ! "$$py" -c '' 2>/dev/null && py=; \
+	  [ -n "$$py" ] || py=$$(ls -d $$(pyenv root 2>/dev/null)/versions/$$v.*/bin/python 2>/dev/null | tail -n 1); \
 	  if [ -z "$$py" ]; then echo "test-matrix: Python $$v not found, skipped"; continue; fi; \
 	  echo "== Python $$v ($$py)"; \
 	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \

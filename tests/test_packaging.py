@@ -95,6 +95,13 @@ def make_venv(path: Path, *wheels: Path) -> Path:
             *wheels,
         ]
     )
+    if sys.version_info < (3, 11):
+        # bootmigrate's one dependency on old Pythons, copied from this environment
+        # (pure Python) because the test installs with --no-deps --no-index: no network.
+        import tomli
+
+        site = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
+        shutil.copytree(Path(tomli.__file__).parent, Path(site.strip()) / "tomli")
     return python
 
 
@@ -288,3 +295,28 @@ def test_package_source_directory_wins_only_without_colon(
     monkeypatch.chdir(package_on_path)
     assert bootmigrate.load("migrations").origin == "migrations"
     assert bootmigrate.load(Path("migrations")).versions == (1, 2)
+
+
+def test_zip_package_source_without_directory_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Wheels list files only, no directory entries; Python 3.9's zipfile.Path says
+    # is_file() for a missing entry, so reading an absent lock file must still give None.
+    from bootmigrate._sources import resolve
+
+    name = f"bm_zippkg_{abs(hash(str(tmp_path))) % 10**8}"
+    archive = tmp_path / "app.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(f"{name}/__init__.py", "")
+        for filename, text in EXAMPLE_MIGRATIONS.items():
+            zf.writestr(f"{name}/migrations/{filename}", text)
+    monkeypatch.syspath_prepend(str(archive))
+    source = resolve(f"{name}:migrations")
+    assert source.directory is None
+    assert source.read_text("bootmigrate.lock") is None
+    assert source.read_text("0001_create_items.down.sql") == "DROP TABLE items;\n"
+    assert bootmigrate.load(f"{name}:migrations").versions == (1, 2)
+    with pytest.raises(SourceNotFound):
+        bootmigrate.load(f"{name}:nope")
+    bootmigrate.migrate(tmp_path / "app.db", f"{name}:migrations")
+    assert read_db(tmp_path / "app.db").versions == (1, 2)

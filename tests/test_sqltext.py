@@ -111,9 +111,12 @@ def test_split_pieces_run_in_sqlite() -> None:
     text += "CREATE TABLE log (what TEXT);\n" + TRIGGER + "\nINSERT INTO notes (id) VALUES (1);"
     text += "\nUPDATE notes SET id = 1 WHERE id = 1 -- no ';' at the end"
     conn = sqlite3.connect(":memory:")
-    for statement in split(text):
-        conn.execute(statement.sql)
-    assert conn.execute("SELECT what FROM log").fetchall() == [("touched",)]
+    try:
+        for statement in split(text):
+            conn.execute(statement.sql)
+        assert conn.execute("SELECT what FROM log").fetchall() == [("touched",)]
+    finally:
+        conn.close()
 
 
 # -- Hypothesis: joining statements and splitting gives them back -----------------------

@@ -58,7 +58,11 @@ class Source:
         entry = self._root.joinpath(name)
         if not entry.is_file():
             return None
-        return entry.read_bytes().decode("utf-8")
+        try:
+            data = entry.read_bytes()
+        except (FileNotFoundError, KeyError):
+            return None  # Python 3.9's zipfile.Path.is_file() is True for a missing entry
+        return data.decode("utf-8")
 
 
 def resolve(source: str | os.PathLike[str]) -> Source:
