@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 
-from . import _ledger
+from . import _boot, _ledger, _sqltext
 from ._baseline import Adoption, Baseline, adopt
 from ._database import (
     DEFAULT_TIMEOUT,
@@ -31,7 +31,7 @@ from ._errors import ApplyError, MigrationError, StatementError
 from ._migration import Migration, MigrationSet, Script
 from ._plan import plan, plan_downgrade
 from ._report import Report, State, Status, Step
-from ._sources import SourceLike, load
+from ._sources import SourceLike, load, resolve
 
 logger = logging.getLogger("bootmigrate")
 
@@ -57,6 +57,11 @@ def migrate(
 
     Raises a :class:`MigrationError` subclass; after any of them the database is unchanged.
     """
+    if target is None and not isinstance(source, MigrationSet):
+        # The common boot has nothing to do: with a lock file, one query says so.
+        settled = _boot.settled(db, resolve(source), timeout)
+        if settled is not None:
+            return settled
     migrations = load(source)
     with for_writing(db, timeout) as database, translated(database.name, timeout):
         # Optimistic look without the lock: the common boot has nothing to do.
@@ -178,18 +183,41 @@ def execute_script(database: Database, script: Script) -> None:
     """Run a script's statements one at a time, so a failure names its statement and line.
 
     ``executescript()`` is not used: it commits any open transaction first.
+
+    This is :func:`bootmigrate._sqltext.split` fused with execution, the hot loop of a
+    big data migration: it makes no ``Statement`` objects and counts no lines (an empty
+    statement, ``;`` alone, is a no-op for SQLite). Only when a statement fails is the
+    text up to it split again, to name the statement and its line as ``split`` does.
     """
     execute = database.execute
-    for statement in script.statements:
-        try:
-            execute(statement.sql)
-        except sqlite3.Error as exc:
-            raise (
-                environmental(exc, database.name, database.timeout)
-                or StatementError(
-                    script.filename, statement.number, statement.line, str(exc), statement.sql
-                )
-            ) from exc
+    complete = sqlite3.complete_statement
+    leading = _sqltext.LEADING.match
+    text = script.text
+    find = text.find
+    start = pos = 0
+    try:
+        while True:
+            semi = find(";", pos)
+            if semi < 0:
+                break
+            pos = semi + 1
+            chunk = text[start:pos]
+            if complete(chunk):  # else the ';' is inside a string, comment or trigger
+                sql = chunk.lstrip()
+                if sql.startswith(("--", "/*")):
+                    sql = text[leading(text, start, pos).end() : pos]  # type: ignore[union-attr]
+                execute(sql)
+                start = pos
+        pos = len(text)
+        first = leading(text, start).end()  # type: ignore[union-attr]
+        if first < pos:
+            execute(text[first:])  # a last statement without ';'
+    except sqlite3.Error as exc:
+        failed = _sqltext.split(text[:pos])[-1]
+        raise (
+            environmental(exc, database.name, database.timeout)
+            or StatementError(script.filename, failed.number, failed.line, str(exc), failed.sql)
+        ) from exc
 
 
 def downgrade(

@@ -53,6 +53,13 @@ class Source:
             if entry.is_file():
                 yield entry.name, entry.read_bytes()
 
+    def names(self) -> list[str]:
+        """The names of the regular files directly in the source, without reading them."""
+        if isinstance(self._root, Path):
+            with os.scandir(self._root) as entries:  # no stat per file, unlike Path.is_file
+                return [entry.name for entry in entries if entry.is_file()]
+        return [entry.name for entry in self._root.iterdir() if entry.is_file()]
+
     def read_text(self, name: str) -> str | None:
         """The text of one file in the source, or None if it is absent."""
         entry = self._root.joinpath(name)

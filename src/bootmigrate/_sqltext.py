@@ -10,10 +10,9 @@ mis-splits some triggers (see BENCHMARKS.md).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ._errors import DirectiveError, EncodingError
@@ -24,9 +23,13 @@ TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOI
 #: The directives a migration may declare on its leading comment lines.
 DIRECTIVES = frozenset({"no-transaction", "backward-compatible"})
 
-# Whitespace and comments before a statement's first token.
-_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+#: Whitespace and comments before a statement's first token.
+LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]+")
+# A ';' followed by what could begin a transaction keyword (or a comment that could hide
+# one). Spelled without re.IGNORECASE so the search runs at memchr speed between the ';'s.
+# Only a prefilter: a match is confirmed statement by statement.
+_CONTROL_CANDIDATE = re.compile(r";\s*(?:--|/\*|[Bb][Ee]|[Cc][Oo]|[Ee][Nn]|[Rr][OoEe]|[Ss][Aa])")
 _DIRECTIVE_LINE = re.compile(
     r"^[ \t]*--[ \t]*bootmigrate[ \t]*:(.*)$", re.MULTILINE | re.IGNORECASE
 )
@@ -65,6 +68,8 @@ def normalize(text: str) -> str:
 
 def checksum(text: str) -> str:
     """SHA-256 (hex) of the normalised text, so Windows and Linux checkouts agree."""
+    import hashlib  # not on the no-op boot path: OpenSSL's _hashlib costs milliseconds
+
     return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
 
 
@@ -75,9 +80,9 @@ def directives(text: str, filename: str) -> frozenset[str]:
     An unknown directive, or one further down (where a reader could think it applies to
     part of the file), is a :class:`DirectiveError` rather than something silently ignored.
     """
-    if "bootmigrate" not in text.lower():
-        return frozenset()  # the common case, and cheap on a big file
-    header_end = _LEADING.match(text).end()  # type: ignore[union-attr]
+    if "--" not in text or "bootmigrate" not in text.lower():
+        return frozenset()  # the common case; "--" first, as lower() copies a big file
+    header_end = LEADING.match(text).end()  # type: ignore[union-attr]
     found: set[str] = set()
     for match in _DIRECTIVE_LINE.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
@@ -107,10 +112,15 @@ def split(text: str) -> list[Statement]:
     A last statement without ``;`` is kept. Each statement's line is the line of its
     first token, counted from 1, so errors can point into the file.
     """
-    statements: list[Statement] = []
+    return list(iter_split(text))
+
+
+def iter_split(text: str) -> Iterator[Statement]:
+    """:func:`split` as a generator: statements are made only as far as they are read."""
+    number = 0
     complete = sqlite3.complete_statement
     find = text.find
-    leading = _LEADING.match
+    leading = LEADING.match
     start = 0
     pos = 0
     line = 1  # the line `start` is on
@@ -123,15 +133,18 @@ def split(text: str) -> list[Statement]:
             continue  # the ';' is inside a string, a comment or a trigger body
         first = leading(text, start, pos).end()  # type: ignore[union-attr]
         if first < semi:  # not an empty statement
-            first_line = line + text.count("\n", start, first)
-            statements.append(Statement(len(statements) + 1, first_line, text[first:pos]))
+            number += 1
+            yield Statement(number, line + text.count("\n", start, first), text[first:pos])
         line += text.count("\n", start, pos)
         start = pos
     first = leading(text, start).end()  # type: ignore[union-attr]
     if first < len(text):
-        first_line = line + text.count("\n", start, first)
-        statements.append(Statement(len(statements) + 1, first_line, text[first:]))
-    return statements
+        yield Statement(number + 1, line + text.count("\n", start, first), text[first:])
+
+
+def has_statement(text: str) -> bool:
+    """True when the script holds at least one statement (it is not only comments)."""
+    return next(iter_split(text), None) is not None
 
 
 def first_keyword(sql: str) -> str:
@@ -140,11 +153,17 @@ def first_keyword(sql: str) -> str:
     return match.group(0).upper() if match else ""
 
 
-def find_transaction_control(statements: Sequence[Statement], text: str) -> Statement | None:
-    """The first statement that opens or closes a transaction, if any."""
-    lowered = text.lower()
-    if not any(word.lower() in lowered for word in TRANSACTION_KEYWORDS):
-        return None  # fast path: none of the words occurs anywhere in the file
+def find_transaction_control(statements: Iterable[Statement], text: str) -> Statement | None:
+    """The first statement that opens or closes a transaction, if any.
+
+    *statements* may be lazy (:func:`iter_split`): it is only read when a cheap scan
+    of *text* finds a place where such a statement could start, which a data file of
+    ``INSERT`` statements never has.
+    """
+    first = _WORD.match(text, LEADING.match(text).end())  # type: ignore[union-attr]
+    at_start = first is not None and first.group(0).upper() in TRANSACTION_KEYWORDS
+    if not at_start and not _CONTROL_CANDIDATE.search(text):
+        return None  # no statement can begin with one of the keywords
     for statement in statements:
         if first_keyword(statement.sql) in TRANSACTION_KEYWORDS:
             return statement
