@@ -1,0 +1,10 @@
+-- The canonical schema of a database migrated from empty to version 2.
+-- Written by `bootmigrate schema --write`; CI compares it with the migrations.
+-- Not SQL to run: one line per column, key, index, trigger, view.
+table notes
+  column id INTEGER PRIMARY KEY
+  column title TEXT NOT NULL
+  column body TEXT NOT NULL DEFAULT ''
+  column pinned INTEGER NOT NULL DEFAULT 0
+index notes_pinned ON notes (id) WHERE pinned = 1
+index notes_title ON notes (title)

@@ -1,0 +1,1 @@
+INSERT INTO notes (title, body) VALUES ('first', 'hello'), ('second', '');

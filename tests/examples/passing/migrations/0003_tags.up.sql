@@ -1,0 +1,5 @@
+CREATE TABLE tags (
+    note_id INTEGER NOT NULL REFERENCES notes (id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (note_id, tag)
+) WITHOUT ROWID;

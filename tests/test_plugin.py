@@ -1,0 +1,146 @@
+"""The pytest plugin, run with pytester on the example projects in tests/examples/."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent / "examples"
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def _no_environment_source(monkeypatch):
+    monkeypatch.delenv("BOOTMIGRATE_SOURCE", raising=False)
+
+
+def project(pytester: pytest.Pytester, name: str) -> Path:
+    shutil.copytree(EXAMPLES / name, pytester.path, dirs_exist_ok=True)
+    return pytester.path
+
+
+def test_without_the_flag_the_plugin_adds_only_fixtures(pytester):
+    project(pytester, "passing")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)
+    assert "bootmigrate::" not in result.stdout.str()
+
+
+def test_the_passing_project_passes_one_test_per_check_and_version(pytester):
+    project(pytester, "passing")
+    result = pytester.runpytest("--bootmigrate", "-v")
+    result.assert_outcomes(passed=14)
+    result.stdout.fnmatch_lines(
+        [
+            "bootmigrate::convergence[[]0000_empty[]] PASSED*",
+            "bootmigrate::convergence[[]0001_create_notes[]] PASSED*",
+            "bootmigrate::convergence[[]0003_tags[]] PASSED*",
+            "bootmigrate::round_trip[[]0002_add_pinned[]] PASSED*",
+            "bootmigrate::populated[[]0003_tags[]] PASSED*",
+            "bootmigrate::snapshot PASSED*",
+            "bootmigrate::lock PASSED*",
+            "tests/test_app.py::test_the_head_has_tags PASSED*",
+        ]
+    )
+
+
+def test_marker_selects_only_the_kit(pytester):
+    project(pytester, "passing")
+    result = pytester.runpytest("--bootmigrate", "-m", "bootmigrate")
+    result.assert_outcomes(passed=12, deselected=2)
+
+
+def test_a_fresh_upgraded_divergence_fails_naming_the_origin(pytester):
+    project(pytester, "divergence")
+    result = pytester.runpytest("--bootmigrate")
+    result.assert_outcomes(passed=8, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ bootmigrate: origin[[]1.4 upgraded[]] _*",
+            "convergence from origin '1.4 upgraded': the database it built, upgraded to 2, "
+            "does not have the schema of a new database at 2*",
+            "+  column total_tokens INTEGER",
+            "FAILED bootmigrate::origin[[]1.4 upgraded[]]*",
+        ]
+    )
+    # the message is the kit's, not a traceback into the plugin
+    assert "runtest" not in result.stdout.str()
+
+
+def test_a_down_that_does_not_undo_its_up_fails_naming_the_version(pytester):
+    project(pytester, "bad_down")
+    result = pytester.runpytest("--bootmigrate")
+    result.assert_outcomes(passed=8, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "round trip of 0002_add_pinned: 0002_add_pinned.down.sql does not undo "
+            "0002_add_pinned.up.sql*",
+            "+  column pinned INTEGER NOT NULL DEFAULT 0",
+            "FAILED bootmigrate::round_trip[[]0002_add_pinned[]]*",
+        ]
+    )
+
+
+def test_a_migration_that_breaks_on_rows_fails_naming_the_version(pytester):
+    project(pytester, "populated")
+    result = pytester.runpytest("--bootmigrate")
+    result.assert_outcomes(passed=7, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "populated tables, 0002_add_author: the migration fails on tables that hold rows*"
+            "'0002_add_author.up.sql' statement 1 (line 1) failed: Cannot add a NOT NULL column*",
+            "FAILED bootmigrate::populated[[]0002_add_author[]]*",
+        ]
+    )
+
+
+def test_an_edited_locked_migration_fails_the_lock_test(pytester):
+    project(pytester, "edited_lock")
+    result = pytester.runpytest("--bootmigrate")
+    result.assert_outcomes(passed=8, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "frozen history: bootmigrate.lock does not match the migrations:",
+            "- '0001_create_notes.up.sql' changed after it was locked*",
+            "FAILED bootmigrate::lock*",
+        ]
+    )
+
+
+def test_a_stale_snapshot_fails_with_the_diff(pytester):
+    path = project(pytester, "passing")
+    (path / "migrations" / "0004_color.up.sql").write_text(
+        "ALTER TABLE notes ADD COLUMN color TEXT;\n", encoding="utf-8"
+    )
+    result = pytester.runpytest("--bootmigrate", "-k", "snapshot")
+    result.assert_outcomes(failed=1, deselected=15)
+    result.stdout.fnmatch_lines(["*differs from the committed schema.sql*", "+  column color TEXT"])
+
+
+def test_the_source_option_overrides_pyproject(pytester):
+    project(pytester, "passing")
+    (pytester.path / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = "-p no:cacheprovider"\n', encoding="utf-8"
+    )
+    result = pytester.runpytest(
+        "--bootmigrate", "--bootmigrate-source", "migrations", "-m", "bootmigrate"
+    )
+    result.assert_outcomes(passed=12, deselected=2)
+
+
+def test_no_source_is_a_usage_error(pytester):
+    pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
+    result = pytester.runpytest("--bootmigrate")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*bootmigrate: no migration source; add source = *"])
+
+
+def test_a_broken_migration_file_is_a_usage_error_naming_it(pytester):
+    path = project(pytester, "populated")
+    (path / "migrations" / "0003_bad.up.sql").write_text("BEGIN;\nSELECT 1;\n", encoding="utf-8")
+    result = pytester.runpytest("--bootmigrate")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*0003_bad.up.sql*"])
