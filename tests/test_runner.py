@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from bootmigrate import (
     migrate,
     status,
 )
-from tests.helpers import file_state, make_set, read_db
+from tests.helpers import cli_env, file_state, make_set, read_db
 
 BASE = {
     "0001_create_notes.up.sql": (
@@ -565,3 +567,41 @@ def test_the_library_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixtur
         migrate(db, source)
     bootmigrate.load(source)
     assert capsys.readouterr() == ("", "")
+
+
+PRINTS_NOTHING = """
+import logging, sys
+import bootmigrate
+
+db, source, broken = sys.argv[1:4]
+bootmigrate.status(db, source)
+bootmigrate.migrate(db, source)
+bootmigrate.migrate(db, source)
+bootmigrate.downgrade(db, source, 1)
+try:
+    bootmigrate.migrate(db, broken)
+except bootmigrate.StatementError:
+    pass
+# Whatever the library logs, even a warning, stays out of an unconfigured app's stderr.
+logging.getLogger("bootmigrate").warning("a warning the library might log")
+if len(sys.argv) > 4:
+    logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s %(message)s")
+    bootmigrate.migrate(db, source)
+"""
+
+
+def test_the_library_prints_nothing_in_a_fresh_process(tmp_path: Path) -> None:
+    # The README's claim, checked where pytest's capture and log handlers cannot hide
+    # output: a new interpreter whose app has configured no logging at all.
+    source = make_set(tmp_path, BASE)
+    broken = make_set(tmp_path, {**BASE, **BROKEN_LATER}, subdir="broken")
+    args = [sys.executable, "-c", PRINTS_NOTHING, str(tmp_path / "a.db"), str(source), str(broken)]
+    quiet = subprocess.run(args, capture_output=True, text=True, env=cli_env(), check=False)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    # An app that configures logging gets the INFO lines: they are logged, not printed.
+    loud = subprocess.run(
+        [*args, "--configure"], capture_output=True, text=True, env=cli_env(), check=False
+    )
+    assert loud.returncode == 0, loud.stderr
+    assert loud.stdout == ""
+    assert "bootmigrate INFO applied 0002_add_body.up.sql in " in loud.stderr

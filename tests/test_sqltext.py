@@ -301,3 +301,36 @@ def test_transaction_control_is_found(text: str, keyword: str, line: int) -> Non
 )
 def test_transaction_words_that_are_not_transaction_control(text: str) -> None:
     assert find_transaction_control(split(text), text) is None
+
+
+_controls = st.sampled_from(
+    ["BEGIN", "begin immediate", "BEGIN TRANSACTION", "COMMIT", "commit transaction", "End",
+     "ROLLBACK", "rollback to sp", "SAVEPOINT sp", "release sp", "RELEASE SAVEPOINT sp"]
+)  # fmt: skip
+_lead = st.sampled_from(["", "\n", "  ", "-- note; here\n", "/* ; */ ", "\n/* a\nb */\n"])
+
+
+@given(
+    before=st.lists(st.one_of(_select, _trigger), max_size=4),
+    control=_controls,
+    lead=_lead,
+    after=st.lists(_select, max_size=3),
+)
+def test_transaction_control_is_found_wherever_it_is(
+    before: list[str], control: str, lead: str, after: list[str]
+) -> None:
+    # Whatever precedes it (triggers, comments, strings holding ';'), the control
+    # statement is found, as the statement and on the line where it is.
+    head = "".join(s + ";\n" for s in before)
+    text = head + lead + control + ";\n" + "".join(s + ";\n" for s in after)
+    found = find_transaction_control(split(text), text)
+    assert found is not None
+    assert found.number == len(before) + 1
+    assert found.line == (head + lead).count("\n") + 1
+    assert found.sql == control + ";"
+
+
+@given(st.lists(st.one_of(_select, _trigger), min_size=1, max_size=5))
+def test_no_transaction_control_in_selects_and_triggers(statements: list[str]) -> None:
+    text = "".join(s + ";\n" for s in statements)
+    assert find_transaction_control(split(text), text) is None

@@ -4,7 +4,7 @@ Migrations are ``NNNN_name.up.sql`` / ``NNNN_name.down.sql`` files shipped insid
 app's package. On boot the app calls::
 
     import bootmigrate
-    bootmigrate.migrate("~/.myapp/app.db", "myapp:migrations")
+    bootmigrate.migrate(app_dir / "app.db", "myapp:migrations")
 
 and the database either reaches the release's schema in one transaction or stays
 exactly as it was, with a :class:`MigrationError` that says what is wrong and what to do.

@@ -34,6 +34,9 @@ from ._report import Report, State, Status, Step
 from ._sources import SourceLike, load, resolve
 
 logger = logging.getLogger("bootmigrate")
+# A library prints nothing: without this, logging's last-resort handler would write
+# WARNING and above to stderr of an app that configured no logging.
+logger.addHandler(logging.NullHandler())
 
 
 def migrate(
