@@ -2,8 +2,7 @@
 -- num_turns, result_content and summary were later added to this CREATE TABLE text
 -- without a migration of their own; they are part of version 1 here, and adopting a
 -- version-1-era database that lacks them adds them (see sessionstore/_legacy.py).
--- total_tokens stays until 0023 rebuilds sessions: databases upgraded past version 13
--- kept it, so the history keeps it too.
+-- total_tokens is dropped by 0013.
 
 CREATE TABLE schema_version (
     version INTEGER PRIMARY KEY,

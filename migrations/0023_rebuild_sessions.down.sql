@@ -1,5 +1,4 @@
--- Back to the version-22 sessions table of this history (legacy column order, with
--- total_tokens). The values total_tokens held before 0023 are gone: it comes back NULL.
+-- Back to the version-22 sessions table of this history (the legacy column order).
 
 CREATE TABLE sessions_old (
     id TEXT PRIMARY KEY,
@@ -18,7 +17,6 @@ CREATE TABLE sessions_old (
     last_activity_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
     completed_at TIMESTAMP,
     cost_usd REAL,
-    total_tokens INTEGER,
     duration_ms INTEGER,
     num_turns INTEGER,
     result_content TEXT,

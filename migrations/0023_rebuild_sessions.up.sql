@@ -4,8 +4,9 @@
 -- (https://sqlite.org/lang_altertable.html#otheralter: create, copy, drop, rename,
 -- re-index). bootmigrate runs it in one transaction with foreign-key enforcement off,
 -- so dropping the parent table neither deletes nor checks the child rows.
--- total_tokens is not copied: the legacy code stopped writing it at version 13, and
--- input_tokens/output_tokens/cache_*_tokens replace it.
+-- total_tokens, which legacy files upgraded past version 13 still have, is not copied:
+-- the legacy code stopped using it at 13 (0013), where input/output/cache token counts
+-- replaced it.
 -- The index names are the legacy ones on purpose: an old build that opens this file runs
 -- CREATE INDEX IF NOT EXISTS with these names, which must find them and do nothing.
 

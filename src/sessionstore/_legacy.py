@@ -56,6 +56,9 @@ def legacy_version(conn: sqlite3.Connection) -> int | None:
 BASELINE = Baseline(
     detect=legacy_version,
     highest=LAST_LEGACY_VERSION,
-    repair=additive_repair(MIGRATIONS, through=LAST_LEGACY_VERSION),
+    # Legacy files upgraded past 13 kept total_tokens (see migrations/0013); 0023 drops it.
+    repair=additive_repair(
+        MIGRATIONS, through=LAST_LEGACY_VERSION, extra_columns={"sessions": ["total_tokens"]}
+    ),
     label="legacy schema_version",
 )

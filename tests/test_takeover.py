@@ -1,0 +1,233 @@
+"""sessionstore takes over every database shape the legacy daemon left behind.
+
+Each shape is built the way the legacy builds left it (tests/legacy/builder.py), then
+opened with ``sessionstore.open``; the file is then read again through new connections:
+the schema must equal a fresh database's, and every row and every value of every column
+that survives must be what it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import bootmigrate
+import sessionstore
+from tests.legacy.builder import SHAPES, Build, boot, build
+from tests.legacy.snapshot import Rows, read_rows
+
+ADOPTABLE = [name for name in SHAPES if name != "legacy-23"]
+
+# (claimed version, adopted version, columns the repair adds)
+EXPECTED_ADOPTION = {
+    "v1-early": (1, 1, {"sessions.num_turns", "sessions.result_content", "sessions.summary"}),
+    "v1-late": (1, 1, set()),
+    "stamped-3": (
+        3,
+        3,
+        {
+            "sessions.num_turns",
+            "sessions.result_content",
+            "sessions.summary",
+            "sessions.permission_prompt_tool",
+            "sessions.append_system_prompt",
+            "sessions.allowed_tools",
+            "sessions.disallowed_tools",
+        },
+    ),
+    "upgraded-13": (13, 13, set()),
+    "swapped-17": (17, 16, set()),
+    "built-17": (17, 18, set()),
+    "fresh-22": (22, 22, set()),
+    "upgraded-22": (22, 22, set()),
+    "early-22": (22, 22, {"sessions.num_turns", "sessions.result_content", "sessions.summary"}),
+}
+
+# The only columns a takeover may drop.
+DROPPED = {("sessions", "total_tokens")}
+
+
+@pytest.fixture(scope="module")
+def fresh_schema(tmp_path_factory: pytest.TempPathFactory) -> bootmigrate.Schema:
+    path = tmp_path_factory.mktemp("fresh") / "sessions.db"
+    sessionstore.open(path).close()
+    return bootmigrate.canonical_schema(path)
+
+
+def _expected_tool_use_id(before: Rows, approval_id: str) -> str | None:
+    candidates = sorted(
+        (event["id"], event["tool_id"])
+        for event in before["conversation_events"].values()
+        if event["approval_id"] == approval_id and event["tool_id"] is not None
+    )
+    return candidates[0][1] if candidates else None
+
+
+def _assert_rows_kept(before: Rows, after: Rows) -> None:
+    for table, rows in before.items():
+        assert table in after, f"table {table} is gone"
+        if table == "schema_version":
+            # Kept as it was; the legacy-history files add the rows of what they ran.
+            assert set(rows) <= set(after[table])
+        elif table == "user_settings" and not rows:
+            assert list(after[table]) == [(1,)]  # 0024 gives a lost settings row back
+            continue
+        else:
+            assert set(after[table]) == set(rows), f"{table}: rows added or lost"
+        for key, row in rows.items():
+            new = after[table][key]
+            for column, value in row.items():
+                if (table, column) in DROPPED:
+                    assert column not in new
+                    continue
+                if table == "approvals" and column == "tool_use_id" and value is None:
+                    # The version-14 backfill, done again by 0024 where the legacy one failed.
+                    assert new[column] == _expected_tool_use_id(before, key[0])
+                    continue
+                assert new[column] == value, f"{table} {key} {column}: {value!r} -> {new[column]!r}"
+    for table, rows in after.items():
+        if table not in before and table not in ("approvals", "file_snapshots", "user_settings"):
+            pytest.fail(f"unexpected new table {table}")
+        if table not in before:
+            # Created by the takeover for a version the file did not have: only the
+            # settings row may be in it.
+            assert set(rows) <= {(1,)}
+
+
+@pytest.mark.parametrize("shape", ADOPTABLE)
+def test_open_takes_over_the_legacy_database(
+    shape: str, tmp_path: Path, fresh_schema: bootmigrate.Schema
+) -> None:
+    path = build(tmp_path / "daemon.db", shape)
+    before = read_rows(path)
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+    with sessionstore.open(path) as store:
+        report = store.migration
+
+    claimed, adopted, repaired = EXPECTED_ADOPTION[shape]
+    assert report.adoption is not None
+    assert (report.adoption.claimed, report.adoption.version) == (claimed, adopted)
+    assert {n.removeprefix("added the missing column ") for n in report.adoption.repairs} == (
+        repaired
+    )
+    head = bootmigrate.load(sessionstore.MIGRATIONS).head
+    assert report.state == "migrated" and report.to_version == head
+
+    # Everything below reads the file again through new connections.
+    assert bootmigrate.schema_diff(fresh_schema, bootmigrate.canonical_schema(path)) == ""
+    after = read_rows(path)
+    _assert_rows_kept(before, after)
+    for key, approval in after["approvals"].items():
+        expected = _expected_tool_use_id(after, key[0])
+        if expected is not None:
+            assert approval["tool_use_id"] == expected
+
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # Orphans the legacy pool left stay as they were; the takeover adds none.
+        orphans = conn.execute("PRAGMA foreign_key_check").fetchall()
+        assert all(table == "conversation_events" for table, *_ in orphans)
+        assert {row[1] for row in orphans} == {
+            event["id"]
+            for event in before["conversation_events"].values()
+            if (event["session_id"],) not in before["sessions"]
+        }
+        ledger = conn.execute(
+            "SELECT version, checksum FROM bootmigrate_ledger ORDER BY version"
+        ).fetchall()
+        files = {m.version: m.checksum for m in bootmigrate.load(sessionstore.MIGRATIONS)}
+        assert dict(ledger) == files
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == head
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # The search index holds every session.
+        indexed = conn.execute("SELECT session_id FROM sessions_search").fetchall()
+        assert sorted(indexed) == sorted(conn.execute("SELECT id FROM sessions").fetchall())
+    finally:
+        conn.close()
+
+    # Opening again changes nothing.
+    with sessionstore.open(path) as store:
+        assert store.migration.state == "up-to-date"
+        assert store.migration.adoption is None
+    assert read_rows(path) == after
+    status = bootmigrate.status(path, sessionstore.MIGRATIONS)
+    assert status.up_to_date and not status.problems
+
+
+def test_legacy_rows_read_back_through_the_store(tmp_path: Path) -> None:
+    path = build(tmp_path / "daemon.db", "upgraded-22")
+    before = read_rows(path)
+    with sessionstore.open(path) as store:
+        session_id = "session-b1s1-2"
+        session = store.get_session(session_id)
+        row = before["sessions"][(session_id,)]
+        assert session.title is None or session.title == row.get("title")
+        assert session.query == row["query"] and session.cost_usd == row["cost_usd"]
+        assert session.parent_session_id == "session-b1s1-1"
+        assert [e.sequence for e in store.list_events(session_id)] == [1, 2]
+        approval = store.get_approval("approval-b13s2-1")
+        assert approval.tool_use_id == "toolu-b13s2-1"  # the backfill the legacy build lost
+        assert store.search_sessions("refactor module b22s3") != []
+        assert store.settings().advanced_providers is True
+
+
+def test_a_legacy_database_from_a_newer_build_is_refused_untouched(tmp_path: Path) -> None:
+    path = build(tmp_path / "daemon.db", "legacy-23")
+    files_before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    with pytest.raises(bootmigrate.LegacyVersionTooNew) as caught:
+        sessionstore.open(path)
+
+    assert isinstance(caught.value, bootmigrate.DatabaseTooNew)
+    message = str(caught.value)
+    assert "23" in message and "up to version 22" in message and "left unchanged" in message
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files_before
+
+
+def test_an_old_legacy_build_opening_the_taken_over_file_changes_nothing(
+    tmp_path: Path, fresh_schema: bootmigrate.Schema
+) -> None:
+    path = build(tmp_path / "daemon.db", "upgraded-22")
+    sessionstore.open(path).close()
+    after = read_rows(path)
+
+    # A user downgrades to an old daemon: its initSchema and version check run.
+    for old in (Build(22), Build(13), Build(1)):
+        boot(path, old)
+
+    assert read_rows(path) == after
+    assert bootmigrate.schema_diff(fresh_schema, bootmigrate.canonical_schema(path)) == ""
+    with sessionstore.open(path) as store:
+        assert store.migration.state == "up-to-date"
+
+
+def test_a_file_with_tables_but_no_legacy_table_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.commit()
+    conn.close()
+    data = path.read_bytes()
+
+    with pytest.raises(bootmigrate.UnrecognizedDatabase, match="notes"):
+        sessionstore.open(path)
+
+    assert path.read_bytes() == data
+
+
+def test_an_unknown_column_is_refused_rather_than_lost(tmp_path: Path) -> None:
+    path = build(tmp_path / "daemon.db", "fresh-22")
+    conn = sqlite3.connect(path)
+    conn.execute("ALTER TABLE sessions ADD COLUMN pinned BOOLEAN DEFAULT 0")
+    conn.commit()
+    conn.close()
+    before = read_rows(path)
+
+    with pytest.raises(bootmigrate.UnrecognizedDatabase, match=r"sessions\.pinned"):
+        sessionstore.open(path)
+
+    assert read_rows(path) == before
