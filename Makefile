@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
 PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: install run test lint typecheck check test-matrix clean
+.PHONY: install run test lint typecheck check migrate-test migrate-freeze test-matrix clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,18 @@ typecheck: install
 
 # The README's test command: lint, types and the whole suite.
 check: lint typecheck test
+
+# The migration test kit on the reference app's migrations ([tool.bootmigrate] source in
+# pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
+# per check and version.
+migrate-test: install
+	$(BIN)/python -m pytest --bootmigrate -m bootmigrate -q
+
+# After adding a migration: write migrations/schema.sql and migrations/bootmigrate.lock
+# (then commit them; migrate-test fails until they match the migrations).
+migrate-freeze: install
+	$(BIN)/bootmigrate --source migrations schema --write
+	$(BIN)/bootmigrate --source migrations lock
 
 test-matrix:
 	@for v in $(PYTHONS); do \

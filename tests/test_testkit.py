@@ -248,7 +248,7 @@ def test_snapshot_must_exist_and_match(example_set):
     message = str(failure.value)
     assert "differs from the committed schema.sql" in message
     assert "+  column pinned INTEGER NOT NULL DEFAULT 0" in message
-    assert "bootmigrate schema --write" in message
+    assert "schema --write" in message
 
 
 def test_an_edited_locked_migration_fails_the_lock_check(example_set):

@@ -398,7 +398,7 @@ class MigrationKit:
                     "snapshot",
                     self.head,
                     f"{self.migrations.origin} has no {SNAPSHOT_FILENAME}; write it with "
-                    "`bootmigrate schema --write` and commit it",
+                    "`bootmigrate --source MIGRATIONS_DIRECTORY schema --write` and commit it",
                 )
         diff = schema_diff(
             read_snapshot(snapshot),
@@ -412,7 +412,8 @@ class MigrationKit:
                 self.head,
                 f"snapshot: the schema of a new database at version {self.head} differs from "
                 f"the committed {SNAPSHOT_FILENAME} ('-' committed, '+' migrations); if the "
-                f"change is intended, run `bootmigrate schema --write` and commit it:\n{diff}",
+                f"change is intended, run `bootmigrate --source MIGRATIONS_DIRECTORY schema "
+                f"--write` and commit it:\n{diff}",
             )
 
     def check_lock(self) -> None:
@@ -423,7 +424,7 @@ class MigrationKit:
                 "lock",
                 None,
                 f"{self.migrations.origin} has no {LOCK_FILENAME}; write it with "
-                "`bootmigrate lock` and commit it",
+                "`bootmigrate --source MIGRATIONS_DIRECTORY lock` and commit it",
             )
         problems = _lockfile.differences(_lockfile.parse(text, LOCK_FILENAME), self.migrations)
         if problems:
