@@ -511,6 +511,50 @@ def test_status_and_downgrade_on_a_borrowed_connection(tmp_path: Path) -> None:
     assert read_db(db).versions == (1, 2)
 
 
+def dict_rows(cursor: sqlite3.Cursor, row: tuple[object, ...]) -> dict[str, object]:
+    return {column[0]: value for column, value in zip(cursor.description, row)}
+
+
+def _app_connections() -> list[tuple[str, dict[str, object], dict[str, object]]]:
+    """How apps open and configure the connections they hand over."""
+    kinds: list[tuple[str, dict[str, object], dict[str, object]]] = [
+        ("default", {}, {}),
+        ("isolation_level=None", {"isolation_level": None}, {}),
+        # The sqlite3 docs' own dict_factory recipe, and bytes for text.
+        ("dict rows, bytes text", {}, {"row_factory": dict_rows, "text_factory": bytes}),
+        ("sqlite3.Row", {}, {"row_factory": sqlite3.Row}),
+    ]
+    if sys.version_info >= (3, 12):
+        kinds.append(("autocommit=True", {"autocommit": True}, {}))
+    return kinds
+
+
+@pytest.mark.parametrize(
+    ("connect_kwargs", "attributes"),
+    [pytest.param(c, a, id=i) for i, c, a in _app_connections()],
+)
+def test_connections_as_apps_configure_them(
+    tmp_path: Path, connect_kwargs: dict[str, object], attributes: dict[str, object]
+) -> None:
+    db = tmp_path / "app.db"
+    source = make_set(tmp_path, BASE)
+    conn = sqlite3.connect(db, **connect_kwargs)  # type: ignore[call-overload]
+    for name, value in attributes.items():
+        setattr(conn, name, value)
+    before = (conn.isolation_level, conn.row_factory, conn.text_factory)
+    assert migrate(conn, source, target=2).to_version == 2
+    assert migrate(conn, source).state == "migrated"
+    assert migrate(conn, source).state == "up-to-date"
+    assert status(conn, source).current == 3
+    assert status(conn, source).applied[0].name == "create_notes"
+    assert downgrade(conn, source, 1).to_version == 1
+    assert (conn.isolation_level, conn.row_factory, conn.text_factory) == before
+    assert not conn.in_transaction
+    conn.close()
+    snap = read_db(db)
+    assert (snap.versions, snap.user_version) == ((1,), 1)
+
+
 def test_connection_inside_a_transaction_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "app.db"
     source = make_set(tmp_path, BASE)

@@ -146,7 +146,8 @@ def describe(db: DatabaseLike) -> str:
     """How messages name the database: its path, or the path of a connection's main file."""
     if isinstance(db, sqlite3.Connection):
         try:
-            row = db.execute("PRAGMA database_list").fetchone()
+            with plain_rows(db):
+                row = db.execute("PRAGMA database_list").fetchone()
         except sqlite3.Error:
             return "<connection>"
         return str(row[2]) if row and row[2] else ":memory:"
@@ -154,10 +155,25 @@ def describe(db: DatabaseLike) -> str:
 
 
 @contextmanager
+def plain_rows(conn: sqlite3.Connection) -> Iterator[None]:
+    """Rows as tuples of ``str`` inside the block, whatever factories the app has set.
+
+    An app's ``row_factory`` (dicts, namedtuples) or ``text_factory`` (bytes) would hand
+    the runner rows it cannot read; they are put back afterwards.
+    """
+    row_factory, text_factory = conn.row_factory, conn.text_factory
+    conn.row_factory, conn.text_factory = None, str
+    try:
+        yield
+    finally:
+        conn.row_factory, conn.text_factory = row_factory, text_factory
+
+
+@contextmanager
 def for_writing(db: DatabaseLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Database]:
     """Open (or take) the database for a migration run and give it back as it was."""
     if isinstance(db, sqlite3.Connection):
-        with _borrowed(db, timeout) as database:
+        with plain_rows(db), _borrowed(db, timeout) as database:
             yield database
         return
     name = os.fspath(db)
@@ -225,7 +241,8 @@ def for_reading(db: DatabaseLike) -> Iterator[sqlite3.Connection | None]:
     A path is opened with ``mode=ro``, so nothing (not even an empty file) is created.
     """
     if isinstance(db, sqlite3.Connection):
-        yield db
+        with plain_rows(db):
+            yield db
         return
     path = Path(db)
     if not path.exists():
