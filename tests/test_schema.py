@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import bootmigrate
 from bootmigrate import Schema, canonical_schema, schema_diff
@@ -270,3 +272,47 @@ def test_to_dict_is_json_and_schema_is_hashable(tmp_path):
 )
 def test_normalize_sql(text, normal):
     assert normalize_sql(text) == normal
+
+
+SQL_PIECES = st.sampled_from(
+    [
+        "select",
+        "SELECT",
+        "from",
+        "t",
+        '"t"',
+        "[my col]",
+        "`x`",
+        '"order"',
+        "(",
+        ")",
+        ",",
+        ";",
+        ".",
+        "'a b'",
+        "'it''s'",
+        "x'0f'",
+        "1.5",
+        "-- c\n",
+        "/* c */",
+        " ",
+        "\n",
+        "=",
+        "||",
+        "new",
+        "NEW",
+        "id",
+        "lower",
+        "*",
+        "-",
+    ]
+)
+
+
+@given(st.lists(SQL_PIECES, max_size=30))
+def test_normalize_sql_is_idempotent_and_ignores_spacing(pieces):
+    text = " ".join(pieces)
+    once = normalize_sql(text)
+    assert normalize_sql(once) == once
+    # collapsing runs of spaces changes nothing (comments end at the newline either way)
+    assert normalize_sql("  ".join(pieces)) == once

@@ -87,11 +87,12 @@ def _tokens(sql: str) -> list[_Token]:
         text = match.group()
         if kind == "space":
             continue
-        if kind == "quoted":
-            tokens.append(_Token("name", _unquote(text)))
-        elif kind == "word":
-            upper = text.upper()
-            tokens.append(_Token("word", upper) if upper in _KEYWORDS else _Token("name", text))
+        if kind in ("quoted", "word"):
+            name = _unquote(text) if kind == "quoted" else text
+            # A name that spells a keyword is the keyword's case-insensitive twin:
+            # "order", ORDER and order all become ORDER.
+            upper = name.upper()
+            tokens.append(_Token("word", upper) if upper in _KEYWORDS else _Token("name", name))
         elif kind in ("string", "number", "blob"):
             tokens.append(_Token("literal", text.upper() if kind == "blob" else text))
         else:
@@ -119,11 +120,7 @@ def _render(tokens: list[_Token]) -> str:
     out: list[str] = []
     previous: _Token | None = None
     for token in tokens:
-        if token.kind == "name":
-            # An identifier that spells a keyword is the keyword's case-insensitive twin.
-            text = token.text.upper() if token.text.upper() in _KEYWORDS else quote_name(token.text)
-        else:
-            text = token.text
+        text = quote_name(token.text) if token.kind == "name" else token.text
         if previous is not None and _spaced(previous, token):
             out.append(" ")
         out.append(text)
@@ -132,6 +129,8 @@ def _render(tokens: list[_Token]) -> str:
 
 
 def _spaced(previous: _Token, token: _Token) -> bool:
+    if "." in (previous.text, token.text) and "literal" in (previous.kind, token.kind):
+        return True  # "1 . 5" must not become the number "1.5"
     if token.kind == "op" and token.text in (")", ",", ";", "."):
         return False
     if previous.kind == "op" and previous.text in ("(", "."):
