@@ -278,6 +278,7 @@ def test_package_source(package_on_path: Path, tmp_path: Path) -> None:
     assert bootmigrate.load(f"{name}:").versions == (1, 2)  # folder defaults to migrations
     assert bootmigrate.load(f"{name}.sub:inner").versions == (1,)  # dotted package
     assert bootmigrate.load(f"{name}:sub/inner").versions == (1,)  # nested folder
+    assert bootmigrate.load(f"{name}.sub.inner:.").versions == (1,)  # the package itself
     report = bootmigrate.migrate(tmp_path / "app.db", f"{name}:migrations")
     assert report.source == f"{name}:migrations"
     assert read_db(tmp_path / "app.db").versions == (1, 2)

@@ -446,6 +446,17 @@ def test_status_of_a_database_without_a_ledger_creates_no_table(tmp_path: Path) 
     assert read_db(db).tables == ("legacy",)
 
 
+def test_status_of_a_file_that_is_not_a_database_leaves_it_alone(tmp_path: Path) -> None:
+    db = tmp_path / "notes.txt"
+    db.write_text("my notes, not a database\n" * 100)
+    state = file_state(db)
+    with pytest.raises(bootmigrate.NotADatabase) as info:
+        status(db, make_set(tmp_path, BASE))
+    assert str(db) in str(info.value)
+    assert "not a SQLite database" in str(info.value)
+    assert file_state(db) == state
+
+
 def test_status_reports_problems_without_raising(tmp_path: Path) -> None:
     source = make_set(tmp_path, BASE)
     db = tmp_path / "app.db"
