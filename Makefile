@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
 PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: install run test lint typecheck check migrate-test migrate-freeze test-matrix clean
+.PHONY: install run run-legacy test lint typecheck check migrate-test migrate-freeze test-matrix clean
 
 install: $(VENV)/.installed
 
@@ -15,8 +15,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The main job: create or open var/sessions.db with the reference app, migrate it, and
+# print what happened.
 run: install
-	$(BIN)/bootmigrate --db var/example.db --source tests/data/example_set up
+	$(BIN)/sessionstore var/sessions.db
+
+# Build a database as the legacy daemon left it (fresh each time; SHAPE= picks another
+# of tests/legacy/builder.py's shapes) and open it: prints the takeover.
+SHAPE ?= stamped-3
+run-legacy: install
+	$(BIN)/python -m tests.legacy var/legacy.db $(SHAPE)
+	$(BIN)/sessionstore var/legacy.db
 
 test: install
 	$(BIN)/python -m pytest

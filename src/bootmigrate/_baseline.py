@@ -73,8 +73,9 @@ class Adoption:
     def summary(self) -> str:
         """One line, plus one per repair."""
         lines = [
-            f"adopted a database without a ledger: it claimed version {self.claimed}, "
-            f"taken over at version {self.version}"
+            f"taken over without a ledger: its own records say version {self.claimed}, "
+            f"its schema is at version {self.version}"
+            + (" after repairs" if self.repairs else "")
         ]
         lines += [f"  repaired: {note}" for note in self.repairs]
         return "\n".join(lines)

@@ -46,7 +46,8 @@ class Report:
     def summary(self) -> str:
         """A few lines for people: from and to versions and each step with its time."""
         if self.adoption is not None:
-            return f"{self.adoption.summary()}\n{replace(self, adoption=None).summary()}"
+            adopted = f"{self.database}: {self.adoption.summary()}"
+            return f"{adopted}\n{replace(self, adoption=None).summary()}"
         if self.state == "up-to-date":
             return f"{self.database}: up to date at version {_v(self.to_version)}"
         if self.state == "newer-compatible":

@@ -360,6 +360,40 @@ class Store:
             (session_id,),
         )
 
+    # -- overview --------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """How many rows each table holds."""
+        tables = (
+            "sessions",
+            "conversation_events",
+            "approvals",
+            "file_snapshots",
+            "mcp_servers",
+            "raw_events",
+        )
+        return {
+            table: int(self._conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            for table in tables
+        }
+
+    def describe(self) -> str:
+        """One line about what the store holds, for people."""
+        counts = self.counts()
+        archived = self._conn.execute(
+            "SELECT COUNT(*) FROM sessions WHERE COALESCE(archived, 0) != 0"
+        ).fetchone()[0]
+        pending = len(self.list_approvals(status="pending"))
+        settings = self.settings()
+        telemetry = {None: "not asked", True: "on", False: "off"}[settings.opt_in_telemetry]
+        return (
+            f"{self.path}: {counts['sessions']} session(s) ({archived} archived), "
+            f"{counts['conversation_events']} event(s), {counts['approvals']} approval(s) "
+            f"({pending} pending), {counts['file_snapshots']} file snapshot(s), "
+            f"{counts['mcp_servers']} MCP server(s), {counts['raw_events']} raw event(s); "
+            f"telemetry {telemetry}"
+        )
+
     # -- settings --------------------------------------------------------------------
 
     def settings(self) -> UserSettings:

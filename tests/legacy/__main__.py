@@ -1,4 +1,4 @@
-"""``python -m tests.legacy PATH [SHAPE]``: write a legacy daemon database (default upgraded-22)."""
+"""``python -m tests.legacy PATH [SHAPE]``: write a legacy daemon database (default stamped-3)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
         for name, (what, _) in SHAPES.items():
             print(f"  {name:12} {what}", file=sys.stderr)
         return 2
-    shape = argv[1] if len(argv) == 2 else "upgraded-22"
+    shape = argv[1] if len(argv) == 2 else "stamped-3"
     path = build(argv[0], shape)
     print(f"{path}: built a legacy database ({shape}: {SHAPES[shape][0]})")
     return 0
