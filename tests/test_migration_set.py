@@ -272,3 +272,23 @@ def test_package_without_the_folder() -> None:
 def test_a_source_of_the_wrong_type() -> None:
     with pytest.raises(UsageError, match="'pkg:folder' string or a directory path"):
         load(42)  # type: ignore[arg-type]
+
+
+def test_a_windows_drive_path_is_a_directory_not_a_package() -> None:
+    # 'C:/Users/me/migrations' must not be read as package 'C', folder '/Users/...'.
+    with pytest.raises(SourceNotFound) as info:
+        load("C:/Users/me/app/migrations")
+    assert "migration directory 'C:/Users/me/app/migrations' does not exist" in str(info.value)
+    assert "cannot import package" not in str(info.value)
+
+
+def test_transaction_control_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from bootmigrate import migrate
+
+    source = make_set(
+        tmp_path,
+        {"0001_a.up.sql": "CREATE TABLE a (x);", "0002_b.up.sql": "CREATE TABLE b (x);\nCOMMIT;"},
+    )
+    with pytest.raises(TransactionControlError, match=re.escape("'0002_b.up.sql' line 2: COMMIT")):
+        migrate(tmp_path / "app.db", source)
+    assert not (tmp_path / "app.db").exists()

@@ -80,7 +80,8 @@ def resolve(source: str | os.PathLike[str]) -> Source:
     """
     if isinstance(source, str):
         match = _PACKAGE_SPEC.fullmatch(source)
-        if match:
+        # "C:/Users/..." is a Windows path with a drive letter, not package "C".
+        if match and not (len(match["package"]) == 1 and match["folder"].startswith("/")):
             return _package_source(match["package"], match["folder"] or "migrations")
     elif not isinstance(source, os.PathLike):
         raise UsageError(
