@@ -44,7 +44,7 @@ check: lint typecheck test
 # pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
 # per check and version.
 migrate-test: install
-	$(BIN)/python -m pytest --bootmigrate -m bootmigrate -q
+	$(BIN)/python -m pytest --bootmigrate -p tests.migration_kit -m bootmigrate -q
 
 # After adding a migration: write migrations/schema.sql and migrations/bootmigrate.lock
 # (then commit them; migrate-test fails until they match the migrations).
