@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,3 +146,19 @@ def test_a_broken_migration_file_is_a_usage_error_naming_it(pytester):
     result = pytester.runpytest("--bootmigrate")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*0003_bad.up.sql*"])
+
+
+def test_loading_the_plugin_imports_no_test_kit():
+    # The entry point loads the plugin in every pytest run of every project that has
+    # bootmigrate installed; the kit is imported only when it is used.
+    code = (
+        "import sys, bootmigrate.pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m.startswith('bootmigrate')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = result.stdout
+    assert "'bootmigrate.pytest_plugin'" in loaded
+    assert "bootmigrate.testing" not in loaded
+    assert "bootmigrate._pytest_hooks" not in loaded
