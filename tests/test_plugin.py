@@ -140,12 +140,19 @@ def test_no_source_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["*bootmigrate: no migration source; add source = *"])
 
 
-def test_a_broken_migration_file_is_a_usage_error_naming_it(pytester):
+def test_a_broken_migration_file_is_a_collection_error_naming_it(pytester):
     path = project(pytester, "populated")
     (path / "migrations" / "0003_bad.up.sql").write_text("BEGIN;\nSELECT 1;\n", encoding="utf-8")
     result = pytester.runpytest("--bootmigrate")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*0003_bad.up.sql*"])
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting bootmigrate*",
+            "bootmigrate: the migrations of '*migrations': '0003_bad.up.sql' line 1: BEGIN is "
+            "transaction control*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
 
 
 def test_loading_the_plugin_imports_no_test_kit():
