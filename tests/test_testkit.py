@@ -99,6 +99,18 @@ def test_populated_tables_respect_foreign_keys_and_defaults(make_set_in):
     MigrationKit(source, prepare=lambda c: c.execute("PRAGMA foreign_keys = ON")).check_populated(2)
 
 
+def test_a_single_row_table_gets_its_row_too(make_set_in):
+    source = make_set_in(
+        {
+            "0001_settings.up.sql": "CREATE TABLE settings (id INTEGER PRIMARY KEY CHECK (id = 1),"
+            " theme TEXT);\n",
+            "0002_lang.up.sql": "ALTER TABLE settings ADD COLUMN lang TEXT NOT NULL;\n",
+        }
+    )
+    with pytest.raises(MigrationCheckFailed, match=r"\(settings: 1\).*Cannot add a NOT NULL"):
+        MigrationKit(source).check_populated(2)
+
+
 # -- round trip -------------------------------------------------------------------------
 
 

@@ -525,28 +525,31 @@ def _add_synthetic_rows(conn: sqlite3.Connection) -> list[str]:
     Values come from each column's declared type; columns with a default or a generated
     value are left to it, foreign keys point at the parent's first row. The second row
     differs only in an ``INTEGER PRIMARY KEY``, so a new ``UNIQUE`` index over the other
-    columns meets duplicates. A table whose constraints refuse the guessed values is left
-    as it is: give it rows with a fixture.
+    columns meets duplicates. If the table refuses that row (``CHECK (id = 1)`` on a
+    single-row table), SQLite numbers it instead. A table whose constraints refuse the
+    guessed values is left as it is: give it rows with a fixture.
     """
     filled = []
     for table in _parents_first(canonical_schema(conn).tables):
         inserted = 0
         for row in range(2):
-            names, values = _synthetic_values(table, row)
-            sql = (
-                f"INSERT INTO {quote_name(table.name)} ({', '.join(names)}) "
-                f"VALUES ({', '.join(values)})"
-                if names
-                else f"INSERT INTO {quote_name(table.name)} DEFAULT VALUES"
-            )
-            try:
-                conn.execute(sql)
+            for own_rowid in (True, False):
+                try:
+                    conn.execute(_synthetic_insert(table, row, own_rowid))
+                except sqlite3.Error:
+                    continue  # a key, UNIQUE or CHECK constraint refuses this row
                 inserted += 1
-            except sqlite3.Error:
-                break  # a key or UNIQUE constraint refuses a second row alike: fine
+                break
         if inserted:
             filled.append(f"{table.name}: {inserted}")
     return filled
+
+
+def _synthetic_insert(table: Table, row: int, own_rowid: bool) -> str:
+    names, values = _synthetic_values(table, row, own_rowid)
+    if not names:
+        return f"INSERT INTO {quote_name(table.name)} DEFAULT VALUES"
+    return f"INSERT INTO {quote_name(table.name)} ({', '.join(names)}) VALUES ({', '.join(values)})"
 
 
 def _parents_first(tables: Sequence[Table]) -> list[Table]:
@@ -570,7 +573,7 @@ def _parents_first(tables: Sequence[Table]) -> list[Table]:
     return ordered
 
 
-def _synthetic_values(table: Table, row: int) -> tuple[list[str], list[str]]:
+def _synthetic_values(table: Table, row: int, own_rowid: bool) -> tuple[list[str], list[str]]:
     parents = {}
     for fk in table.foreign_keys:
         for child, target in zip(fk.columns, fk.references):
@@ -582,12 +585,14 @@ def _synthetic_values(table: Table, row: int) -> tuple[list[str], list[str]]:
     for column in table.columns:
         if column.hidden is not None or (column.default is not None and not column.primary_key):
             continue
-        names.append(quote_name(column.name))
         if len(key) == 1 and column.primary_key and column.type == "INTEGER":
-            # The rowid: far above the ids the migrations insert themselves (version 3...).
-            values.append(str(987654321 + row))
-        else:
-            values.append(parents.get(column.name.lower()) or _value_for(column.type))
+            if own_rowid:
+                # Far above the ids the migrations insert themselves (version 3...).
+                names.append(quote_name(column.name))
+                values.append(str(987654321 + row))
+            continue
+        names.append(quote_name(column.name))
+        values.append(parents.get(column.name.lower()) or _value_for(column.type))
     return names, values
 
 
