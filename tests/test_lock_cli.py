@@ -57,6 +57,13 @@ def test_schema_write_needs_a_directory_source(capsys):
     assert "needs a directory source" in capsys.readouterr().err
 
 
+def test_lock_needs_a_directory_source(capsys):
+    assert cli("--source", "bootmigrate:.", "lock") == 1
+    assert (
+        "'lock' writes bootmigrate.lock, so it needs a directory source" in capsys.readouterr().err
+    )
+
+
 def test_lock_writes_every_up_and_down_file(example_set, capsys):
     assert cli("--source", example_set, "lock") == 0
     entries = parse((example_set / "bootmigrate.lock").read_text(encoding="utf-8"))
