@@ -9,12 +9,15 @@ that survives must be what it was.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 import bootmigrate
 import sessionstore
+from tests.helpers import REPO
 from tests.legacy.builder import SHAPES, Build, boot, build
 from tests.legacy.snapshot import Rows, read_rows
 
@@ -231,3 +234,24 @@ def test_an_unknown_column_is_refused_rather_than_lost(tmp_path: Path) -> None:
         sessionstore.open(path)
 
     assert read_rows(path) == before
+
+
+def test_two_processes_opening_one_legacy_file_adopt_it_once(tmp_path: Path) -> None:
+    path = build(tmp_path / "daemon.db", "upgraded-13")
+    before = read_rows(path)
+    command = [sys.executable, "-m", "sessionstore", str(path)]
+    processes = [
+        subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert sum("taken over" in out for out, _ in outputs) == 1
+    conn = sqlite3.connect(path)
+    versions = [v for (v,) in conn.execute("SELECT version FROM bootmigrate_ledger")]
+    conn.close()
+    assert versions == list(bootmigrate.load(sessionstore.MIGRATIONS).versions)
+    _assert_rows_kept(before, read_rows(path))
