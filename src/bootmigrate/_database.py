@@ -36,6 +36,8 @@ DEFAULT_TIMEOUT = 30.0
 
 # Primary result codes (sqlite3.h); Python 3.11+ puts them on the exception.
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+# Extended code (Python 3.11+): a WAL read snapshot that is too old to write from.
+_BUSY_SNAPSHOT = 517
 # Python 3.9 and 3.10 have only the message; these are SQLite's texts for the codes.
 _MESSAGES = {
     "database is locked": _BUSY,
@@ -66,6 +68,15 @@ def environmental(exc: sqlite3.Error, name: str, timeout: float) -> ApplyError |
     Statement failures that are the migration's fault return None; the caller reports
     them with the file and line.
     """
+    if getattr(exc, "sqlite_errorcode", None) == _BUSY_SNAPSHOT:
+        # Not a wait that timed out: SQLite fails at once when a connection's own read
+        # snapshot is stale (Python 3.11+ says so; older ones report "locked").
+        return ApplyError(
+            f"{name}: the connection is still reading an older snapshot of the database "
+            "(an unfinished SELECT: a cursor not read to the end), and another connection "
+            "wrote since, so it cannot take the write lock; read or close the app's cursors "
+            "before migrating"
+        )
     code = _code(exc)
     if code in (_BUSY, _LOCKED):
         return DatabaseBusy(name, timeout)
@@ -115,25 +126,38 @@ class Database:
     def write_transaction(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back if the block raises.
 
-        With foreign keys on, ``PRAGMA foreign_key_check`` runs before the commit, and
-        violations roll the transaction back: a migration may rebuild a table (which
-        needs enforcement off) but may not leave orphans behind.
+        ``PRAGMA foreign_key_check`` runs before the commit, and violations the block
+        added roll the transaction back: a migration may rebuild a table (which needs
+        enforcement off) but may not leave orphans behind. The check runs whether or not
+        the connection enforced foreign keys, since a path is opened with them off while
+        the app's own connections may enforce them; orphans that were already there
+        before the transaction are not the migration's doing and are let through.
         """
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            before = self.foreign_key_violations()
             yield
-            if self.foreign_keys:
-                self.check_foreign_keys("the run")
+            self.check_foreign_keys("the run", before)
             self.conn.execute("COMMIT")
         except BaseException:
             rollback_if_open(self.conn)
             raise
 
-    def check_foreign_keys(self, after: str) -> None:
-        """Raise :class:`ForeignKeyViolation` if any row's foreign key points nowhere."""
+    def foreign_key_violations(self) -> set[tuple[str, int | None, str, int]]:
+        """``PRAGMA foreign_key_check``: (table, rowid, parent, foreign-key index) rows."""
         rows = self.conn.execute("PRAGMA foreign_key_check").fetchall()
-        if rows:
-            raise ForeignKeyViolation(after, [(str(t), r, str(p), int(i)) for t, r, p, i in rows])
+        return {(str(t), r, str(p), int(i)) for t, r, p, i in rows}
+
+    def check_foreign_keys(
+        self, after: str, tolerated: set[tuple[str, int | None, str, int]] | None = None
+    ) -> None:
+        """Raise :class:`ForeignKeyViolation` if a row's foreign key points nowhere.
+
+        Violations in *tolerated* (found before the run) do not count.
+        """
+        new = self.foreign_key_violations() - (tolerated or set())
+        if new:
+            raise ForeignKeyViolation(after, sorted(new, key=lambda v: (v[0], v[1] or 0, v[2])))
 
 
 def rollback_if_open(conn: sqlite3.Connection) -> None:
@@ -197,6 +221,31 @@ def _check_directory(name: str) -> None:
     if not directory.is_dir():
         raise DatabaseUnavailable(
             name, f"the directory {str(directory)!r} does not exist; create it first"
+        )
+    if not os.path.exists(name) and not os.access(directory, os.W_OK):
+        raise ReadOnlyDatabase(
+            name, f"the file does not exist and its directory {str(directory)!r} is read-only"
+        )
+
+
+def check_writable(database: Database) -> None:
+    """Raise :class:`ReadOnlyDatabase` before any work if the run could not write.
+
+    Called only when something is pending: an up-to-date database may be read-only.
+    SQLite writes a journal next to the file, so the directory must be writable too.
+    A connection opened read-only (``mode=ro``) is caught by its first ``BEGIN
+    IMMEDIATE``, which comes before any change as well.
+    """
+    name = database.name
+    if name in ("", ":memory:", "<connection>") or not os.path.isfile(name):
+        return
+    if not os.access(name, os.W_OK):
+        raise ReadOnlyDatabase(name, "the file is read-only")
+    directory = os.path.dirname(os.path.abspath(name))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ReadOnlyDatabase(
+            name,
+            f"its directory {directory!r} is read-only, and SQLite writes its journal there",
         )
 
 

@@ -237,19 +237,27 @@ class StatementError(ApplyError):
     """A statement of a migration failed; everything in the run was rolled back."""
 
     def __init__(
-        self, filename: str, statement: int, line: int, sqlite_message: str, sql: str
+        self,
+        filename: str,
+        statement: int,
+        line: int,
+        sqlite_message: str,
+        sql: str,
+        outcome: str = "the run was rolled back and the database is unchanged",
     ) -> None:
         self.filename = filename
         self.statement = statement
         self.line = line
         self.sqlite_message = sqlite_message
         self.sql = sql
+        #: What state the failure left the database in (a no-transaction step differs).
+        self.outcome = outcome
         excerpt = " ".join(sql.split())
         if len(excerpt) > 120:
             excerpt = excerpt[:117] + "..."
         super().__init__(
             f"{filename!r} statement {statement} (line {line}) failed: {sqlite_message}; "
-            f"the run was rolled back and the database is unchanged. Statement: {excerpt}"
+            f"{outcome}. Statement: {excerpt}"
         )
 
 
@@ -285,10 +293,13 @@ class DatabaseBusy(ApplyError):
 class DiskFull(ApplyError):
     """The disk (or the database's page limit) filled up during the run."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, detail: str | None = None) -> None:
         self.database = database
         super().__init__(
-            f"{database}: the disk is full (or the database hit its size limit); the run "
+            f"{database}: the disk is full ({detail}); nothing was changed. Free some space "
+            "and start again"
+            if detail
+            else f"{database}: the disk is full (or the database hit its size limit); the run "
             "was rolled back and the database is unchanged. Free some space and start again"
         )
 

@@ -13,13 +13,15 @@ import logging
 import sqlite3
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
-from . import _boot, _ledger, _sqltext
+from . import _backup, _boot, _ledger, _sqltext, _steplock
 from ._baseline import Adoption, Baseline, adopt
 from ._database import (
     DEFAULT_TIMEOUT,
     Database,
     DatabaseLike,
+    check_writable,
     describe,
     environmental,
     for_reading,
@@ -46,6 +48,8 @@ def migrate(
     target: int | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     baseline: Baseline | None = None,
+    backup: bool = False,
+    backup_keep: int = 1,
 ) -> Report:
     """Bring the database to *target* (default: the newest migration) and report what ran.
 
@@ -57,8 +61,13 @@ def migrate(
     long, in seconds, to wait for another connection's write lock before raising
     :class:`DatabaseBusy`. *baseline* adopts a database made before bootmigrate (no
     ledger): see :class:`Baseline`; the adoption runs in the same transaction.
+    *backup* takes an online backup next to the file before anything is applied (only
+    when something is pending) and keeps the newest *backup_keep* of them; see
+    :mod:`bootmigrate._backup`.
 
-    Raises a :class:`MigrationError` subclass; after any of them the database is unchanged.
+    Raises a :class:`MigrationError` subclass; after any of them the database is unchanged,
+    except when a ``no-transaction`` migration failed: the error then says what state
+    the file is in.
     """
     if target is None and not isinstance(source, MigrationSet):
         # The common boot has nothing to do: with a lock file, one query says so.
@@ -72,7 +81,16 @@ def migrate(
         first.check()
         if not first.pending:
             return _settled(database.name, migrations, first.current, first.unknown_versions)
-        return _upgrade(database, migrations, target, baseline)
+        check_writable(database)
+        saved = (
+            _backup.take(database.conn, database.name, first.current, backup_keep)
+            if backup
+            else None
+        )
+        # The write lock is released around a no-transaction step: serialise those runs.
+        alone = any(not m.transactional for m in first.pending)
+        with _steplock.held(database.name if alone else None, timeout):
+            return _upgrade(database, migrations, target, baseline, saved)
 
 
 def _settled(
@@ -88,6 +106,7 @@ def _upgrade(
     migrations: MigrationSet,
     target: int | None,
     baseline: Baseline | None = None,
+    saved: Path | None = None,
 ) -> Report:
     steps: list[Step] = []
     from_version: int | None = None
@@ -113,7 +132,7 @@ def _upgrade(
                 steps.append(_run(database, migration, migration.up, "up"))
         if alone is None:
             break
-        steps.append(_run_alone(database, alone))
+        steps.append(_run_alone(database, alone, saved, from_version))
     to_version = _ledger.max_version(database.conn) if steps else from_version
     if not steps:
         return Report(
@@ -150,36 +169,124 @@ def _run(database: Database, migration: Migration, script: Script, direction: st
     return Step(migration.version, migration.name, "up" if direction == "up" else "down", elapsed)
 
 
-def _run_alone(database: Database, migration: Migration) -> Step:
+def _run_alone(
+    database: Database, migration: Migration, saved: Path | None, from_version: int | None
+) -> Step:
     """Run a ``no-transaction`` migration outside any transaction, then record it.
 
     The batch before it has been committed. Its statements run in autocommit mode (or
     in the transaction the file manages itself); its ledger row is written only after it
-    succeeded, so a failed step is retried by the next run.
+    succeeded, so a failed step is retried by the next run. A failure says whether any
+    of the file's statements took effect; if some did and the run took a backup, the
+    backup is put back so the database is as it was before the run.
     """
+    conn = database.conn
+    script = migration.up
     started = time.perf_counter()
-    try:
-        execute_script(database, migration.up)
-        if database.conn.in_transaction:
-            database.conn.execute("ROLLBACK")
-            raise StatementError(
-                migration.up.filename,
-                len(migration.up.statements),
-                migration.up.statements[-1].line,
-                "the file left a transaction open; it was rolled back. A no-transaction "
-                "migration that opens a transaction must commit it",
-                migration.up.statements[-1].sql,
+    durable = False  # a statement before the failure changed the database for good
+    dirty = False  # changes inside a transaction the file opened itself
+    failure: MigrationError | None = None
+    for statement in script.statements:
+        changes, schema = conn.total_changes, _schema_version(conn)
+        try:
+            database.execute(statement.sql)
+        except sqlite3.Error as exc:
+            failure = environmental(exc, database.name, database.timeout) or StatementError(
+                script.filename, statement.number, statement.line, str(exc), statement.sql
             )
-    except MigrationError:
-        rollback_if_open(database.conn)
-        raise
+            failure.__cause__ = exc
+            break
+        changed = conn.total_changes != changes or _schema_version(conn) != schema
+        if conn.in_transaction:
+            dirty = dirty or changed
+        else:
+            rolled_back = _sqltext.first_keyword(statement.sql) == "ROLLBACK"
+            durable = durable or changed or (dirty and not rolled_back)
+            dirty = False
+    if failure is None and conn.in_transaction:
+        last = script.statements[-1]
+        failure = StatementError(
+            script.filename,
+            last.number,
+            last.line,
+            "the file left a transaction open, and it was rolled back; a no-transaction "
+            "migration that opens a transaction must commit it",
+            last.sql,
+        )
+    # The file may have changed the runner's connection (PRAGMA foreign_keys = ON).
+    rollback_if_open(conn)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    if failure is not None:
+        raise _alone_failed(database, script.filename, failure, durable, saved, from_version)
     elapsed = (time.perf_counter() - started) * 1000
     with database.write_transaction():
-        _ledger.ensure(database.conn)
-        if migration.version not in {a.version for a in _ledger.read(database.conn)}:
-            _ledger.record(database.conn, migration, elapsed)
-    logger.info("applied %s (no transaction) in %.1f ms", migration.up.filename, elapsed)
+        _ledger.ensure(conn)
+        # Another bootmigrate (without the step lock) may have recorded it meanwhile.
+        if migration.version not in {a.version for a in _ledger.read(conn)}:
+            _ledger.record(conn, migration, elapsed)
+    logger.info("applied %s (no transaction) in %.1f ms", script.filename, elapsed)
     return Step(migration.version, migration.name, "up", elapsed)
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA schema_version").fetchone()[0])
+
+
+def _alone_failed(
+    database: Database,
+    filename: str,
+    failure: MigrationError,
+    durable: bool,
+    saved: Path | None,
+    from_version: int | None,
+) -> MigrationError:
+    """The error for a failed no-transaction step, saying what state the file is in."""
+    now = _ledger.max_version(database.conn) if _ledger.exists(database.conn) else None
+    if not durable:
+        outcome = (
+            "it is a no-transaction migration and none of its statements took effect; the "
+            f"migrations before it were committed, so the database is at version {now}. "
+            "Fix the migration and run again: it will be retried"
+        )
+    elif saved is not None:
+        try:
+            _backup.restore(saved, database.conn)
+        except sqlite3.Error as exc:
+            outcome = (
+                "it is a no-transaction migration and statements before this one took "
+                f"effect; putting back the backup {str(saved)!r} failed ({exc}), so the "
+                f"database is at version {now} with {filename!r} partly applied: restore "
+                "that backup by hand before starting the app"
+            )
+        else:
+            outcome = (
+                "it is a no-transaction migration and statements before this one had "
+                f"taken effect, so the database was restored from the backup {str(saved)!r} "
+                f"and is as it was before the run (version {from_version}). Fix the "
+                "migration and run again"
+            )
+    else:
+        outcome = (
+            "it is a no-transaction migration, so statements before this one took effect "
+            f"and could not be undone: the database is at version {now} with {filename!r} "
+            "partly applied and not recorded. The next run retries the whole file, which "
+            "is only safe if the file can run twice; otherwise restore the database from a "
+            "backup first (migrate(..., backup=True) takes one)"
+        )
+    if isinstance(failure, StatementError):
+        error: MigrationError = StatementError(
+            failure.filename,
+            failure.statement,
+            failure.line,
+            failure.sqlite_message,
+            failure.sql,
+            outcome=outcome,
+        )
+    else:
+        error = failure
+        error.args = (f"{failure} ({filename!r}: {outcome})",)
+    error.__cause__ = failure.__cause__
+    return error
 
 
 def execute_script(database: Database, script: Script) -> None:
