@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -189,3 +190,25 @@ def test_additive_repair_refuses_a_column_no_version_made(source: Path, tmp_path
     allowed = additive_repair(source, through=2, extra_columns={"notes": ["color"]})
     report = bootmigrate.migrate(path, source, baseline=Baseline(_app_version, 2, allowed))
     assert report.to_version == 4
+
+
+def test_the_cli_adopts_with_a_named_baseline(tmp_path: Path) -> None:
+    from tests.helpers import REPO, run_cli
+    from tests.legacy.builder import build
+
+    path = build(tmp_path / "daemon.db", "stamped-3")
+    args: list[str | os.PathLike[str]] = [
+        "--db",
+        path,
+        "--source",
+        "sessionstore.migrations:.",
+        "up",
+    ]
+
+    wrong = run_cli([*args, "--baseline", "sessionstore:MIGRATIONS"], cwd=REPO)
+    assert wrong.returncode == 1 and "is not a bootmigrate.Baseline" in wrong.stderr
+    done = run_cli([*args, "--baseline", "sessionstore:BASELINE"], cwd=REPO)
+
+    assert done.returncode == 0, done.stderr
+    assert "its own records say version 3" in done.stdout
+    assert "migrated from version 3 to" in done.stdout

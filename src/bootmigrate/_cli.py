@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import _config, _lockfile
+from ._baseline import Baseline
 from ._database import DEFAULT_TIMEOUT
 from ._errors import MigrationError, UsageError
 from ._migration import MigrationSet
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--to", type=int, metavar="N", help="stop at version N (default: the newest)")
     p.add_argument(
         "--dry-run", action="store_true", help="print the plan and its SQL, change nothing"
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="MODULE:NAME",
+        help="a bootmigrate.Baseline that adopts a database made before bootmigrate",
     )
     p = commands.add_parser("down", parents=[common], help="undo migrations with their down files")
     p.add_argument(
@@ -188,6 +194,19 @@ def _import_function(spec: str) -> Callable[[sqlite3.Connection], object]:
     return function  # type: ignore[no-any-return]
 
 
+def _import_baseline(spec: str) -> Baseline:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise _Usage(f"--baseline takes MODULE:NAME, not {spec!r}")
+    try:
+        baseline = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"cannot load the --baseline {spec!r}: {exc}") from exc
+    if not isinstance(baseline, Baseline):
+        raise UsageError(f"the --baseline {spec!r} is not a bootmigrate.Baseline")
+    return baseline
+
+
 def _migrations(args: argparse.Namespace, settings: dict[str, object]) -> MigrationSet:
     source = _setting(args, "source", settings)
     assert source is not None
@@ -209,9 +228,10 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     migrations = _migrations(args, settings)
     if args.dry_run:
         return _dry_run(args, settings, migrations)
+    baseline = _import_baseline(args.baseline) if args.baseline else None
     db = _database(args, settings)
     try:
-        report = migrate(db, migrations, target=args.to, timeout=_timeout(args))
+        report = migrate(db, migrations, target=args.to, timeout=_timeout(args), baseline=baseline)
     finally:
         if isinstance(db, sqlite3.Connection):
             db.close()
