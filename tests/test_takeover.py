@@ -43,6 +43,7 @@ EXPECTED_ADOPTION = {
     "upgraded-13": (13, 13, set()),
     "swapped-17": (17, 16, set()),
     "built-17": (17, 18, set()),
+    "built-16b": (16, 18, {"created the missing table user_settings"}),
     "fresh-22": (22, 22, set()),
     "upgraded-22": (22, 22, set()),
     "early-22": (22, 22, {"sessions.num_turns", "sessions.result_content", "sessions.summary"}),

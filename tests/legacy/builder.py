@@ -193,6 +193,8 @@ class Build:
         for table, (spec, since) in _TABLES.items():
             if since > self.version:
                 continue
+            if table == "user_settings" and self.swap == "B" and self.version < 17:
+                continue  # this build's user_settings came with its version 17
             cols = [f"    {name} {definition}" for name, definition in self._columns(spec)]
             statements.append(f"CREATE TABLE IF NOT EXISTS {table} (\n" + ",\n".join(cols) + "\n)")
         for since, name, target in _INIT_INDEXES:
@@ -603,6 +605,10 @@ SHAPES: dict[str, tuple[str, Callable[[Path], None]]] = {
     "built-17": (
         "at 17 by the build whose 17 added additional_directories: really at 18",
         _stages((_LATE_1, False), (Build(16, swap="A"), False), (Build(17, swap="A"), False)),
+    ),
+    "built-16b": (
+        "at 16 by the build whose 16 added additional_directories: no user_settings",
+        _stages((_LATE_1, False), (Build(16, swap="B"), False)),
     ),
     "fresh-22": ("version 22 created fresh by the last legacy build", _stages((Build(22), True))),
     "upgraded-22": (
