@@ -52,6 +52,14 @@ migrate-freeze: install
 	$(BIN)/bootmigrate --source migrations schema --write
 	$(BIN)/bootmigrate --source migrations lock
 
+# Benchmarks against a raw sqlite3 baseline and peer tools (yoyo, alembic, dbmate, installed
+# into .bench-cache/ on first use); a few minutes. BENCHMARKS.md holds a run's table.
+# BENCH_PYTHON picks the interpreter, e.g. BENCH_PYTHON=python3.13; BENCH_ARGS=--no-peers.
+BENCH_PYTHON ?= $(BIN)/python
+.PHONY: bench
+bench: install
+	PYTHONPATH=src $(BENCH_PYTHON) -m tests.benchmarks $(BENCH_ARGS)
+
 test-matrix:
 	@for v in $(PYTHONS); do \
 	  py=$$(command -v python$$v); \
@@ -66,4 +74,4 @@ test-matrix:
 	done
 
 clean:
-	rm -rf $(VENV) .venv-* build dist var src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-* build dist var src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .bench-cache
