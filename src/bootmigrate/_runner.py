@@ -189,7 +189,9 @@ def _run_alone(
     for statement in script.statements:
         changes, schema = conn.total_changes, _schema_version(conn)
         try:
-            database.execute(statement.sql)
+            # Read to the end: an unfinished statement (PRAGMA journal_mode returns a
+            # row) would keep the next COMMIT from committing.
+            database.execute(statement.sql).fetchall()
         except sqlite3.Error as exc:
             failure = environmental(exc, database.name, database.timeout) or StatementError(
                 script.filename, statement.number, statement.line, str(exc), statement.sql
