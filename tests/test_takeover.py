@@ -182,13 +182,13 @@ def test_legacy_rows_read_back_through_the_store(shape: str, tmp_path: Path) -> 
         }
         for (session_id,) in rows["sessions"]:
             read["sessions"].append(dataclasses.asdict(store.get_session(session_id)))
-            for name, records in (
+            for name, found in (
                 ("conversation_events", store.list_events(session_id)),
                 ("file_snapshots", store.list_file_snapshots(session_id)),
                 ("mcp_servers", store.list_mcp_servers(session_id)),
                 ("raw_events", store.list_raw_events(session_id)),
             ):
-                read[name] += [dataclasses.asdict(r) for r in records]
+                read[name] += [dataclasses.asdict(r) for r in found]
         read["approvals"] = [dataclasses.asdict(a) for a in store.list_approvals()]
         read["user_settings"] = [dataclasses.asdict(store.settings())]
         assert store.search_sessions("refactor module") != []
