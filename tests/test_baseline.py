@@ -212,3 +212,34 @@ def test_the_cli_adopts_with_a_named_baseline(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "its own records say version 3" in done.stdout
     assert "migrated from version 3 to" in done.stdout
+
+
+def test_additive_repair_accepts_a_column_a_later_version_dropped(
+    make_set_in, tmp_path: Path
+) -> None:
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, old TEXT);\n",
+            "0002_drop_old.up.sql": "ALTER TABLE notes DROP COLUMN old;\n",
+            "0003_body.up.sql": "ALTER TABLE notes ADD COLUMN body TEXT;\n",
+        },
+        subdir="dropping",
+    )
+    path = tmp_path / "app.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE app_version (v INTEGER PRIMARY KEY)")
+    conn.execute("INSERT INTO app_version (v) VALUES (2)")
+    # The old code's version 2 only stopped using the column.
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, old TEXT)")
+    conn.execute("INSERT INTO notes (id, old) VALUES (1, 'still here')")
+    conn.commit()
+    conn.close()
+
+    report = bootmigrate.migrate(
+        path, source, baseline=Baseline(_app_version, 2, additive_repair(source, through=2))
+    )
+
+    assert report.adoption is not None and report.adoption.version == 2
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT id, old, body FROM notes").fetchall() == [(1, "still here", None)]
+    conn.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -74,8 +74,7 @@ class Adoption:
         """One line, plus one per repair."""
         lines = [
             f"taken over without a ledger: its own records say version {self.claimed}, "
-            f"its schema is at version {self.version}"
-            + (" after repairs" if self.repairs else "")
+            f"its schema is at version {self.version}" + (" after repairs" if self.repairs else "")
         ]
         lines += [f"  repaired: {note}" for note in self.repairs]
         return "\n".join(lines)
@@ -185,7 +184,8 @@ def additive_repair(
       lacks is added: tables and indexes with the files' own SQL, columns with
       ``ALTER TABLE ADD COLUMN`` and the type, ``NOT NULL`` and ``DEFAULT`` the files
       give them (a column the files declare as a primary key cannot be added: refused);
-    - a column of one of those tables that no version creates, and that *extra_columns*
+    - a column of one of those tables that no version up to *through* has (one a later
+      version dropped counts as known), and that *extra_columns*
       (``{table: {column, ...}}``) does not list, is refused with
       :class:`UnrecognizedDatabase`: a later rebuild of the table would lose it.
 
@@ -210,7 +210,7 @@ def additive_repair(
             return version, ()
         version = reached[-1]
         shape = shapes[version]
-        _refuse_unknown_columns(conn, shapes[versions[-1]], extras)
+        _refuse_unknown_columns(conn, shapes.values(), extras)
         return version, _add_missing(conn, shape, present)
 
     return repair
@@ -260,9 +260,10 @@ def _objects(conn: sqlite3.Connection) -> frozenset[_Object]:
 
 
 def _refuse_unknown_columns(
-    conn: sqlite3.Connection, last: _Shape, extras: Mapping[str, Collection[str]]
+    conn: sqlite3.Connection, shapes: Iterable[_Shape], extras: Mapping[str, Collection[str]]
 ) -> None:
-    known = {(t, c) for kind, t, c in last.objects if kind == "column"}
+    # Any version's columns count: one a later version dropped may linger in old files.
+    known = {(t, c) for shape in shapes for kind, t, c in shape.objects if kind == "column"}
     historic = {t for t, _ in known}
     unknown = sorted(
         (t, c)
