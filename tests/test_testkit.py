@@ -11,7 +11,7 @@ import pytest
 import bootmigrate
 from bootmigrate import _lockfile
 from bootmigrate._schema import render_snapshot, schema_at
-from bootmigrate.testing import MigrationCheckFailed, MigrationKit
+from bootmigrate.testing import MigrationCheckFailed, MigrationKit, fingerprint
 
 NOTES = "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n"
 NOTES_ROWS = "INSERT INTO notes (title) VALUES ('first'), ('second');\n"
@@ -172,6 +172,26 @@ def test_convergence_runs_fixtures_and_the_rows_hook(make_set_in):
         (1, ["first", "second"]),
         (2, ["first", "second", "third"]),
     ]
+
+
+def test_fingerprint_lets_the_rows_hook_prove_untouched_rows_identical(make_set_in, tmp_path):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES + "CREATE TABLE log (line TEXT);\n",
+            "0001_notes.fixture.sql": NOTES_ROWS + "INSERT INTO log VALUES ('a'), ('b');\n",
+            "0002_body.up.sql": "ALTER TABLE notes ADD COLUMN body TEXT;\n"
+            "DELETE FROM log WHERE line = 'b';\n",
+        }
+    )
+    kit = MigrationKit(source)
+    before = fingerprint(kit.database_at(1, tmp_path / "at1.db"))
+
+    def check_rows(conn: sqlite3.Connection, from_version: int) -> None:
+        after = fingerprint(conn, exclude={"bootmigrate_ledger", "bootmigrate_meta"})
+        assert after["log"] == before["log"], "0002 changed the rows of log"
+
+    with pytest.raises(MigrationCheckFailed, match="0002 changed the rows of log"):
+        MigrationKit(source, check_rows=check_rows).check_convergence(1)
 
 
 def test_a_failing_rows_hook_names_the_version(make_set_in):

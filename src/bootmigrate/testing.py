@@ -24,6 +24,9 @@ for each version, the questions CI must answer before a release::
 - :meth:`~MigrationKit.check_drift`: a given database has the schema its version should
   have (``bootmigrate verify --schema``).
 
+:func:`fingerprint` (``{table: digest of its rows}``) helps a *check_rows* hook prove that
+rows a migration should not touch are identical.
+
 Each check raises :class:`MigrationCheckFailed` (an :class:`AssertionError`, so pytest
 shows it as a failure) whose message names the check, the version and the difference.
 The pytest plugin (``pytest --bootmigrate``) generates one test per check and version.
@@ -42,6 +45,7 @@ from pathlib import Path
 from . import _lockfile
 from ._database import DatabaseLike, describe
 from ._errors import MigrationError, UsageError
+from ._fingerprint import fingerprint
 from ._migration import Migration, MigrationSet, Script
 from ._runner import downgrade, migrate, status
 from ._schema import (
@@ -65,6 +69,7 @@ __all__ = [
     "PrepareHook",
     "RowsHook",
     "UpgradeHook",
+    "fingerprint",
 ]
 
 #: Called with each connection the kit opens, before any SQL runs (functions, collations).
