@@ -12,6 +12,7 @@ import dataclasses
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,8 @@ def test_open_takes_over_the_legacy_database(
 ) -> None:
     path = build(tmp_path / "daemon.db", shape)
     before = read_rows(path)
-    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
     with sessionstore.open(path) as store:
         report = store.migration
