@@ -12,10 +12,13 @@ import dataclasses
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bootmigrate
 import sessionstore
@@ -287,3 +290,68 @@ def test_two_processes_opening_one_legacy_file_adopt_it_once(tmp_path: Path) -> 
     conn.close()
     assert versions == list(bootmigrate.load(sessionstore.MIGRATIONS).versions)
     _assert_rows_kept(before, read_rows(path))
+
+
+# Columns an old build could have skipped (its block never ran, or ran elsewhere): the
+# nullable, unindexed ones of legacy versions 3 to 21.
+SKIPPABLE = [
+    ("sessions", c)
+    for c in (
+        "permission_prompt_tool",
+        "append_system_prompt",
+        "allowed_tools",
+        "disallowed_tools",
+        "auto_accept_edits",
+        "dangerously_skip_permissions",
+        "dangerously_skip_permissions_expires_at",
+        "model_id",
+        "input_tokens",
+        "output_tokens",
+        "cache_creation_input_tokens",
+        "cache_read_input_tokens",
+        "effective_context_tokens",
+        "proxy_enabled",
+        "proxy_base_url",
+        "proxy_model_override",
+        "proxy_api_key",
+        "additional_directories",
+        "editor_state",
+        "dangerously_skip_permissions_timeout_ms",
+        "num_turns",
+        "result_content",
+        "summary",
+    )
+] + [("user_settings", "opt_in_telemetry")]
+
+
+@settings(max_examples=25)
+@given(skipped=st.sets(st.sampled_from(SKIPPABLE), min_size=1))
+def test_any_set_of_skipped_columns_is_repaired(
+    skipped: set[tuple[str, str]], fresh_schema: bootmigrate.Schema, fresh_22: bytes
+) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "daemon.db"
+        path.write_bytes(fresh_22)
+        with closing(sqlite3.connect(path)) as conn:
+            for table, column in sorted(skipped):
+                conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+            conn.commit()
+        before = read_rows(path)
+
+        with sessionstore.open(path) as store:
+            adoption = store.migration.adoption
+
+        assert adoption is not None and adoption.version == 22
+        assert set(adoption.repairs) == {
+            f"added the missing column {table}.{column}" for table, column in skipped
+        }
+        assert bootmigrate.schema_diff(fresh_schema, bootmigrate.canonical_schema(path)) == ""
+        _assert_rows_kept(before, read_rows(path))
+
+
+@pytest.fixture(scope="module")
+def fresh_22(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A fresh-22 legacy file, checkpointed into one file so its bytes can be copied."""
+    path = build(tmp_path_factory.mktemp("fresh-22") / "daemon.db", "fresh-22")
+    assert not Path(f"{path}-wal").exists()
+    return path.read_bytes()
