@@ -355,3 +355,23 @@ def fresh_22(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = build(tmp_path_factory.mktemp("fresh-22") / "daemon.db", "fresh-22")
     assert not Path(f"{path}-wal").exists()
     return path.read_bytes()
+
+
+def test_a_first_boot_that_stopped_half_way_is_completed(
+    tmp_path: Path, fresh_schema: bootmigrate.Schema
+) -> None:
+    # initSchema's first statement ran, then the daemon died: an empty schema_version.
+    path = tmp_path / "daemon.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+            "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, description TEXT)"
+        )
+        conn.commit()
+
+    with sessionstore.open(path) as store:
+        adoption = store.migration.adoption
+
+    assert adoption is not None and (adoption.claimed, adoption.version) == (1, 1)
+    assert "created the missing table sessions" in adoption.repairs
+    assert bootmigrate.schema_diff(fresh_schema, bootmigrate.canonical_schema(path)) == ""
