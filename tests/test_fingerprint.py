@@ -24,15 +24,14 @@ def _db(path: Path, rows: list[tuple[object, ...]]) -> Path:
 def test_the_fingerprint_sees_values_and_types_but_not_order(tmp_path: Path) -> None:
     base = fingerprint(_db(tmp_path / "a.db", [(1, "x"), (2, b"y")]))
     assert fingerprint(_db(tmp_path / "b.db", [(2, b"y"), (1, "x")])) == base  # order
-    for i, rows in enumerate(
-        [
-            [(1.0, "x"), (2, b"y")],  # 1 became 1.0
-            [(1, "x"), (2, "y")],  # bytes became text
-            [(1, "x"), (2, b"y"), (2, b"y")],  # a duplicated row
-            [(1, "x")],  # a lost row
-            [(1, "x "), (2, b"y")],  # a changed value
-        ]
-    ):
+    changed: list[list[tuple[object, ...]]] = [
+        [(1.0, "x"), (2, b"y")],  # 1 became 1.0
+        [(1, "x"), (2, "y")],  # bytes became text
+        [(1, "x"), (2, b"y"), (2, b"y")],  # a duplicated row
+        [(1, "x")],  # a lost row
+        [(1, "x "), (2, b"y")],  # a changed value
+    ]
+    for i, rows in enumerate(changed):
         assert fingerprint(_db(tmp_path / f"c{i}.db", rows)) != base, rows
 
 
