@@ -111,6 +111,19 @@ def test_a_single_row_table_gets_its_row_too(make_set_in):
         MigrationKit(source).check_populated(2)
 
 
+def test_rows_take_a_value_a_check_in_list_allows(make_set_in):
+    source = make_set_in(
+        {
+            "0001_jobs.up.sql": "CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT NOT NULL"
+            " CHECK (state IN ('queued', 'done')), \"my kind\" INTEGER,"
+            ' CHECK ("my kind" IN (2, 3)));\n',
+            "0002_one_per_state.up.sql": "CREATE UNIQUE INDEX jobs_state ON jobs (state);\n",
+        }
+    )
+    with pytest.raises(MigrationCheckFailed, match=r"\(jobs: 2\).*UNIQUE constraint failed"):
+        MigrationKit(source).check_populated(2)
+
+
 # -- round trip -------------------------------------------------------------------------
 
 

@@ -35,6 +35,7 @@ The pytest plugin (``pytest --bootmigrate``) generates one test per check and ve
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -180,6 +181,8 @@ class MigrationKit:
     def _connect(self, path: Path) -> Iterator[sqlite3.Connection]:
         conn = sqlite3.connect(path, isolation_level=None)
         try:
+            # Throwaway files: no fsync per commit (the kit commits hundreds of times).
+            conn.execute("PRAGMA synchronous = OFF")
             if self.prepare is not None:
                 self.prepare(conn)
             yield conn
@@ -584,6 +587,7 @@ def _synthetic_values(table: Table, row: int, own_rowid: bool) -> tuple[list[str
         for child, target in zip(fk.columns, fk.references):
             parent_column = quote_name(target) if target is not None else "rowid"
             parents[child.lower()] = f"(SELECT {parent_column} FROM {quote_name(fk.table)} LIMIT 1)"
+    allowed = _allowed_values(table)
     key = [c for c in table.columns if c.primary_key]
     names: list[str] = []
     values: list[str] = []
@@ -597,8 +601,25 @@ def _synthetic_values(table: Table, row: int, own_rowid: bool) -> tuple[list[str
                 values.append(str(987654321 + row))
             continue
         names.append(quote_name(column.name))
-        values.append(parents.get(column.name.lower()) or _value_for(column.type))
+        lowered = column.name.lower()
+        values.append(parents.get(lowered) or allowed.get(lowered) or _value_for(column.type))
     return names, values
+
+
+# CHECK (status IN ('open', 'closed')): the first value is one the table accepts.
+_CHECK_IN = re.compile(r"""CHECK \(("(?:[^"]|"")+"|\w+) IN \(('(?:[^']|'')*'|-?[\d.]+)""")
+
+
+def _allowed_values(table: Table) -> dict[str, str]:
+    allowed = {}
+    for check in table.checks:
+        match = _CHECK_IN.match(check)
+        if match:
+            name = match.group(1)
+            if name.startswith('"'):
+                name = name[1:-1].replace('""', '"')
+            allowed[name.lower()] = match.group(2)
+    return allowed
 
 
 def _value_for(declared: str) -> str:
