@@ -30,6 +30,12 @@ run-legacy: install
 test: install
 	$(BIN)/python -m pytest
 
+# The safety loops at full count: 100 SIGKILLs (50 rollback-journal, 50 WAL), 100 rounds
+# of 8 processes booting at once, 20 rounds of processes racing on a no-transaction step.
+.PHONY: stress
+stress: install
+	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q tests/test_faults.py tests/test_concurrency.py tests/test_no_transaction.py
+
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
