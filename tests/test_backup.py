@@ -11,7 +11,7 @@ import pytest
 
 import bootmigrate
 from bootmigrate._fingerprint import fingerprint
-from tests.helpers import make_set, read_db
+from tests.helpers import make_set, read_db, run_cli
 from tests.workers import run
 
 FILES = {
@@ -114,3 +114,18 @@ def test_a_backup_needs_a_database_file(tmp_path: Path) -> None:
     assert not (tmp_path / "app.db").exists()
     assert conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
     conn.close()
+
+
+def test_the_cli_takes_a_backup(tmp_path: Path) -> None:
+    source = make_set(tmp_path, FILES)
+    db = tmp_path / "app.db"
+    for target in ("1", "2", "3"):
+        done = run_cli(["--db", db, "--source", source, "up", "--to", target, "--backup", "2"])
+        assert done.returncode == 0, done.stderr
+    names = [p.name for p in _backups(db)]
+    assert len(names) == 2
+    assert names[0].endswith("-v1.bootmigrate-backup")
+    assert names[1].endswith("-v2.bootmigrate-backup")
+    refused = run_cli(["--db", db, "--source", source, "up", "--backup", "0"])
+    assert refused.returncode == 1 and "backup_keep must be 1 or more" in refused.stderr
+    assert read_db(db).versions == (1, 2, 3)

@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MODULE:NAME",
         help="a bootmigrate.Baseline that adopts a database made before bootmigrate",
     )
+    p.add_argument(
+        "--backup",
+        type=int,
+        nargs="?",
+        const=1,
+        metavar="KEEP",
+        help="back the database up next to it before applying; keep the newest KEEP (1)",
+    )
     p = commands.add_parser("down", parents=[common], help="undo migrations with their down files")
     p.add_argument(
         "--to", type=int, metavar="N", required=True, help="the version to go back to (0: all)"
@@ -231,7 +239,15 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     baseline = _import_baseline(args.baseline) if args.baseline else None
     db = _database(args, settings)
     try:
-        report = migrate(db, migrations, target=args.to, timeout=_timeout(args), baseline=baseline)
+        report = migrate(
+            db,
+            migrations,
+            target=args.to,
+            timeout=_timeout(args),
+            baseline=baseline,
+            backup=args.backup is not None,
+            backup_keep=1 if args.backup is None else args.backup,
+        )
     finally:
         if isinstance(db, sqlite3.Connection):
             db.close()
