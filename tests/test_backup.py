@@ -12,7 +12,7 @@ import pytest
 import bootmigrate
 from bootmigrate._fingerprint import fingerprint
 from tests.helpers import make_set, read_db, run_cli
-from tests.workers import run
+from tests.workers import finish, run, start, wait_for
 
 FILES = {
     "0001_note.up.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);\n",
@@ -129,3 +129,23 @@ def test_the_cli_takes_a_backup(tmp_path: Path) -> None:
     refused = run_cli(["--db", db, "--source", source, "up", "--backup", "0"])
     assert refused.returncode == 1 and "backup_keep must be 1 or more" in refused.stderr
     assert read_db(db).versions == (1, 2, 3)
+
+
+def test_processes_booting_together_keep_the_backup_of_the_old_version(tmp_path: Path) -> None:
+    """The backup is taken under the write lock: losers of the race take none."""
+    source = make_set(tmp_path, FILES)
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=2)
+    before = read_db(db)
+    go = tmp_path / "go"
+    workers = [
+        start("boot", [db, source, "--backup", "--ready", tmp_path / f"r{i}", "--go", go])
+        for i in range(4)
+    ]
+    for i, process in enumerate(workers):
+        wait_for(tmp_path / f"r{i}", process)
+    go.touch()
+    results = [finish(process) for process in workers]
+    assert [code for code, _ in results] == [0] * 4, results
+    (backup,) = _backups(db)
+    assert read_db(backup) == before

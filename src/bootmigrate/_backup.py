@@ -1,11 +1,11 @@
 """Online backups before a migration, and putting one back.
 
-A backup is taken with SQLite's backup API through the runner's own connection, so it
-is a consistent copy of the database as every reader sees it, including pages that are
-still only in the ``-wal`` file. It is written to a temporary name, flushed to disk and
-then renamed, so a crash never leaves a half-written file under a backup's name.
-Backups are named ``<database>.<UTC time>-v<version>.bootmigrate-backup``: sorting the
-names sorts them by age, and the newest *keep* are kept.
+A backup is taken with SQLite's backup API, so it is a consistent copy of the database
+as every reader sees it, including pages that are still only in the ``-wal`` file. It
+is written to a temporary name, flushed to disk and then renamed, so a crash never
+leaves a half-written file under a backup's name. Backups are named
+``<database>.<UTC time>-v<version>.bootmigrate-backup``: sorting the names sorts them by
+age, and the newest *keep* are kept.
 """
 
 from __future__ import annotations
@@ -37,9 +37,12 @@ def backups(database: str | os.PathLike[str]) -> list[Path]:
     )
 
 
-def take(conn: sqlite3.Connection, database: str, version: int | None, keep: int = 1) -> Path:
-    """Copy the database behind *conn* next to *database*; keep the newest *keep* backups.
+def take(database: str, version: int | None, keep: int = 1, timeout: float = 30.0) -> Path:
+    """Copy the database file *database* next to it; keep the newest *keep* backups.
 
+    The copy is read through a connection of its own: SQLite's backup API cannot read
+    from a connection that holds a write transaction, and the runner calls this while
+    holding one, so that no other process can migrate between the copy and the run.
     Raises :class:`DiskFull` before writing anything when the file system has less free
     space than the database (main file and ``-wal``) takes.
     """
@@ -60,11 +63,13 @@ def take(conn: sqlite3.Connection, database: str, version: int | None, keep: int
     final = path.with_name(f"{path.name}.{stamp}-v{version or 0}{SUFFIX}")
     partial = path.with_name(f".{path.name}.{os.getpid()}.backup-partial")
     try:
+        source = sqlite3.connect(database, timeout=timeout)
         target = sqlite3.connect(partial)
         try:
-            conn.backup(target)
+            source.backup(target)
         finally:
             target.close()
+            source.close()
         mode = stat.S_IMODE(os.stat(path).st_mode) if path.exists() else 0o644
         os.chmod(partial, mode)
         _fsync(partial)

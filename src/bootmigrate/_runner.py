@@ -86,15 +86,10 @@ def migrate(
         if not first.pending:
             return _settled(database.name, migrations, first.current, first.unknown_versions)
         check_writable(database)
-        saved = (
-            _backup.take(database.conn, database.name, first.current, backup_keep)
-            if backup
-            else None
-        )
         # The write lock is released around a no-transaction step: serialise those runs.
         alone = any(not m.transactional for m in first.pending)
         with _steplock.held(database.name if alone else None, timeout):
-            return _upgrade(database, migrations, target, baseline, saved)
+            return _upgrade(database, migrations, target, baseline, backup_keep if backup else None)
 
 
 def _settled(
@@ -110,9 +105,10 @@ def _upgrade(
     migrations: MigrationSet,
     target: int | None,
     baseline: Baseline | None = None,
-    saved: Path | None = None,
+    backup_keep: int | None = None,
 ) -> Report:
     steps: list[Step] = []
+    saved: Path | None = None
     from_version: int | None = None
     started = False
     adoption: Adoption | None = None
@@ -128,6 +124,12 @@ def _upgrade(
                 from_version, started = current_plan.current, True
             if not current_plan.pending:
                 break
+            if backup_keep is not None and saved is None:
+                # Under the write lock: the copy is exactly what this run starts from, and
+                # a process that lost the race takes none (nor rotates this one away).
+                saved = _backup.take(
+                    database.name, current_plan.current, backup_keep, database.timeout
+                )
             _ledger.ensure(database.conn)
             for migration in current_plan.pending:
                 if not migration.transactional:
