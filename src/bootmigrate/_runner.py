@@ -4,13 +4,15 @@ Concurrency: a run first reads the ledger without a lock, so the common boot (no
 pending) never waits for a writer. When something is pending it takes the write lock
 with ``BEGIN IMMEDIATE`` and only then reads the ledger again and plans again, so two
 processes booting at once never apply a migration twice: the second one waits for the
-first, finds nothing pending and reports the database as up to date.
+first, finds nothing pending and reports the database as up to date. SQLite's lock is
+released around a ``no-transaction`` step, so runs that hold one also take an OS file
+lock (:mod:`bootmigrate._steplock`). A backup (``backup=True``) is taken under the write
+lock, before the first migration runs.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 import sys
 import time
@@ -352,7 +354,6 @@ _WHOLE_SCRIPT_CHARS = 1 << 20
 # (INSERT OR ROLLBACK, ON CONFLICT ROLLBACK, RAISE(ROLLBACK) in a trigger): then a failed
 # statement could not be located by running the script again, so such scripts and
 # schemas keep the per-statement loop.
-_ROLLBACK = re.compile("[Rr][Oo][Ll][Ll][Bb][Aa][Cc][Kk]")
 _SCHEMA_ROLLBACK = (
     "SELECT 1 FROM sqlite_master WHERE sql LIKE '%rollback%' "
     "UNION ALL SELECT 1 FROM sqlite_temp_master WHERE sql LIKE '%rollback%' LIMIT 1"
@@ -371,7 +372,7 @@ def _run_whole(database: Database, script: Script) -> bool:
     conn = database.conn
     if not conn.in_transaction or getattr(conn, "autocommit", None) is not True:
         return False
-    if _ROLLBACK.search(script.text) or conn.execute(_SCHEMA_ROLLBACK).fetchone():
+    if "rollback" in script.text.lower() or conn.execute(_SCHEMA_ROLLBACK).fetchone():
         return False
     conn.execute("SAVEPOINT bootmigrate_script")
     try:
