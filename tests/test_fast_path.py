@@ -79,7 +79,11 @@ def test_a_stale_lock_does_not_hide_a_pending_migration(applied: tuple[Path, Pat
     make_set(source.parent, THIRD)  # added after the lock was written
     report = bootmigrate.migrate(db, source)
     assert (report.state, report.from_version, report.to_version) == ("migrated", 2, 3)
-    columns = [row[1] for row in sqlite3.connect(db).execute("PRAGMA table_info(notes)")]
+    conn = sqlite3.connect(db)
+    try:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(notes)")]
+    finally:
+        conn.close()
     assert "pinned" in columns
 
 
@@ -232,3 +236,65 @@ def test_a_failing_statement_is_named_by_number_and_line(
     if sql is not None:
         assert sql in message
     assert read_db(db).tables == ()
+
+
+def big_script(rows: int, *, failing_row: int | None = None) -> str:
+    """Over 1 MB, so Python 3.12+ runs it whole (executescript) before any per-statement run."""
+    lines = ["CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT NOT NULL);\n"]
+    for i in range(1, rows + 1):
+        table = "nowhere" if i == failing_row else "events"
+        lines.append(f"INSERT INTO {table} VALUES ({i}, 'payload {i:08d}; {'x' * 60}');\n")
+    return "".join(lines)
+
+
+def test_a_big_data_migration_runs_in_the_runners_transaction(tmp_path: Path) -> None:
+    source = make_set(tmp_path, {**BASE, "0003_events.up.sql": big_script(15_000)})
+    db = tmp_path / "app.db"
+    report = bootmigrate.migrate(db, source)
+    assert (report.state, report.to_version) == ("migrated", 3)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), max(id) FROM events").fetchone() == (15_000, 15_000)
+        assert [row[0] for row in conn.execute("SELECT version FROM bootmigrate_ledger")] == [
+            1,
+            2,
+            3,
+        ]
+    conn.close()
+
+
+def test_a_failing_statement_of_a_big_migration_is_named_and_nothing_is_kept(
+    tmp_path: Path,
+) -> None:
+    script = big_script(15_000, failing_row=9000)
+    source = make_set(tmp_path, {**BASE, "0003_events.up.sql": script})
+    db = tmp_path / "app.db"
+    with pytest.raises(bootmigrate.StatementError) as info:
+        bootmigrate.migrate(db, source)
+    # statement 1 is CREATE TABLE (line 1); row 9000 is statement 9001 on line 9001
+    assert "'0003_events.up.sql' statement 9001 (line 9001)" in str(info.value)
+    assert "no such table: nowhere" in str(info.value)
+    assert read_db(db).tables == ()  # 0001 and 0002 of the same run were rolled back too
+
+
+def test_a_big_migration_with_rollback_conflict_handling_is_located(tmp_path: Path) -> None:
+    # INSERT OR ROLLBACK ends the whole transaction on a conflict; the statement is still named.
+    script = big_script(15_000) + "INSERT OR ROLLBACK INTO events VALUES (5, 'again');\n"
+    source = make_set(tmp_path, {**BASE, "0003_events.up.sql": script})
+    db = tmp_path / "app.db"
+    with pytest.raises(bootmigrate.StatementError, match=r"statement 15002 \(line 15002\)"):
+        bootmigrate.migrate(db, source)
+    assert read_db(db).tables == ()
+
+
+def test_a_borrowed_connection_gets_its_transaction_settings_back(tmp_path: Path) -> None:
+    source = make_set(tmp_path, {**BASE, "0003_events.up.sql": big_script(15_000)})
+    conn = sqlite3.connect(tmp_path / "app.db")
+    try:
+        settings = (conn.isolation_level, getattr(conn, "autocommit", None))
+        assert bootmigrate.migrate(conn, source).to_version == 3
+        assert (conn.isolation_level, getattr(conn, "autocommit", None)) == settings
+        conn.execute("INSERT INTO events VALUES (0, 'legacy transaction control')")
+        assert conn.in_transaction  # the default: an implicit BEGIN before DML, as before
+        conn.rollback()
+    finally:
+        conn.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -203,7 +204,12 @@ def for_writing(db: DatabaseLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[
     name = os.fspath(db)
     with translated(name, timeout):
         _check_directory(name)
-        conn = sqlite3.connect(name, timeout=timeout, isolation_level=None)
+        if sys.version_info >= (3, 12):
+            # No implicit transactions either way; autocommit=True also keeps
+            # executescript() from committing the runner's transaction (execute_script).
+            conn = sqlite3.connect(name, timeout=timeout, autocommit=True)
+        else:
+            conn = sqlite3.connect(name, timeout=timeout, isolation_level=None)
     try:
         with translated(name, timeout):
             foreign_keys = _foreign_keys_off(conn)
@@ -273,10 +279,15 @@ def _borrowed(conn: sqlite3.Connection, timeout: float) -> Iterator[Database]:
         foreign_keys = _foreign_keys_off(conn)
     # None: Python issues no implicit BEGIN/COMMIT; the runner owns the transaction.
     conn.isolation_level = None
+    if sys.version_info >= (3, 12):
+        autocommit = conn.autocommit
+        conn.autocommit = True  # not in a transaction, so this commits nothing
     try:
         yield Database(conn, name, timeout, foreign_keys)
     finally:
         rollback_if_open(conn)  # only after an interrupt between BEGIN and ROLLBACK
+        if sys.version_info >= (3, 12):
+            conn.autocommit = autocommit
         conn.isolation_level = isolation_level
         conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
         if foreign_keys:

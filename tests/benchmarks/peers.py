@@ -32,7 +32,7 @@ def timed(fn, repeat, setup=None):
     for i in range(repeat + 1):
         if setup: setup()
         t = time.perf_counter(); fn(); runs.append(time.perf_counter() - t)
-    return runs[1:]  # the first is the warm-up
+    return runs[1:] if repeat else runs  # the first is the warm-up, if there are more
 
 def fresh(db):
     def setup():
