@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -252,3 +254,36 @@ def test_processes_racing_on_a_step_run_it_once(tmp_path: Path) -> None:
         assert snapshot.rows["step_runs"] == ((1,),), "the step ran more than once"
         assert len(snapshot.rows["filler"]) == 200000
         assert snapshot.versions == (1, 2, 3, 4)
+
+
+HOLD_STEP_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(60)
+"""
+
+
+def test_a_run_waits_for_the_step_lock_only_up_to_the_timeout(tmp_path: Path) -> None:
+    source, db = _db(tmp_path, {"0003_vacuum.up.sql": NO_TX + "VACUUM;\n"}, target=2)
+    before = read_db(db)
+    lock = Path(f"{db}-bootmigrate-lock")
+    ready = tmp_path / "locked"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_STEP_LOCK, str(lock), str(ready)])
+    try:
+        wait_for(ready)
+        with pytest.raises(bootmigrate.DatabaseBusy, match=r"more than 0\.3 s"):
+            bootmigrate.migrate(db, source, timeout=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert read_db(db) == before
+    # The holder died: the OS released its lock, nothing stale is left to clear.
+    assert bootmigrate.migrate(db, source, timeout=5).to_version == 3
+
+
+def test_transactional_runs_take_no_step_lock(tmp_path: Path) -> None:
+    source, db = _db(tmp_path, {}, target=None)
+    bootmigrate.migrate(db, source)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("app.db")) == ["app.db"]
