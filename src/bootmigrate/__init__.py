@@ -12,6 +12,8 @@ exactly as it was, with a :class:`MigrationError` that says what is wrong and wh
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._baseline import (
     Adoption,
     Baseline,
@@ -53,9 +55,23 @@ from ._migration import Migration, MigrationSet, Script
 from ._plan import AppliedMigration, Plan, plan
 from ._report import Report, Status, Step
 from ._runner import downgrade, migrate, status
-from ._schema import Schema, canonical_schema, schema_diff
 from ._sources import load
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._schema import Schema, canonical_schema, schema_diff
+
+# The schema tools serve tests, CI and the CLI, not the app's boot, and importing them
+# costs more than the whole no-op boot check: they are imported on first use.
+_SCHEMA_NAMES = frozenset({"Schema", "canonical_schema", "schema_diff"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SCHEMA_NAMES:
+        from . import _schema
+
+        return getattr(_schema, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_TIMEOUT",

@@ -10,19 +10,17 @@ at all: a failure anywhere leaves the file as it was, legacy bookkeeping include
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from . import _ledger
+from . import _ledger, _log
 from ._database import Database, environmental
 from ._errors import ApplyError, DatabaseTooNew, MigrationError, PlanError
 from ._migration import MigrationSet
 from ._sources import SourceLike, load
 
-logger = logging.getLogger("bootmigrate")
 _T = TypeVar("_T")
 
 #: ``repair(conn, claimed) -> (version, notes)``; see :class:`Baseline`.
@@ -129,7 +127,7 @@ def adopt(database: Database, migrations: MigrationSet, baseline: Baseline) -> A
         if migration.version <= version:
             _ledger.record(conn, migration, 0.0)
     adoption = Adoption(claimed, version, tuple(notes), recorded)
-    logger.info("%s: %s", database.name, adoption.summary())
+    _log.logger().info("%s: %s", database.name, adoption.summary())
     return adoption
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from typing import TYPE_CHECKING
 
+from . import _log
 from ._database import for_writing
 from ._lockfile import LOCK_FORMAT
 from ._sources import LOCK_FILENAME, Source
@@ -60,9 +60,7 @@ def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
     if ledger != rows:
         return None
     current = int(rows[-1][0])
-    logging = sys.modules.get("logging")
-    if logging is not None:  # not imported: nobody configured a handler for the record
-        logging.getLogger("bootmigrate").debug("%s: up-to-date at version %s", name, current)
+    _log.debug("%s: up-to-date at version %s", name, current)
     from ._report import Report
 
     return Report(name, source.description, "up-to-date", current, current)

@@ -12,14 +12,13 @@ lock, before the first migration runs.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _backup, _boot, _ledger, _sqltext, _steplock
+from . import _backup, _boot, _ledger, _log, _sqltext, _steplock
 from ._baseline import Adoption, Baseline, adopt
 from ._database import (
     DEFAULT_TIMEOUT,
@@ -38,11 +37,6 @@ from ._migration import Migration, MigrationSet, Script
 from ._plan import plan, plan_downgrade
 from ._report import Report, State, Status, Step
 from ._sources import SourceLike, load, resolve
-
-logger = logging.getLogger("bootmigrate")
-# A library prints nothing: without this, logging's last-resort handler would write
-# WARNING and above to stderr of an app that configured no logging.
-logger.addHandler(logging.NullHandler())
 
 
 def migrate(
@@ -98,7 +92,7 @@ def _settled(
     name: str, migrations: MigrationSet, current: int | None, unknown: Sequence[int]
 ) -> Report:
     state: State = "newer-compatible" if unknown else "up-to-date"
-    logger.debug("%s: %s at version %s", name, state, current)
+    _log.debug("%s: %s at version %s", name, state, current)
     return Report(name, migrations.origin, state, current, current, (), tuple(unknown))
 
 
@@ -171,7 +165,7 @@ def _run(database: Database, migration: Migration, script: Script, direction: st
         _ledger.record(database.conn, migration, elapsed)
     else:
         _ledger.forget(database.conn, migration.version)
-    logger.info(
+    _log.logger().info(
         "%s %s in %.1f ms", "applied" if direction == "up" else "reverted", script.filename, elapsed
     )
     return Step(migration.version, migration.name, "up" if direction == "up" else "down", elapsed)
@@ -234,7 +228,7 @@ def _run_alone(
         # Another bootmigrate (without the step lock) may have recorded it meanwhile.
         if migration.version not in {a.version for a in _ledger.read(conn)}:
             _ledger.record(conn, migration, elapsed)
-    logger.info("applied %s (no transaction) in %.1f ms", script.filename, elapsed)
+    _log.logger().info("applied %s (no transaction) in %.1f ms", script.filename, elapsed)
     return Step(migration.version, migration.name, "up", elapsed)
 
 
