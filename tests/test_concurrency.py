@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,39 @@ def _template(directory: Path, migrations: Path, journal_mode: str) -> Path:
     return path
 
 
+def _boot_together(db: Path, migrations: Path, work: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Start PROCESSES boots on *db*, release them at once, and collect their results."""
+    go = work / "go"
+    workers = []
+    for i in range(PROCESSES):
+        ready = work / f"ready{i}"
+        # Half migrate a path, half a connection they opened, as apps do.
+        extra = ["--connection"] if i % 2 else []
+        workers.append(
+            (start("boot", [db, migrations, "--ready", ready, "--go", go, *extra]), ready)
+        )
+    for process, ready in workers:
+        wait_for(ready, process)
+    go.touch()  # release all of them at once
+    return [finish(process) for process, _ in workers]
+
+
+def _check(db: Path, results: list[tuple[int, dict[str, Any]]], base: int | None) -> None:
+    assert [code for code, _ in results] == [0] * PROCESSES, results
+    states = sorted(result["state"] for _, result in results)
+    assert states == ["migrated"] + ["up-to-date"] * (PROCESSES - 1), results
+    (winner,) = (r for _, r in results if r["state"] == "migrated")
+    assert winner["from"] == base
+    assert winner["steps"] == list(range((base or 0) + 1, BASE + BEHIND + 1))
+    assert all(r["to"] == BASE + BEHIND for _, r in results), results
+    snapshot = read_db(db)
+    assert snapshot.versions == tuple(range(1, BASE + BEHIND + 1))
+    assert snapshot.user_version == BASE + BEHIND
+    # Each migration inserted one row into its table: none ran twice.
+    for n in range(1, BASE + BEHIND + 1):
+        assert len(snapshot.rows[f"t{n}"]) == 1, n
+
+
 def test_processes_started_together_apply_each_migration_once(
     tmp_path: Path, migrations: Path
 ) -> None:
@@ -48,33 +82,17 @@ def test_processes_started_together_apply_each_migration_once(
         work.mkdir()
         db = work / "app.db"
         shutil.copyfile(templates[mode], db)
-        go = work / "go"
-        workers = []
-        for i in range(PROCESSES):
-            ready = work / f"ready{i}"
-            # Half migrate a path, half a connection they opened, as apps do.
-            extra = ["--connection"] if i % 2 else []
-            workers.append(
-                (start("boot", [db, migrations, "--ready", ready, "--go", go, *extra]), ready)
-            )
-        for process, ready in workers:
-            wait_for(ready, process)
-        go.touch()  # release all of them at once
-        results = [finish(process) for process, _ in workers]
+        _check(db, _boot_together(db, migrations, work), BASE)
+        shutil.rmtree(work)
 
-        assert [code for code, _ in results] == [0] * PROCESSES, (mode, results)
-        states = sorted(result["state"] for _, result in results)
-        assert states == ["migrated"] + ["up-to-date"] * (PROCESSES - 1), (mode, results)
-        (winner,) = (r for _, r in results if r["state"] == "migrated")
-        assert winner["from"] == BASE
-        assert winner["steps"] == list(range(BASE + 1, BASE + BEHIND + 1))
-        assert all(r["to"] == BASE + BEHIND for _, r in results), results
-        snapshot = read_db(db)
-        assert snapshot.versions == tuple(range(1, BASE + BEHIND + 1))
-        assert snapshot.user_version == BASE + BEHIND
-        # Each migration inserted one row into its table: none ran twice.
-        for n in range(1, BASE + BEHIND + 1):
-            assert len(snapshot.rows[f"t{n}"]) == 1, n
+
+def test_processes_started_together_on_a_missing_file(tmp_path: Path, migrations: Path) -> None:
+    """The first boot ever: every process creates the file; one migrates it from nothing."""
+    for round_ in range(rounds(3, 20)):
+        work = tmp_path / f"round{round_}"
+        work.mkdir()
+        db = work / "app.db"
+        _check(db, _boot_together(db, migrations, work), None)
         shutil.rmtree(work)
 
 
