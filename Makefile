@@ -31,7 +31,7 @@ test: install
 	$(BIN)/python -m pytest
 
 # The safety loops at full count: 100 SIGKILLs (50 rollback-journal, 50 WAL), 100 rounds
-# of 8 processes booting at once, 20 rounds of processes racing on a no-transaction step.
+# of 8 processes booting at once (20 on a missing file), 20 of a no-transaction race.
 .PHONY: stress
 stress: install
 	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q tests/test_faults.py tests/test_concurrency.py tests/test_no_transaction.py
