@@ -259,3 +259,47 @@ def test_a_file_that_is_not_a_database_is_left_alone(tmp_path: Path, damage: str
     assert (code, result["error"]) == (1, "NotADatabase")
     assert file_state(db) == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("app.db")) == ["app.db"]
+
+
+RERUNNABLE_STEP = """-- bootmigrate: no-transaction
+-- Safe to run again: each statement is idempotent or its own transaction.
+CREATE TABLE IF NOT EXISTS archive (id INTEGER PRIMARY KEY, body TEXT);
+INSERT OR IGNORE INTO archive (id, body) SELECT id, body FROM t5;
+DELETE FROM t5 WHERE id % 2 = 0;
+VACUUM;
+"""
+
+
+def test_sigkill_during_a_no_transaction_step_is_repaired_by_the_next_run(
+    tmp_path: Path, long_set: Path
+) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(long_set, source)
+    (source / f"{BASE + BATCH + 1:04d}_archive.up.sql").write_text(RERUNNABLE_STEP)
+    template = tmp_path / "template.db"
+    bootmigrate.migrate(template, source, target=BASE)
+    clean = tmp_path / "clean.db"
+    shutil.copyfile(template, clean)
+    ready = tmp_path / "ready-clean"
+    process = start("boot", [clean, source, "--ready", ready])
+    wait_for(ready, process)
+    began = time.monotonic()
+    assert finish(process)[0] == 0
+    duration = time.monotonic() - began
+    expected = _state(clean)
+    generator = random.Random(os.getpid())
+    for i in range(rounds(5, 30)):
+        db = tmp_path / f"kill{i}.db"
+        shutil.copyfile(template, db)
+        ready = tmp_path / f"ready{i}"
+        process = start("boot", [db, source, "--ready", ready])
+        wait_for(ready, process)
+        # Late in the run, where the no-transaction step is.
+        time.sleep(generator.uniform(duration * 0.6, duration * 1.1))
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        _recover_and_check(db)
+        # The OS released the step lock with the process: the next boot finishes the job.
+        bootmigrate.migrate(db, source, timeout=5)
+        _recover_and_check(db)
+        assert _state(db) == expected, f"kill {i}"
