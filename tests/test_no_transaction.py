@@ -196,7 +196,7 @@ def test_a_partly_applied_step_says_so_and_what_to_do(tmp_path: Path) -> None:
         bootmigrate.migrate(db, source)
     message = str(info.value)
     assert "statement 3 (line 4) failed" in message
-    assert "statements before this one took effect and could not be undone" in message
+    assert "what it ran took effect and could not be undone" in message
     assert "database is at version 2 with '0003_partial.up.sql' partly applied" in message
     assert "retries the whole file" in message and "backup=True" in message
     snapshot = read_db(db)
@@ -287,3 +287,43 @@ def test_transactional_runs_take_no_step_lock(tmp_path: Path) -> None:
     source, db = _db(tmp_path, {}, target=None)
     bootmigrate.migrate(db, source)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("app.db")) == ["app.db"]
+
+
+ORPHANING_STEP = NO_TX + "BEGIN;\nDELETE FROM parent WHERE id = 2;\nCOMMIT;\n"
+
+
+@pytest.mark.parametrize("backup", [False, True])
+def test_a_step_that_commits_orphans_itself_is_caught(tmp_path: Path, backup: bool) -> None:
+    """The file's own COMMIT skips the runner's check, so the check runs after the file."""
+    source, db = _db(
+        tmp_path,
+        {
+            "0003_family.up.sql": (
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+                "CREATE TABLE child (id INTEGER PRIMARY KEY,\n"
+                "  parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);\n"
+                "INSERT INTO parent VALUES (1), (2);\n"
+                "INSERT INTO child (parent_id) VALUES (1), (2), (2);\n"
+            ),
+            "0004_orphans.up.sql": ORPHANING_STEP,
+        },
+        target=2,
+    )
+    before = read_db(db)
+    with pytest.raises(bootmigrate.ForeignKeyViolation) as info:
+        bootmigrate.migrate(db, source, backup=backup)
+    message = str(info.value)
+    assert (
+        "'0004_orphans.up.sql' left 2 foreign key violation(s): child rowid 2 -> parent" in message
+    )
+    assert [(t, r, p) for t, r, p, _ in info.value.violations] == [
+        ("child", 2, "parent"),
+        ("child", 3, "parent"),
+    ]
+    snapshot = read_db(db)
+    if backup:
+        assert "restored from the backup" in message
+        assert snapshot == before
+    else:
+        assert "database is at version 3 with '0004_orphans.up.sql' partly applied" in message
+        assert snapshot.versions == (1, 2, 3) and snapshot.rows["parent"] == ((1,),)

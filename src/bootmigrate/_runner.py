@@ -32,7 +32,13 @@ from ._database import (
     rollback_if_open,
     translated,
 )
-from ._errors import ApplyError, MigrationError, StatementError, UsageError
+from ._errors import (
+    ApplyError,
+    ForeignKeyViolation,
+    MigrationError,
+    StatementError,
+    UsageError,
+)
 from ._migration import Migration, MigrationSet, Script
 from ._plan import plan, plan_downgrade
 from ._report import Report, State, Status, Step
@@ -188,6 +194,7 @@ def _run_alone(
     durable = False  # a statement before the failure changed the database for good
     dirty = False  # changes inside a transaction the file opened itself
     failure: MigrationError | None = None
+    orphans_before = database.foreign_key_violations()
     for statement in script.statements:
         changes, schema = conn.total_changes, _schema_version(conn)
         try:
@@ -220,6 +227,13 @@ def _run_alone(
     # The file may have changed the runner's connection (PRAGMA foreign_keys = ON).
     rollback_if_open(conn)
     conn.execute("PRAGMA foreign_keys = OFF")
+    if failure is None:
+        # The file committed by itself, so no check ran before its COMMIT: check now.
+        orphans = database.foreign_key_violations() - orphans_before
+        if orphans:
+            failure = ForeignKeyViolation(
+                repr(script.filename), sorted(orphans, key=lambda v: (v[0], v[1] or 0, v[2]))
+            )
     if failure is not None:
         raise _alone_failed(database, script.filename, failure, durable, saved, from_version)
     elapsed = (time.perf_counter() - started) * 1000
@@ -257,26 +271,33 @@ def _alone_failed(
             _backup.restore(saved, database.conn)
         except sqlite3.Error as exc:
             outcome = (
-                "it is a no-transaction migration and statements before this one took "
-                f"effect; putting back the backup {str(saved)!r} failed ({exc}), so the "
+                "it is a no-transaction migration and what it ran had taken effect; "
+                f"putting back the backup {str(saved)!r} failed ({exc}), so the "
                 f"database is at version {now} with {filename!r} partly applied: restore "
                 "that backup by hand before starting the app"
             )
         else:
             outcome = (
-                "it is a no-transaction migration and statements before this one had "
-                f"taken effect, so the database was restored from the backup {str(saved)!r} "
+                "it is a no-transaction migration and what it ran had taken effect, so "
+                f"the database was restored from the backup {str(saved)!r} "
                 f"and is as it was before the run (version {from_version}). Fix the "
                 "migration and run again"
             )
     else:
         outcome = (
-            "it is a no-transaction migration, so statements before this one took effect "
-            f"and could not be undone: the database is at version {now} with {filename!r} "
+            "it is a no-transaction migration, so what it ran took effect and could not "
+            f"be undone: the database is at version {now} with {filename!r} "
             "partly applied and not recorded. The next run retries the whole file, which "
             "is only safe if the file can run twice; otherwise restore the database from a "
             "backup first (migrate(..., backup=True) takes one)"
         )
+    if isinstance(failure, ForeignKeyViolation):
+        shown = "; ".join(f"{t} rowid {r} -> {p}" for t, r, p, _ in failure.violations[:10])
+        failure.args = (
+            f"{filename!r} left {len(failure.violations)} foreign key violation(s): {shown}; "
+            f"{outcome}",
+        )
+        return failure
     if isinstance(failure, StatementError):
         error: MigrationError = StatementError(
             failure.filename,
