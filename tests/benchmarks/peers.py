@@ -154,9 +154,9 @@ def venv_python(name: str, log: list[str]) -> Path | None:
 def dbmate_binary(log: list[str]) -> Path | None:
     """The dbmate binary from npm, installed under .bench-cache/npm on first use."""
     folder = CACHE / "npm"
-    binary = folder / "node_modules" / ".bin" / "dbmate"
-    if binary.exists():
-        return binary
+    found = _dbmate_in(folder)
+    if found is not None:
+        return found
     npm = shutil.which("npm")
     if npm is None:
         log.append("dbmate: npm is not installed; skipped")
@@ -172,7 +172,14 @@ def dbmate_binary(log: list[str]) -> Path | None:
     except (subprocess.SubprocessError, OSError) as exc:
         log.append(f"dbmate: could not be installed ({exc}); skipped")
         return None
-    return binary if binary.exists() else None
+    return _dbmate_in(folder)
+
+
+def _dbmate_in(folder: Path) -> Path | None:
+    # The Go binary itself, not node_modules/.bin/dbmate (a node wrapper that would keep
+    # it running when a timeout kills the wrapper).
+    binaries = sorted(folder.glob("node_modules/@dbmate/*/bin/dbmate"))
+    return binaries[0] if binaries else None
 
 
 def run_driver(

@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per case (default 5)")
     parser.add_argument("--markdown", type=Path, help="also write the results here")
     parser.add_argument(
-        "--peer-timeout", type=float, default=150, help="seconds per peer run (default 150)"
+        "--peer-timeout", type=float, default=120, help="seconds per peer run (default 120)"
     )
     args = parser.parse_args(argv)
     repeat = args.repeat
@@ -466,20 +466,24 @@ def main(argv: list[str] | None = None) -> int:
             dbm = peers.dbmate_folder(big, work)
             db = work / "dbmate-big.db"
             t0 = time.perf_counter()
-            subprocess.run(
-                [
-                    str(tools["dbmate"]),
-                    "--url",
-                    f"sqlite:{db}",
-                    "--migrations-dir",
-                    str(dbm),
-                    "--no-dump-schema",
-                    "up",
-                ],
-                check=True,
-                capture_output=True,
-            )
-            row_peers["dbmate"] = fmt(time.perf_counter() - t0, "s")
+            try:
+                subprocess.run(
+                    [
+                        str(tools["dbmate"]),
+                        "--url",
+                        f"sqlite:{db}",
+                        "--migrations-dir",
+                        str(dbm),
+                        "--no-dump-schema",
+                        "up",
+                    ],
+                    check=True,
+                    capture_output=True,
+                    timeout=args.peer_timeout,
+                )
+                row_peers["dbmate"] = fmt(time.perf_counter() - t0, "s")
+            except subprocess.TimeoutExpired:
+                row_peers["dbmate"] = f"> {args.peer_timeout:.0f} s"
         table.add(
             f"one {big_mb:.1f} MB migration, 200,000 INSERTs",
             raw_s,
