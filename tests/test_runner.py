@@ -477,12 +477,16 @@ def borrowed(db: Path) -> sqlite3.Connection:
     return conn
 
 
+AS_GIVEN = ("DEFERRED", 1234, 1, False, getattr(sqlite3, "LEGACY_TRANSACTION_CONTROL", None))
+
+
 def settings_of(conn: sqlite3.Connection) -> tuple[object, ...]:
     return (
         conn.isolation_level,
         conn.execute("PRAGMA busy_timeout").fetchone()[0],
         conn.execute("PRAGMA foreign_keys").fetchone()[0],
         conn.in_transaction,
+        getattr(conn, "autocommit", None),  # Python 3.12+
     )
 
 
@@ -492,7 +496,7 @@ def test_borrowed_connection_is_left_open_with_its_settings(tmp_path: Path) -> N
     report = migrate(conn, make_set(tmp_path, BASE))
     assert report.to_version == 3
     assert report.database == str(db)
-    assert settings_of(conn) == ("DEFERRED", 1234, 1, False)
+    assert settings_of(conn) == AS_GIVEN
     conn.execute("INSERT INTO notes (title) VALUES ('still usable')")
     conn.commit()
     conn.close()
@@ -505,7 +509,7 @@ def test_borrowed_connection_settings_restored_after_a_failure(tmp_path: Path) -
     conn = borrowed(db)
     with pytest.raises(StatementError):
         migrate(conn, make_set(tmp_path, {**BASE, **BROKEN_LATER}))
-    assert settings_of(conn) == ("DEFERRED", 1234, 1, False)
+    assert settings_of(conn) == AS_GIVEN
     conn.close()
     assert read_db(db).schema == ()
 
@@ -517,7 +521,7 @@ def test_status_and_downgrade_on_a_borrowed_connection(tmp_path: Path) -> None:
     migrate(conn, source)
     assert status(conn, source).current == 3
     downgrade(conn, source, 2)
-    assert settings_of(conn) == ("DEFERRED", 1234, 1, False)
+    assert settings_of(conn) == AS_GIVEN
     conn.close()
     assert read_db(db).versions == (1, 2)
 
@@ -552,18 +556,26 @@ def test_connections_as_apps_configure_them(
     conn = sqlite3.connect(db, **connect_kwargs)  # type: ignore[call-overload]
     for name, value in attributes.items():
         setattr(conn, name, value)
-    before = (conn.isolation_level, conn.row_factory, conn.text_factory)
+
+    def attributes_of(conn: sqlite3.Connection) -> tuple[object, ...]:
+        autocommit = getattr(conn, "autocommit", None)  # Python 3.12+
+        return (conn.isolation_level, conn.row_factory, conn.text_factory, autocommit)
+
+    before = attributes_of(conn)
     assert migrate(conn, source, target=2).to_version == 2
     assert migrate(conn, source).state == "migrated"
     assert migrate(conn, source).state == "up-to-date"
     assert status(conn, source).current == 3
     assert status(conn, source).applied[0].name == "create_notes"
     assert downgrade(conn, source, 1).to_version == 1
-    assert (conn.isolation_level, conn.row_factory, conn.text_factory) == before
+    assert attributes_of(conn) == before
+    conn.execute("INSERT INTO notes (title) VALUES ('the app goes on')")
+    conn.commit()
     assert not conn.in_transaction
     conn.close()
     snap = read_db(db)
     assert (snap.versions, snap.user_version) == ((1,), 1)
+    assert snap.rows["notes"] == ((1, "the app goes on"),)
 
 
 def test_connection_inside_a_transaction_is_refused(tmp_path: Path) -> None:
