@@ -220,6 +220,12 @@ def test_new_writes_the_next_pair(tmp_path: Path) -> None:
     # A placeholder up file holds no statement yet: the set refuses it until written.
     result = cli("--db", tmp_path / "a.db", "--source", source, "up", cwd=tmp_path)
     assert_clean_error(result, "'0004_add_due_date.up.sql' contains no SQL statement")
+    # Nor the placeholder down file: a downgrade through it would undo nothing.
+    up.write_text("ALTER TABLE notes ADD COLUMN due TEXT;\n")
+    result = cli("--db", tmp_path / "a.db", "--source", source, "up", cwd=tmp_path)
+    assert_clean_error(result, "'0004_add_due_date.down.sql' contains no SQL statement")
+    down.unlink()  # irreversible, on purpose
+    assert cli("--db", tmp_path / "a.db", "--source", source, "up", cwd=tmp_path).returncode == 0
 
 
 def test_new_in_an_empty_directory_and_after_wide_numbers(tmp_path: Path) -> None:

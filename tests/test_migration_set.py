@@ -128,10 +128,12 @@ def test_up_file_without_a_statement(text: str) -> None:
     assert "'0005_todo.up.sql' contains no SQL statement" in str(info.value)
 
 
-def test_an_empty_down_file_is_allowed() -> None:
-    # Undoing some migrations needs nothing (a data fix): an empty down file says so.
-    result = build({"0001_a.up.sql": "SELECT 1;", "0001_a.down.sql": "-- nothing to undo\n"})
-    assert result.migrations[0].reversible
+@pytest.mark.parametrize("text", ["", "-- 0001_a: write here how to undo it\n"])
+def test_a_down_file_without_a_statement(text: str) -> None:
+    # It would undo nothing yet delete the ledger row: a forgotten `new` placeholder.
+    with pytest.raises(EmptyMigration) as info:
+        build({"0001_a.up.sql": "CREATE TABLE a (x);", "0001_a.down.sql": text})
+    assert "'0001_a.down.sql' contains no SQL statement" in str(info.value)
 
 
 @pytest.mark.parametrize(

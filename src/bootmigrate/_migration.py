@@ -161,6 +161,10 @@ def build_set(
         if not _sqltext.has_statement(up.text):
             raise EmptyMigration(up.filename)
         down = _script(down_name.filename, files[down_name.filename]) if down_name else None
+        if down is not None and not _sqltext.has_statement(down.text):
+            # An empty down file (a forgotten placeholder from `bootmigrate new`) would
+            # undo nothing yet delete the ledger row: remove it to make the step irreversible.
+            raise EmptyMigration(down.filename)
         fixture = (
             _script(fixture_name.filename, files[fixture_name.filename]) if fixture_name else None
         )
