@@ -385,3 +385,16 @@ def test_version(tmp_path: Path) -> None:
     result = cli("--version", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout.strip() == f"bootmigrate {bootmigrate.__version__}"
+
+
+def test_verbose_logs_each_step_to_stderr(tmp_path: Path) -> None:
+    source = make_set(tmp_path, SET)
+    result = cli("--db", tmp_path / "a.db", "--source", source, "up", "-v", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    logged = [line.split(" in ")[0] for line in result.stderr.splitlines()]
+    assert logged == [
+        "bootmigrate: applied 0001_notes.up.sql",
+        "bootmigrate: applied 0002_tags.up.sql",
+        "bootmigrate: applied 0003_seed.up.sql",
+    ]
+    assert "migrated from version none to 3" in result.stdout
