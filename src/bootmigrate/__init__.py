@@ -73,6 +73,7 @@ def __getattr__(name: str) -> Any:
         return getattr(_schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Adoption",
