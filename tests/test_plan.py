@@ -252,3 +252,17 @@ def test_downgrade_target_never_applied() -> None:
     # 1 and 3 applied, 2 skipped (out of order): 2 is not a state the database was in.
     with pytest.raises(InvalidTarget, match="never applied"):
         plan_downgrade(ALL, [row(M1), row(M3)], 2)
+
+
+def test_an_applied_version_below_the_head_without_a_file_was_deleted() -> None:
+    # Not a newer database: 0002's file vanished (deleted, or renumbered as legacy did).
+    result = plan([M1, M3], [row(M1), row(M2), row(M3)])
+    assert result.unknown_versions == (2,)
+    with pytest.raises(DatabaseTooNew) as info:
+        result.check()
+    message = str(info.value)
+    assert "version(s) 2" in message
+    assert "up to 3" in message
+    assert "deleted or renumbered" in message
+    assert "newer than this app" not in message
+    assert "upgrade the app" not in message

@@ -173,6 +173,15 @@ class DatabaseTooNew(PlanError):
         self.versions = tuple(versions)
         self.head = head
         listed = ", ".join(map(str, self.versions))
+        if head is not None and any(v < head for v in self.versions):
+            # Not a newer release: a file below the head vanished, and "upgrade the app"
+            # would be the wrong advice.
+            super().__init__(
+                f"the database holds version(s) {listed}, which this app has no migration "
+                f"file for although it knows migrations up to {head}: a migration file was "
+                "deleted or renumbered after it was applied; restore it as it was"
+            )
+            return
         super().__init__(
             f"the database is newer than this app: it holds version(s) {listed}, "
             f"and this app knows migrations up to {head if head is not None else 'none'}; "
