@@ -342,6 +342,35 @@ def test_out_of_order_is_refused(tmp_path: Path) -> None:
     assert read_db(db) == before
 
 
+@pytest.mark.parametrize(
+    ("tamper", "fragment"),
+    [
+        # a later bootmigrate upgraded the ledger's layout
+        (
+            "UPDATE bootmigrate_meta SET value = '2'",
+            "format 2, and this bootmigrate reads format 1",
+        ),
+        # someone dropped the meta table by hand
+        ("DROP TABLE bootmigrate_meta", "'bootmigrate_meta' does not"),
+        # garbage in the format
+        ("UPDATE bootmigrate_meta SET value = '0'", "unknown format"),
+    ],
+)
+def test_ledger_of_another_format_is_refused(tmp_path: Path, tamper: str, fragment: str) -> None:
+    source = make_set(tmp_path, BASE)
+    db = tmp_path / "app.db"
+    migrate(db, source, target=2)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(tamper)
+    conn.close()
+    before = read_db(db)
+    for run in (lambda: migrate(db, source), lambda: status(db, source)):
+        with pytest.raises(bootmigrate.LedgerError, match=re.escape(fragment)):
+            run()
+    assert read_db(db) == before
+
+
 # -- downgrade ----------------------------------------------------------------------
 
 
