@@ -298,3 +298,13 @@ def test_a_borrowed_connection_gets_its_transaction_settings_back(tmp_path: Path
         conn.rollback()
     finally:
         conn.close()
+
+
+def test_a_lock_with_windows_line_endings_takes_the_fast_path(
+    applied: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, db = applied
+    lock = source / LOCK_FILENAME
+    lock.write_bytes(lock.read_bytes().replace(b"\n", b"\r\n"))
+    forbid_reading(monkeypatch)
+    assert bootmigrate.migrate(db, source).state == "up-to-date"

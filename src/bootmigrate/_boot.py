@@ -81,6 +81,8 @@ def _locked(source: Source) -> tuple[list[tuple[str, str, str]], set[str]] | Non
         return None
     if text is None:
         return None
+    if "\r" in text:  # a Windows checkout
+        text = text.replace("\r\n", "\n")
     head, found, body = text.partition(_FORMAT_LINE)
     if not found or (head and not head.endswith("\n")) or "#" in body:
         return None

@@ -355,10 +355,13 @@ def execute_script(database: Database, script: Script) -> None:
         if first < pos:
             execute(text[first:])  # a last statement without ';'
     except sqlite3.Error as exc:
-        failed = _sqltext.split(text[:pos])[-1]
-        raise (
-            environmental(exc, database.name, database.timeout)
-            or StatementError(script.filename, failed.number, failed.line, str(exc), failed.sql)
+        problem = environmental(exc, database.name, database.timeout)
+        if problem is not None:
+            raise problem from exc
+        done = _sqltext.split(text[:pos])  # the failed statement is the last one
+        failed = done[-1] if done else _sqltext.Statement(1, 1, text[:pos].strip())
+        raise StatementError(
+            script.filename, failed.number, failed.line, str(exc), failed.sql
         ) from exc
 
 
