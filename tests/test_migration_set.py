@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bootmigrate import (
     DirectiveError,
@@ -294,3 +296,44 @@ def test_transaction_control_is_refused_before_anything_runs(tmp_path: Path) -> 
     with pytest.raises(TransactionControlError, match=re.escape("'0002_b.up.sql' line 2: COMMIT")):
         migrate(tmp_path / "app.db", source)
     assert not (tmp_path / "app.db").exists()
+
+
+_names = st.one_of(
+    st.builds(
+        lambda v, n, k: f"{v:04d}_{n}.{k}.sql",
+        st.integers(1, 4),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["up", "down", "fixture"]),
+    ),
+    st.sampled_from(["README.md", "__init__.py", "0001-a.up.sql", "12_x.up.sql", ".DS_Store"]),
+)
+_contents = st.one_of(
+    st.sampled_from(
+        [
+            b"CREATE TABLE a (x);",
+            b"-- nothing\n",
+            b"",
+            b"BEGIN;\nSELECT 1;",
+            b"-- bootmigrate: no-transaction\nVACUUM;",
+            b"-- bootmigrate: bogus\nSELECT 1;",
+            b"SELECT '\xff';",
+            b"\xef\xbb\xbfSELECT 1;\r\n",
+            b"SELECT 1\x00;",
+            b"CREATE TRIGGER t AFTER INSERT ON a BEGIN SELECT 1; END;",
+        ]
+    ),
+    st.binary(max_size=40),
+)
+
+
+@given(st.dictionaries(_names, _contents, max_size=8))
+def test_build_set_raises_nothing_but_source_errors(files: dict[str, bytes]) -> None:
+    try:
+        result = build_set(files, "generated")
+    except SourceError:
+        return
+    # What it accepts is consistent: ordered versions, each with an up script.
+    assert list(result.versions) == sorted(set(result.versions))
+    for migration in result:
+        assert migration.up.statements
+        assert migration.down is None or migration.down.filename.endswith(".down.sql")
