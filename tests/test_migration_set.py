@@ -337,3 +337,18 @@ def test_build_set_raises_nothing_but_source_errors(files: dict[str, bytes]) -> 
     for migration in result:
         assert migration.up.statements
         assert migration.down is None or migration.down.filename.endswith(".down.sql")
+
+
+def test_a_lock_file_that_is_not_utf8(tmp_path: Path) -> None:
+    from bootmigrate import migrate
+    from bootmigrate._sources import resolve
+
+    directory = make_set(
+        tmp_path, {"0001_a.up.sql": "CREATE TABLE a (x);", "bootmigrate.lock": b"\xff\xfe1 a\n"}
+    )
+    with pytest.raises(EncodingError, match=re.escape("'bootmigrate.lock' is not valid UTF-8")):
+        load(directory)
+    with pytest.raises(EncodingError, match=re.escape("'bootmigrate.lock'")):
+        resolve(str(directory)).read_text("bootmigrate.lock")
+    with pytest.raises(EncodingError):
+        migrate(tmp_path / "app.db", directory)

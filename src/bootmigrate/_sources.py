@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from ._errors import SourceNotFound, UsageError
+from ._errors import EncodingError, SourceNotFound, UsageError
 from ._migration import MigrationSet, build_set
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class Source:
             data = entry.read_bytes()
         except (FileNotFoundError, KeyError):
             return None  # Python 3.9's zipfile.Path.is_file() is True for a missing entry
-        return data.decode("utf-8")
+        return _utf8(data, name)
 
 
 def resolve(source: str | os.PathLike[str]) -> Source:
@@ -131,5 +131,12 @@ def load(source: SourceLike) -> MigrationSet:
     resolved = resolve(source)
     files = dict(resolved.files())
     lock = files.get(LOCK_FILENAME)
-    lock_text = lock.decode("utf-8") if lock is not None else None
+    lock_text = _utf8(lock, LOCK_FILENAME) if lock is not None else None
     return build_set(files, resolved.description, lock_text)
+
+
+def _utf8(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EncodingError(name, f"byte {exc.start}: {exc.reason}") from exc
