@@ -263,11 +263,12 @@ def _dry_run(
     current = status(db, migrations)
     would = plan(migrations.migrations, current.applied, args.to)
     would.check()
+    at = "none" if current.current is None else current.current  # as Report.summary() says
     if not would.pending:
-        print(f"{current.database}: up to date at version {current.current}; nothing would run")
+        print(f"{current.database}: up to date at version {at}; nothing would run")
         return EXIT_OK
     print(
-        f"{current.database}: would migrate from version {current.current} to "
+        f"{current.database}: would migrate from version {at} to "
         f"{would.pending[-1].version} ({len(would.pending)} migration(s)); dry run, nothing changed"
     )
     for migration in would.pending:
