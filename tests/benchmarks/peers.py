@@ -20,6 +20,7 @@ CACHE = Path(__file__).resolve().parents[2] / ".bench-cache"
 PIP_PACKAGES = {
     "yoyo": ["yoyo-migrations"],
     "alembic": ["alembic"],
+    "sqlite-utils": ["sqlite-utils>=4"],
     "sqlparse": ["sqlparse"],
 }
 
@@ -79,6 +80,39 @@ elif tool == "alembic":
             head = ScriptDirectory.from_config(cfg).get_current_head()
             with engine.connect() as conn:
                 assert MigrationContext.configure(conn).get_current_revision() == head
+        print(json.dumps(timed(check, repeat)))
+
+elif tool == "sqlite-utils":
+    # sqlite-utils 4's Migrations: each migration a Python function, run in its own
+    # transaction (db.atomic()); here each runs one of our files, split as the sqlite3
+    # docs suggest (executescript() would commit in the middle of that transaction).
+    import sqlite_utils
+    def migrations():
+        found = sqlite_utils.Migrations("bench")
+        for name in sorted(n for n in os.listdir(folder) if n.endswith(".up.sql")):
+            def run(database, path=os.path.join(folder, name)):
+                buffer = ""
+                with open(path, encoding="utf-8") as f:
+                    for line in f:
+                        buffer += line
+                        if sqlite3.complete_statement(buffer):
+                            database.execute(buffer)
+                            buffer = ""
+                if buffer.strip():
+                    database.execute(buffer)
+            found(name=name[: -len(".up.sql")])(run)
+        return found
+    def apply():
+        database = sqlite_utils.Database(db)
+        migrations().apply(database)
+        database.close()
+    if case == "apply":
+        print(json.dumps(timed(apply, repeat, fresh(db))))
+    else:
+        apply()
+        database = sqlite_utils.Database(db)
+        def check():
+            assert not migrations().pending(database)
         print(json.dumps(timed(check, repeat)))
 
 elif tool == "sqlparse":
@@ -202,6 +236,15 @@ def run_driver(
         raise RuntimeError(f"peer driver {args[:2]} failed:\n{done.stderr[-2000:]}")
     result: list[float] | dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def folder_for(tool: str, source: Path, work: Path) -> Path:
+    """The migration folder *tool* reads, made from ours."""
+    if tool == "yoyo":
+        return yoyo_folder(source, work)
+    if tool == "alembic":
+        return alembic_folder(source, work)
+    return source  # sqlite-utils: its migrations are functions that read our files
 
 
 def yoyo_folder(source: Path, work: Path) -> Path:

@@ -28,6 +28,8 @@ from pathlib import Path
 from tests.benchmarks import peers
 
 REPO = Path(__file__).resolve().parents[2]
+# Peers that run in a venv of their own (dbmate is a binary from npm).
+PYTHON_PEERS = ("yoyo", "alembic", "sqlite-utils")
 PYTHONPATH = os.pathsep.join([str(REPO / "src"), str(REPO)])
 
 # -- the raw baseline: the standard library only ------------------------------------------
@@ -281,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bootmigrate-bench-"))
     log: list[str] = []
-    peer_names = [] if args.no_peers else ["yoyo", "alembic", "dbmate"]
+    peer_names = [] if args.no_peers else [*PYTHON_PEERS, "dbmate"]
     table = Table(peer_names)
     try:
         print(f"inputs in {work}", flush=True)
@@ -300,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         tools: dict[str, Path | None] = {}
         if not args.no_peers:
             print("setting up peers in .bench-cache (first run: a minute)", flush=True)
-            for name in ("yoyo", "alembic"):
+            for name in PYTHON_PEERS:
                 tools[name] = peers.venv_python(name, log)
             tools["dbmate"] = peers.dbmate_binary(log)
         sqlparse_python = peers.venv_python("sqlparse", log)
@@ -351,13 +353,11 @@ def main(argv: list[str] | None = None) -> int:
             raw = median_of(partial(raw_check, str(folder), str(raw_db[n])), repeat * 4)
             ours = median_of(partial(bootmigrate.migrate, ours_db[n], folder), repeat * 4)
             row_peers = {}
-            for name in ("yoyo", "alembic"):
+            for name in PYTHON_PEERS:
                 peer_python = tools.get(name)
                 if peer_python is None:
                     continue
-                peer_folder = (peers.yoyo_folder if name == "yoyo" else peers.alembic_folder)(
-                    folder, work
-                )
+                peer_folder = peers.folder_for(name, folder, work)
                 runs = peers.run_driver(
                     peer_python,
                     work,
@@ -390,13 +390,11 @@ def main(argv: list[str] | None = None) -> int:
             lambda: bootmigrate.migrate(scratch, folder), repeat, lambda: remove_db(scratch)
         )
         row_peers = {}
-        for name in ("yoyo", "alembic"):
+        for name in PYTHON_PEERS:
             peer_python = tools.get(name)
             if peer_python is None:
                 continue
-            peer_folder = (peers.yoyo_folder if name == "yoyo" else peers.alembic_folder)(
-                folder, work
-            )
+            peer_folder = peers.folder_for(name, folder, work)
             runs = peers.run_driver(
                 peer_python,
                 work,
@@ -448,11 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         raw_mb = max(r["peak_kb"] for r in raw_runs) / 1024
         ours_mb = max(r["peak_kb"] for r in ours_runs) / 1024
         row_peers = {}
-        for name in ("yoyo", "alembic"):
+        for name in PYTHON_PEERS:
             peer_python = tools.get(name)
             if peer_python is None:
                 continue
-            peer_folder = (peers.yoyo_folder if name == "yoyo" else peers.alembic_folder)(big, work)
+            peer_folder = peers.folder_for(name, big, work)
             runs = peers.run_driver(
                 peer_python,
                 work,
