@@ -36,6 +36,7 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("bootmigrate: error: ")
+    assert result.stderr.count("\n") == 1, result.stderr
     for fragment in fragments:
         assert fragment in result.stderr
 

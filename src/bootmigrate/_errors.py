@@ -195,15 +195,14 @@ class ModifiedMigration(PlanError):
     def __init__(self, changes: Sequence[tuple[int, str, str, str, str]]) -> None:
         #: (version, stored name, stored checksum, current name, current checksum)
         self.changes = tuple(changes)
-        lines = [
-            f"  version {v}: applied as {sn!r} sha256 {sc[:12]}, "
-            f"file is now {cn!r} sha256 {cc[:12]}"
+        listed = "; ".join(
+            f"version {v} applied as {sn!r} sha256 {sc[:12]}, file is now {cn!r} sha256 {cc[:12]}"
             for v, sn, sc, cn, cc in self.changes
-        ]
+        )
+        # One line, so the CLI's stderr stays one clear line.
         super().__init__(
-            "applied migration(s) were changed after they ran:\n"
-            + "\n".join(lines)
-            + "\nrestore the original file(s) and put the change in a new migration"
+            f"applied migration(s) were changed after they ran: {listed}; restore the "
+            "original file(s) and put the change in a new migration"
         )
 
 
