@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -105,7 +105,9 @@ class Store:
             raise NotFound(f"no row in {table} where {where} {tuple(params)!r}")
         return from_row(record, row)
 
-    def _all(self, record: type[_R], sql: str, params: Sequence[Any] = ()) -> list[_R]:
+    def _all(
+        self, record: type[_R], sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[_R]:
         return [from_row(record, row) for row in self._conn.execute(sql, params)]
 
     def _insert(self, table: str, values: dict[str, Any]) -> int:
@@ -271,9 +273,9 @@ class Store:
         return self._all(
             Approval,
             f"SELECT {select_list(Approval)} FROM approvals "
-            "WHERE (?1 IS NULL OR session_id = ?1) AND (?2 IS NULL OR status = ?2) "
-            "ORDER BY created_at, id",
-            (session_id, status),
+            "WHERE (:session_id IS NULL OR session_id = :session_id) "
+            "AND (:status IS NULL OR status = :status) ORDER BY created_at, id",
+            {"session_id": session_id, "status": status},
         )
 
     def respond_to_approval(
@@ -313,8 +315,9 @@ class Store:
         return self._all(
             FileSnapshot,
             f"SELECT {select_list(FileSnapshot)} FROM file_snapshots "
-            "WHERE session_id = ?1 AND (?2 IS NULL OR file_path = ?2) ORDER BY id",
-            (session_id, file_path),
+            "WHERE session_id = :session_id AND (:file_path IS NULL OR file_path = :file_path) "
+            "ORDER BY id",
+            {"session_id": session_id, "file_path": file_path},
         )
 
     def add_mcp_server(
