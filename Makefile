@@ -58,8 +58,8 @@ migrate-freeze: install
 	$(BIN)/bootmigrate --source migrations schema --write
 	$(BIN)/bootmigrate --source migrations lock
 
-# Benchmarks against a raw sqlite3 baseline and peer tools (yoyo, alembic, dbmate, installed
-# into .bench-cache/ on first use); a few minutes. BENCHMARKS.md holds a run's table.
+# Benchmarks against a raw sqlite3 baseline and peer tools (yoyo, alembic, sqlite-utils,
+# dbmate; installed into .bench-cache/ on first use); a few minutes. BENCHMARKS.md holds a run's table.
 # BENCH_PYTHON picks the interpreter, e.g. BENCH_PYTHON=python3.13; BENCH_ARGS=--no-peers.
 BENCH_PYTHON ?= $(BIN)/python
 .PHONY: bench
