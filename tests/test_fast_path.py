@@ -15,7 +15,7 @@ import pytest
 
 import bootmigrate
 from bootmigrate import _boot, _ledger, _lockfile
-from bootmigrate._sources import LOCK_FILENAME, Source
+from bootmigrate._sources import LOCK_FILENAME, Source, resolve
 from tests.helpers import make_set, read_db
 
 BASE = {
@@ -308,3 +308,23 @@ def test_a_lock_with_windows_line_endings_takes_the_fast_path(
     lock.write_bytes(lock.read_bytes().replace(b"\n", b"\r\n"))
     forbid_reading(monkeypatch)
     assert bootmigrate.migrate(db, source).state == "up-to-date"
+
+
+def test_a_package_source_on_disk_takes_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "site" / "fastpathapp"
+    source = make_set(package, BASE)
+    (package / "__init__.py").write_text("")
+    (source / "__init__.py").write_text("")
+    write_lock(source)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    db = tmp_path / "app.db"
+    assert bootmigrate.migrate(db, "fastpathapp:migrations").to_version == 2
+    # read through the package's own directory, the one importlib.resources would give
+    resolved = resolve("fastpathapp:migrations")
+    assert resolved.description == "fastpathapp:migrations"
+    assert sorted(resolved.names()) == sorted([*BASE, "__init__.py", LOCK_FILENAME])
+    forbid_reading(monkeypatch)
+    report = bootmigrate.migrate(db, "fastpathapp:migrations")
+    assert (report.state, report.source) == ("up-to-date", "fastpathapp:migrations")

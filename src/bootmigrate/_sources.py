@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Union
 
 from ._errors import EncodingError, SourceNotFound, UsageError
@@ -98,17 +99,16 @@ def resolve(source: str | os.PathLike[str]) -> Source:
 
 def _package_source(package: str, folder: str) -> Source:
     import importlib
-    from importlib import resources
 
     description = f"{package}:{folder}"
     try:
-        importlib.import_module(package)
+        module = importlib.import_module(package)
     except ImportError as exc:
         raise SourceNotFound(
             f"cannot import package {package!r} for migration source {description!r} "
             f"({exc}); install the package or fix the name"
         ) from exc
-    root: Traversable = resources.files(package)
+    root: Traversable | Path = _plain_directory(module) or _resources_root(package)
     if folder not in ("", "."):
         for part in folder.strip("/").split("/"):
             root = root.joinpath(part)
@@ -118,6 +118,30 @@ def _package_source(package: str, folder: str) -> Source:
             "check the folder name and that the package data is included in the build"
         )
     return Source(root, description, None)
+
+
+def _plain_directory(module: ModuleType) -> Path | None:
+    """The package's own directory, when it is an ordinary one imported from disk.
+
+    That is the directory ``importlib.resources.files()`` returns for such a package,
+    found without importing :mod:`importlib.resources`, which costs milliseconds on every
+    boot. Zip imports, namespace packages and other loaders go through it.
+    """
+    from importlib.machinery import SourceFileLoader, SourcelessFileLoader
+
+    spec = module.__spec__
+    if spec is None or not isinstance(spec.loader, (SourceFileLoader, SourcelessFileLoader)):
+        return None
+    locations = list(spec.submodule_search_locations or ())
+    if len(locations) != 1 or not os.path.isdir(locations[0]):
+        return None
+    return Path(locations[0])
+
+
+def _resources_root(package: str) -> Traversable:
+    from importlib import resources
+
+    return resources.files(package)
 
 
 def load(source: SourceLike) -> MigrationSet:
