@@ -1,8 +1,8 @@
 """Peer tools on the same inputs, each in a throwaway environment of its own.
 
 yoyo-migrations, alembic and sqlite-utils (and sqlparse, for the splitting comparison)
-are installed from PyPI into venvs under ``.bench-cache/``; dbmate from npm (its package ships the Go
-binary). A tool that cannot be installed is reported and skipped. Each Python peer runs
+are installed from PyPI into venvs under ``.bench-cache/``; dbmate from npm (its package
+ships the Go binary). A tool that cannot be installed is reported and skipped. Each Python peer runs
 a small driver script inside its own venv, which prints its timings as JSON.
 """
 
