@@ -48,3 +48,11 @@ def example_set(tmp_path: Path) -> Path:
 def snapshot() -> Callable[[Path], Snapshot]:
     """:func:`tests.helpers.read_db`, for tests that prefer a fixture."""
     return read_db
+
+
+@pytest.fixture(scope="session")
+def project_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This project's wheel, built once per session and shared by the packaging tests."""
+    from tests.helpers.packaging import build_project_wheel
+
+    return build_project_wheel(tmp_path_factory.mktemp("bootmigrate"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ import pytest
 import bootmigrate
 from bootmigrate import SourceNotFound
 from tests.helpers import REPO, cli_env, make_set, read_db, run_cli
+from tests.helpers.packaging import build_wheel, make_venv, run
 
 EXAMPLE_MIGRATIONS = {
     "0001_create_items.up.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\n",
@@ -32,15 +32,6 @@ EXAMPLE_MIGRATIONS = {
     ),
     "README.md": "Not a migration; ignored.\n",
 }
-
-
-def run(command: list[str | os.PathLike[str]], cwd: Path | None = None) -> str:
-    """Run a build/install step; on failure show its output in the test report."""
-    result = subprocess.run(
-        command, capture_output=True, text=True, check=False, env=cli_env(), cwd=cwd
-    )
-    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
-    return str(result.stdout)
 
 
 def write_example_project(root: Path) -> Path:
@@ -67,61 +58,10 @@ def write_example_project(root: Path) -> Path:
     return root
 
 
-def build_wheel(project: Path, out: Path) -> Path:
-    run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", out, project],
-        cwd=project,
-    )
-    (wheel,) = out.glob("*.whl")
-    return wheel
-
-
-def make_venv(path: Path, *wheels: Path) -> Path:
-    """A fresh virtual environment with only *wheels* installed; returns its python."""
-    run([sys.executable, "-m", "venv", "--without-pip", path])
-    python = path / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            python,
-            "--disable-pip-version-check",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            *wheels,
-        ]
-    )
-    if sys.version_info < (3, 11):
-        # bootmigrate's one dependency on old Pythons, copied from this environment
-        # (pure Python) because the test installs with --no-deps --no-index: no network.
-        import tomli
-
-        site = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
-        shutil.copytree(Path(tomli.__file__).parent, Path(site.strip()) / "tomli")
-    return python
-
-
 @pytest.fixture(scope="session")
 def example_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("example")
     return build_wheel(write_example_project(root / "project"), root / "dist")
-
-
-@pytest.fixture(scope="session")
-def project_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This project's wheel, built from a copy so the checkout gets no build/ or egg-info."""
-    root = tmp_path_factory.mktemp("bootmigrate")
-    copy = root / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    for name in ("src", "migrations"):
-        shutil.copytree(REPO / name, copy / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, copy / name)
-    return build_wheel(copy, root / "dist")
 
 
 @pytest.fixture(scope="session")

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers.packaging import make_venv
 from tests.legacy.builder import build
-from tests.test_packaging import build_wheel, make_venv
 
 
 @pytest.mark.slow
 def test_installed_wheel_opens_and_takes_over_a_store(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, project_wheel: Path
 ) -> None:
     root = tmp_path_factory.mktemp("sessionstore-wheel")
-    copy = root / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    for name in ("src", "migrations"):
-        shutil.copytree(REPO / name, copy / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, copy / name)
-    python = make_venv(root / "env", build_wheel(copy, root / "dist"))
+    python = make_venv(root / "env", project_wheel)
     work = root / "work"
     work.mkdir()
 
