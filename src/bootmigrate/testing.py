@@ -167,6 +167,15 @@ class MigrationKit:
             self._head_schema = schema_at(self.migrations, prepare=self.prepare)
         return self._head_schema
 
+    def _diff_from_head(self, db: sqlite3.Connection | Path, label: str) -> str:
+        """The diff between a new database at the head and *db* ("" when they agree)."""
+        return schema_diff(
+            self.head_schema(),
+            canonical_schema(db),
+            expected_label=f"new database at version {self.head}",
+            actual_label=label,
+        )
+
     # -- databases --------------------------------------------------------------------
 
     def database_at(self, version: int, path: str | os.PathLike[str]) -> Path:
@@ -240,12 +249,7 @@ class MigrationKit:
                     f"convergence from version {self.label(version)}: upgrading a database "
                     f"from version {version} to {head} failed: {exc}",
                 ) from exc
-            diff = schema_diff(
-                self.head_schema(),
-                canonical_schema(conn),
-                expected_label=f"new database at version {head}",
-                actual_label=f"database upgraded from version {version}",
-            )
+            diff = self._diff_from_head(conn, f"database upgraded from version {version}")
             if diff:
                 raise MigrationCheckFailed(
                     "convergence",
@@ -304,12 +308,7 @@ class MigrationKit:
                 raise MigrationCheckFailed(
                     "origin", None, f"convergence from origin {name!r}: the upgrade failed: {exc}"
                 ) from exc
-            diff = schema_diff(
-                self.head_schema(),
-                canonical_schema(path),
-                expected_label=f"new database at version {head}",
-                actual_label=f"origin {name!r} upgraded",
-            )
+            diff = self._diff_from_head(path, f"origin {name!r} upgraded")
             if diff:
                 raise MigrationCheckFailed(
                     "origin",
