@@ -206,7 +206,7 @@ def for_writing(db: DatabaseLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[
         _check_directory(name)
         if sys.version_info >= (3, 12):
             # No implicit transactions either way; autocommit=True also keeps
-            # executescript() from committing the runner's transaction (execute_script).
+            # executescript() from committing the runner's transaction (_execute.execute_script).
             conn = sqlite3.connect(name, timeout=timeout, autocommit=True)
         else:
             conn = sqlite3.connect(name, timeout=timeout, isolation_level=None)

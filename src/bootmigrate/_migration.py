@@ -46,7 +46,7 @@ class Script:
     def statements(self) -> tuple[_sqltext.Statement, ...]:
         """The statements, split on first use.
 
-        Running a script does not need them (see ``execute_script``): a 20 MB data
+        Running a script does not need them (see ``_execute.execute_script``): a 20 MB data
         migration would otherwise hold a second copy of its text in 200,000 objects.
         """
         return tuple(_sqltext.split(self.text))
