@@ -52,14 +52,14 @@ def open(path: str | os.PathLike[str], *, timeout: float = BUSY_TIMEOUT) -> Stor
     conn = sqlite3.connect(os.fspath(path), timeout=timeout, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        # Foreign keys stay off until the migration is done: legacy files can hold rows
-        # whose session was deleted by a connection that did not enforce them (only one
-        # of the legacy pool's connections did). They are kept as they are, and with
-        # enforcement on bootmigrate's check before COMMIT would refuse the takeover.
+        # Legacy files can hold rows whose session was deleted by a connection that did
+        # not enforce foreign keys (only one of the legacy pool's did). They are kept:
+        # bootmigrate turns enforcement off for the run and refuses only violations
+        # that the run itself adds.
+        conn.execute("PRAGMA foreign_keys = ON")
         report = bootmigrate.migrate(conn, MIGRATIONS, timeout=timeout, baseline=BASELINE)
         # After the migration, so a refused file is not touched at all.
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         conn.close()
         raise
