@@ -275,6 +275,19 @@ def alembic_folder(source: Path, work: Path) -> Path:
     return folder
 
 
+def dbmate_command(binary: Path, db: Path, migrations: Path) -> list[str]:
+    """dbmate's command line for the SQLite file *db* and the folder *migrations*
+    (the action, ``up`` or ``status``, goes last)."""
+    return [
+        str(binary),
+        "--url",
+        f"sqlite:{db}",
+        "--migrations-dir",
+        str(migrations),
+        "--no-dump-schema",
+    ]
+
+
 def dbmate_folder(source: Path, work: Path) -> Path:
     """Our up files as dbmate migrations (``-- migrate:up`` sections)."""
     folder = work / f"dbmate-{source.name}"

@@ -318,17 +318,11 @@ def main(argv: list[str] | None = None) -> int:
                 process(clean, OURS_CHECK_PROCESS, str(folder), str(ours_db[n])), repeat * 3
             )
             row_peers = {}
-            if tools.get("dbmate"):
+            dbmate_binary = tools.get("dbmate")
+            if dbmate_binary is not None:
                 dbm = peers.dbmate_folder(folder, work)
                 db = work / f"dbmate{n}.db"
-                dbmate = [
-                    str(tools["dbmate"]),
-                    "--url",
-                    f"sqlite:{db}",
-                    "--migrations-dir",
-                    str(dbm),
-                    "--no-dump-schema",
-                ]
+                dbmate = peers.dbmate_command(dbmate_binary, db, dbm)
                 subprocess.run([*dbmate, "up"], check=True, capture_output=True)
                 status = median_of(
                     partial(
@@ -408,23 +402,13 @@ def main(argv: list[str] | None = None) -> int:
                 args.peer_timeout,
             )
             row_peers[name] = fmt(statistics.median(runs) if isinstance(runs, list) else None, "s")
-        if tools.get("dbmate"):
+        dbmate_binary = tools.get("dbmate")
+        if dbmate_binary is not None:
             dbm = peers.dbmate_folder(folder, work)
             db = work / "dbmate-apply.db"
+            up = [*peers.dbmate_command(dbmate_binary, db, dbm), "up"]
             seconds = median_of(
-                lambda: subprocess.run(
-                    [
-                        str(tools["dbmate"]),
-                        "--url",
-                        f"sqlite:{db}",
-                        "--migrations-dir",
-                        str(dbm),
-                        "--no-dump-schema",
-                        "up",
-                    ],
-                    check=True,
-                    capture_output=True,
-                ),
+                partial(subprocess.run, up, check=True, capture_output=True),
                 max(2, repeat // 2),
                 lambda: remove_db(db),
             )
@@ -460,21 +444,14 @@ def main(argv: list[str] | None = None) -> int:
             row_peers[name] = (
                 fmt(runs[0], "s") if isinstance(runs, list) else f"> {args.peer_timeout:.0f} s"
             )
-        if tools.get("dbmate"):
+        dbmate_binary = tools.get("dbmate")
+        if dbmate_binary is not None:
             dbm = peers.dbmate_folder(big, work)
             db = work / "dbmate-big.db"
             t0 = time.perf_counter()
             try:
                 subprocess.run(
-                    [
-                        str(tools["dbmate"]),
-                        "--url",
-                        f"sqlite:{db}",
-                        "--migrations-dir",
-                        str(dbm),
-                        "--no-dump-schema",
-                        "up",
-                    ],
+                    [*peers.dbmate_command(dbmate_binary, db, dbm), "up"],
                     check=True,
                     capture_output=True,
                     timeout=args.peer_timeout,
