@@ -258,6 +258,30 @@ class Table:
         return "\n".join(lines)
 
 
+def python_peers(
+    tools: dict[str, Path | None],
+    work: Path,
+    action: str,
+    folder: Path,
+    db_suffix: str,
+    repeat: int,
+    timeout: float,
+) -> dict[str, list[float] | dict[str, object] | None]:
+    """Run *action* (``check`` or ``apply``) of every installed Python peer on *folder*,
+    each on its own database ``work/<peer><db_suffix>.db``; the driver's result by peer."""
+    results = {}
+    for name in PYTHON_PEERS:
+        peer_python = tools.get(name)
+        if peer_python is None:
+            continue
+        peer_folder = peers.folder_for(name, folder, work)
+        db = work / f"{name}{db_suffix}.db"
+        results[name] = peers.run_driver(
+            peer_python, work, [name, action, str(peer_folder), str(db), str(repeat)], timeout
+        )
+    return results
+
+
 def fmt(seconds: float | None, unit: str = "ms") -> str:
     if seconds is None:
         return "timed out"
@@ -346,19 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         for n, folder in sets.items():
             raw = median_of(partial(raw_check, str(folder), str(raw_db[n])), repeat * 4)
             ours = median_of(partial(bootmigrate.migrate, ours_db[n], folder), repeat * 4)
-            row_peers = {}
-            for name in PYTHON_PEERS:
-                peer_python = tools.get(name)
-                if peer_python is None:
-                    continue
-                peer_folder = peers.folder_for(name, folder, work)
-                runs = peers.run_driver(
-                    peer_python,
-                    work,
-                    [name, "check", str(peer_folder), str(work / f"{name}{n}.db"), str(repeat)],
-                    args.peer_timeout,
-                )
-                row_peers[name] = fmt(statistics.median(runs) if isinstance(runs, list) else None)
+            row_peers = {
+                name: fmt(statistics.median(runs) if isinstance(runs, list) else None)
+                for name, runs in python_peers(
+                    tools, work, "check", folder, f"{n}", repeat, args.peer_timeout
+                ).items()
+            }
             target = "<= 0.5x" if n == 1000 else "-"
             table.add(
                 f"warm check, N={n}, nothing pending (per call)",
@@ -383,25 +400,12 @@ def main(argv: list[str] | None = None) -> int:
         ours = median_of(
             lambda: bootmigrate.migrate(scratch, folder), repeat, lambda: remove_db(scratch)
         )
-        row_peers = {}
-        for name in PYTHON_PEERS:
-            peer_python = tools.get(name)
-            if peer_python is None:
-                continue
-            peer_folder = peers.folder_for(name, folder, work)
-            runs = peers.run_driver(
-                peer_python,
-                work,
-                [
-                    name,
-                    "apply",
-                    str(peer_folder),
-                    str(work / f"{name}-apply.db"),
-                    str(max(2, repeat // 2)),
-                ],
-                args.peer_timeout,
-            )
-            row_peers[name] = fmt(statistics.median(runs) if isinstance(runs, list) else None, "s")
+        row_peers = {
+            name: fmt(statistics.median(runs) if isinstance(runs, list) else None, "s")
+            for name, runs in python_peers(
+                tools, work, "apply", folder, "-apply", max(2, repeat // 2), args.peer_timeout
+            ).items()
+        }
         dbmate_binary = tools.get("dbmate")
         if dbmate_binary is not None:
             dbm = peers.dbmate_folder(folder, work)
@@ -429,21 +433,12 @@ def main(argv: list[str] | None = None) -> int:
         ours_s = statistics.median(r["seconds"] for r in ours_runs[1:])
         raw_mb = max(r["peak_kb"] for r in raw_runs) / 1024
         ours_mb = max(r["peak_kb"] for r in ours_runs) / 1024
-        row_peers = {}
-        for name in PYTHON_PEERS:
-            peer_python = tools.get(name)
-            if peer_python is None:
-                continue
-            peer_folder = peers.folder_for(name, big, work)
-            runs = peers.run_driver(
-                peer_python,
-                work,
-                [name, "apply", str(peer_folder), str(work / f"{name}-big.db"), "0"],
-                args.peer_timeout,
-            )
-            row_peers[name] = (
-                fmt(runs[0], "s") if isinstance(runs, list) else f"> {args.peer_timeout:.0f} s"
-            )
+        row_peers = {
+            name: fmt(runs[0], "s") if isinstance(runs, list) else f"> {args.peer_timeout:.0f} s"
+            for name, runs in python_peers(
+                tools, work, "apply", big, "-big", 0, args.peer_timeout
+            ).items()
+        }
         dbmate_binary = tools.get("dbmate")
         if dbmate_binary is not None:
             dbm = peers.dbmate_folder(big, work)
