@@ -10,7 +10,7 @@ from typing import NamedTuple
 import pytest
 
 import bootmigrate
-from bootmigrate._fingerprint import fingerprint
+from bootmigrate.testing._fingerprint import fingerprint
 from tests.helpers import make_set, read_db, run_cli
 from tests.workers import finish, run, start, wait_for
 

@@ -1,4 +1,4 @@
-"""The lock-file fast path of migrate() (bootmigrate._boot): fast, never wrong.
+"""The lock-file fast path of migrate() (bootmigrate._apply.boot): fast, never wrong.
 
 With a ``bootmigrate.lock`` that matches the ledger, migrate() decides "up to date"
 without reading a migration file. Every test here is about the other cases: whatever
@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate import _boot, _ledger, _lockfile
-from bootmigrate._sources import LOCK_FILENAME, Source, resolve
+from bootmigrate._apply import boot as _boot
+from bootmigrate._db import ledger as _ledger
+from bootmigrate._source import lockfile as _lockfile
+from bootmigrate._source.locate import LOCK_FILENAME, Source, resolve
 from tests.helpers import make_set, read_db
 
 BASE = {

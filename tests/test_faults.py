@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import bootmigrate
-from bootmigrate._fingerprint import fingerprint
+from bootmigrate.testing._fingerprint import fingerprint
 from tests.helpers import file_state, make_set, read_db
 from tests.workers import finish, rounds, run, start, wait_for
 

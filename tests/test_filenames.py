@@ -7,7 +7,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bootmigrate import InvalidFileName, SourceError
-from bootmigrate._filenames import MAX_VERSION, FileName, parse_filename
+from bootmigrate._source.filenames import MAX_VERSION, FileName, parse_filename
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._fingerprint import fingerprint, row_digests
+from bootmigrate.testing._fingerprint import fingerprint, row_digests
 from tests.helpers import file_state, make_set, numbered_set
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._fingerprint import fingerprint
+from bootmigrate.testing._fingerprint import fingerprint
 from tests.helpers import make_set, read_db
 
 SCHEMA = """

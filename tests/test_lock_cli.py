@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._cli import main
-from bootmigrate._lockfile import parse
+from bootmigrate._cli.main import main
+from bootmigrate._source.lockfile import parse
 from tests.helpers import run_cli
 
 

@@ -24,8 +24,8 @@ from bootmigrate import (
     UsageError,
     load,
 )
-from bootmigrate._migration import build_set
-from bootmigrate._sqltext import checksum
+from bootmigrate._source.model import build_set
+from bootmigrate._source.text import checksum
 from tests.helpers import EXAMPLE_SET, make_set
 
 
@@ -341,7 +341,7 @@ def test_build_set_raises_nothing_but_source_errors(files: dict[str, bytes]) -> 
 
 def test_a_lock_file_that_is_not_utf8(tmp_path: Path) -> None:
     from bootmigrate import migrate
-    from bootmigrate._sources import resolve
+    from bootmigrate._source.locate import resolve
 
     directory = make_set(
         tmp_path, {"0001_a.up.sql": "CREATE TABLE a (x);", "bootmigrate.lock": b"\xff\xfe1 a\n"}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._fingerprint import fingerprint
+from bootmigrate.testing._fingerprint import fingerprint
 from tests.helpers import make_set, read_db
 from tests.workers import finish, rounds, start, wait_for
 

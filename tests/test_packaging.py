@@ -96,7 +96,7 @@ def test_project_wheel_contents(project_wheel: Path) -> None:
     if (REPO / "migrations" / "bootmigrate.lock").exists():
         assert "sessionstore/migrations/bootmigrate.lock" in names
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    assert "bootmigrate = bootmigrate._cli:main" in archive.read(entry_points).decode()
+    assert "bootmigrate = bootmigrate._cli.main:main" in archive.read(entry_points).decode()
 
 
 # -- (a) an installed wheel in a fresh virtual environment ---------------------------
@@ -243,7 +243,7 @@ def test_zip_package_source_without_directory_entries(
 ) -> None:
     # Wheels list files only, no directory entries; Python 3.9's zipfile.Path says
     # is_file() for a missing entry, so reading an absent lock file must still give None.
-    from bootmigrate._sources import resolve
+    from bootmigrate._source.locate import resolve
 
     name = f"bm_zippkg_{abs(hash(str(tmp_path))) % 10**8}"
     archive = tmp_path / "app.zip"

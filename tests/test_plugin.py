@@ -159,13 +159,13 @@ def test_loading_the_plugin_imports_no_test_kit():
     # The entry point loads the plugin in every pytest run of every project that has
     # bootmigrate installed; the kit is imported only when it is used.
     code = (
-        "import sys, bootmigrate.pytest_plugin\n"
+        "import sys, bootmigrate.testing.plugin\n"
         "print(sorted(m for m in sys.modules if m.startswith('bootmigrate')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     loaded = result.stdout
-    assert "'bootmigrate.pytest_plugin'" in loaded
-    assert "bootmigrate.testing" not in loaded
-    assert "bootmigrate._pytest_hooks" not in loaded
+    assert "'bootmigrate.testing.plugin'" in loaded
+    assert "'bootmigrate.testing._kit'" not in loaded
+    assert "'bootmigrate.testing._hooks'" not in loaded

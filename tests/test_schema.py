@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import bootmigrate
 from bootmigrate import Schema, canonical_schema, schema_diff
-from bootmigrate._schema import normalize_sql
+from bootmigrate._schema.core import normalize_sql
 
 EXAMPLE_SET = Path(__file__).parent / "data" / "example_set"
 

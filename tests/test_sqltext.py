@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bootmigrate import DirectiveError, EncodingError
-from bootmigrate._sqltext import (
+from bootmigrate._source.text import (
     checksum,
     decode,
     directives,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate import _lockfile
-from bootmigrate._schema import render_snapshot, schema_at
+from bootmigrate._schema.core import render_snapshot, schema_at
+from bootmigrate._source import lockfile as _lockfile
 from bootmigrate.testing import MigrationCheckFailed, MigrationKit, fingerprint
 
 NOTES = "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n"

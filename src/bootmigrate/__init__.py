@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._baseline import (
+from ._apply.adopt import (
     Adoption,
     Baseline,
     LegacyVersionTooNew,
     UnrecognizedDatabase,
     additive_repair,
 )
-from ._database import DEFAULT_TIMEOUT
+from ._apply.runner import downgrade, migrate, status
+from ._db.connection import DEFAULT_TIMEOUT
 from ._errors import (
     ApplyError,
     DatabaseBusy,
@@ -51,15 +52,14 @@ from ._errors import (
     TransactionControlError,
     UsageError,
 )
-from ._migration import Migration, MigrationSet, Script
 from ._plan import AppliedMigration, Plan, plan
 from ._report import Report, Status, Step
-from ._runner import downgrade, migrate, status
-from ._sources import load
+from ._source.locate import load
+from ._source.model import Migration, MigrationSet, Script
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._schema import Schema, canonical_schema, schema_diff
+    from ._schema.core import Schema, canonical_schema, schema_diff
 
 # The schema tools serve tests, CI and the CLI, not the app's boot, and importing them
 # costs more than the whole no-op boot check: they are imported on first use.
@@ -68,7 +68,7 @@ _SCHEMA_NAMES = frozenset({"Schema", "canonical_schema", "schema_diff"})
 
 def __getattr__(name: str) -> Any:
     if name in _SCHEMA_NAMES:
-        from . import _schema
+        from ._schema import core as _schema
 
         return getattr(_schema, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

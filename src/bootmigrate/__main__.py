@@ -1,5 +1,5 @@
 """``python -m bootmigrate``: the same as the ``bootmigrate`` command."""
 
-from bootmigrate._cli import main
+from bootmigrate._cli.main import main
 
 raise SystemExit(main())

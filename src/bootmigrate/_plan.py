@@ -16,7 +16,7 @@ from ._errors import (
     ModifiedMigration,
     OutOfOrderMigration,
 )
-from ._migration import Migration
+from ._source.model import Migration
 
 
 @dataclass(frozen=True)

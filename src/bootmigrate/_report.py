@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from ._baseline import Adoption
+from ._apply.adopt import Adoption
 from ._plan import AppliedMigration
 
 #: up-to-date: nothing to do; migrated / downgraded: steps ran; newer-compatible: the

@@ -158,7 +158,7 @@ def big_set(folder: Path, rows: int = 200_000) -> Path:
 
 def write_lock(folder: Path) -> None:
     import bootmigrate
-    from bootmigrate import _lockfile
+    from bootmigrate._source import lockfile as _lockfile
 
     (folder / "bootmigrate.lock").write_text(_lockfile.render(bootmigrate.load(folder)))
 
@@ -533,7 +533,7 @@ def session_row(table: Table, work: Path, repeat: int) -> None:
 
 
 def split_rows(table: Table, big: Path, work: Path, python: Path | None, timeout: float) -> None:
-    from bootmigrate import _sqltext
+    from bootmigrate._source import text as _sqltext
 
     text = (big / "0001_events.up.sql").read_text(encoding="utf-8")
     ours = median_of(lambda: _sqltext.split(text), 2)

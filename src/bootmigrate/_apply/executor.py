@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from . import _sqltext
-from ._database import Database, environmental
-from ._errors import ApplyError, StatementError
-from ._migration import Script
+from .._db.connection import Database, environmental
+from .._errors import ApplyError, StatementError
+from .._source import text as _sqltext
+from .._source.model import Script
 
 
 def execute_script(database: Database, script: Script) -> None:

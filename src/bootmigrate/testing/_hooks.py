@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from .testing import MigrationKit
+    from ._kit import MigrationKit
 
 
 @pytest.hookspec(firstresult=True)

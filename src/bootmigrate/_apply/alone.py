@@ -13,11 +13,14 @@ import sqlite3
 import time
 from pathlib import Path
 
-from . import _backup, _ledger, _log, _sqltext
-from ._database import Database, environmental, rollback_if_open
-from ._errors import ForeignKeyViolation, MigrationError, StatementError
-from ._migration import Migration
-from ._report import Step
+from .. import _log
+from .._db import backup as _backup
+from .._db import ledger as _ledger
+from .._db.connection import Database, environmental, rollback_if_open
+from .._errors import ForeignKeyViolation, MigrationError, StatementError
+from .._report import Step
+from .._source import text as _sqltext
+from .._source.model import Migration
 
 
 def run_alone(

@@ -31,7 +31,7 @@ import pytest
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
-    from .testing import MigrationKit
+    from ._kit import MigrationKit
 
 _SOURCE_HELP = "the migrations: 'pkg:folder' or a directory (default: [tool.bootmigrate] source)"
 
@@ -51,7 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Register ``pytest_bootmigrate_kit`` (see :mod:`bootmigrate._pytest_hooks`)."""
-    from . import _pytest_hooks
+    from . import _hooks as _pytest_hooks
 
     pluginmanager.add_hookspecs(_pytest_hooks)
 
@@ -71,8 +71,8 @@ def source_for(config: pytest.Config) -> str:
     given = config.getoption("bootmigrate_source") or os.environ.get("BOOTMIGRATE_SOURCE")
     if given:
         return str(given)
-    from . import _config
-    from ._errors import UsageError
+    from .. import _config
+    from .._errors import UsageError
 
     root = Path(config.rootpath)
     try:
@@ -92,7 +92,7 @@ def source_for(config: pytest.Config) -> str:
 
 def kit_for(config: pytest.Config, source: str) -> MigrationKit:
     """The kit from the ``pytest_bootmigrate_kit`` hook, or a plain one for *source*."""
-    from .testing import MigrationKit
+    from ._kit import MigrationKit
 
     kit = config.hook.pytest_bootmigrate_kit(config=config, source=source)
     return kit if kit is not None else MigrationKit(source)
@@ -122,7 +122,7 @@ class KitCollector(pytest.Collector):
 
     def collect(self) -> list[pytest.Item]:
         """One :class:`KitItem` per check and version (``convergence[0003_tags]``...)."""
-        from .testing import CHECKS
+        from ._kit import CHECKS
 
         kit = kit_for(self.config, self.source)
         items: list[pytest.Item] = []
@@ -144,7 +144,7 @@ class KitCollector(pytest.Collector):
         self, excinfo: pytest.ExceptionInfo[BaseException]
     ) -> str | TerminalRepr:
         """A broken migration file: the error that names it, without a traceback."""
-        from ._errors import MigrationError
+        from .._errors import MigrationError
 
         if isinstance(excinfo.value, MigrationError):
             return f"bootmigrate: the migrations of {self.source!r}: {excinfo.value}"
@@ -173,8 +173,8 @@ class KitItem(pytest.Item):
         style: Any = None,
     ) -> str | TerminalRepr:
         """The check's own message (version, difference), without a traceback."""
-        from ._errors import MigrationError
-        from .testing import MigrationCheckFailed
+        from .._errors import MigrationError
+        from ._kit import MigrationCheckFailed
 
         if isinstance(excinfo.value, (MigrationCheckFailed, MigrationError)):
             return str(excinfo.value)
@@ -218,6 +218,6 @@ def bootmigrate_database(
 @pytest.fixture
 def bootmigrate_schema() -> Callable[..., Any]:
     """:func:`bootmigrate.canonical_schema`: ``bootmigrate_schema(path).to_text()``."""
-    from ._schema import canonical_schema
+    from .._schema.core import canonical_schema
 
     return canonical_schema

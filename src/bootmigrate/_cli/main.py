@@ -16,22 +16,23 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import _config, _lockfile
-from ._baseline import Baseline
-from ._database import DEFAULT_TIMEOUT
-from ._errors import MigrationError, UsageError
-from ._migration import MigrationSet
-from ._plan import plan
-from ._runner import downgrade, migrate, status
-from ._schema import (
+from .. import _config
+from .._apply.adopt import Baseline
+from .._apply.runner import downgrade, migrate, status
+from .._db.connection import DEFAULT_TIMEOUT
+from .._errors import MigrationError, UsageError
+from .._plan import plan
+from .._schema.core import (
     SNAPSHOT_FILENAME,
     canonical_schema,
     render_snapshot,
     schema_at,
     schema_diff,
 )
-from ._sources import LOCK_FILENAME, load, resolve
-from ._version import __version__
+from .._source import lockfile as _lockfile
+from .._source.locate import LOCK_FILENAME, load, resolve
+from .._source.model import MigrationSet
+from .._version import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

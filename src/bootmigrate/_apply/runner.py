@@ -16,10 +16,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import _backup, _boot, _ledger, _log, _steplock
-from ._alone import run_alone
-from ._baseline import Adoption, Baseline, adopt
-from ._database import (
+from .. import _log
+from .._apply import boot as _boot
+from .._apply.adopt import Adoption, Baseline, adopt
+from .._apply.alone import run_alone
+from .._apply.executor import execute_script
+from .._db import backup as _backup
+from .._db import filelock as _steplock
+from .._db import ledger as _ledger
+from .._db.connection import (
     DEFAULT_TIMEOUT,
     Database,
     DatabaseLike,
@@ -29,16 +34,15 @@ from ._database import (
     for_writing,
     translated,
 )
-from ._errors import (
+from .._errors import (
     ApplyError,
     MigrationError,
     UsageError,
 )
-from ._execute import execute_script
-from ._migration import Migration, MigrationSet, Script
-from ._plan import plan, plan_downgrade
-from ._report import Report, State, Status, Step
-from ._sources import SourceLike, load, resolve
+from .._plan import plan, plan_downgrade
+from .._report import Report, State, Status, Step
+from .._source.locate import SourceLike, load, resolve
+from .._source.model import Migration, MigrationSet, Script
 
 
 def migrate(

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ._errors import DatabaseBusy, DatabaseUnavailable
+from .._errors import DatabaseBusy, DatabaseUnavailable
 
 #: Appended to the database's path to name the lock file.
 SUFFIX = "-bootmigrate-lock"

@@ -15,11 +15,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from . import _ledger, _log
-from ._database import Database, environmental
-from ._errors import ApplyError, DatabaseTooNew, MigrationError, PlanError
-from ._migration import MigrationSet
-from ._sources import SourceLike, load
+from .. import _log
+from .._db import ledger as _ledger
+from .._db.connection import Database, environmental
+from .._errors import ApplyError, DatabaseTooNew, MigrationError, PlanError
+from .._source.locate import SourceLike, load
+from .._source.model import MigrationSet
 
 _T = TypeVar("_T")
 

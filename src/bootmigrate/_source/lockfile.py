@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ._errors import SourceError
-from ._migration import MigrationSet
+from .._errors import SourceError
+from .._source.model import MigrationSet
 
 LOCK_FORMAT = 1
 _HEADER = (

@@ -43,13 +43,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import _lockfile
-from ._database import DatabaseLike, describe
-from ._errors import MigrationError, UsageError
-from ._fingerprint import fingerprint
-from ._migration import Migration, MigrationSet, Script
-from ._runner import downgrade, migrate, status
-from ._schema import (
+from .._apply.runner import downgrade, migrate, status
+from .._db.connection import DatabaseLike, describe
+from .._errors import MigrationError, UsageError
+from .._schema.core import (
     SNAPSHOT_FILENAME,
     Schema,
     Table,
@@ -59,19 +56,9 @@ from ._schema import (
     schema_at,
     schema_diff,
 )
-from ._sources import LOCK_FILENAME, SourceLike, load, resolve
-
-__all__ = [
-    "CHECKS",
-    "FillHook",
-    "MigrationCheckFailed",
-    "MigrationKit",
-    "OriginBuilder",
-    "PrepareHook",
-    "RowsHook",
-    "UpgradeHook",
-    "fingerprint",
-]
+from .._source import lockfile as _lockfile
+from .._source.locate import LOCK_FILENAME, SourceLike, load, resolve
+from .._source.model import Migration, MigrationSet, Script
 
 #: Called with each connection the kit opens, before any SQL runs (functions, collations).
 PrepareHook = Callable[[sqlite3.Connection], object]

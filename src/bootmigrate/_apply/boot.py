@@ -21,14 +21,14 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING
 
-from . import _log
-from ._database import for_writing
-from ._lockfile import LOCK_FORMAT
-from ._sources import LOCK_FILENAME, Source
+from .. import _log
+from .._db.connection import for_writing
+from .._source.locate import LOCK_FILENAME, Source
+from .._source.lockfile import LOCK_FORMAT
 
 if TYPE_CHECKING:
-    from ._database import DatabaseLike
-    from ._report import Report
+    from .._db.connection import DatabaseLike
+    from .._report import Report
 
 # Every row when the ledger's layout is the one this bootmigrate reads; none otherwise.
 # The version comes back as the lock spells it (%04d), so rows compare as plain strings.
@@ -61,7 +61,7 @@ def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
         return None
     current = int(rows[-1][0])
     _log.debug("%s: up-to-date at version %s", name, current)
-    from ._report import Report
+    from .._report import Report
 
     return Report(name, source.description, "up-to-date", current, current)
 
@@ -119,7 +119,7 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
     for name in present - filenames:
         if name.startswith(".") or not (name[:1].isdigit() or name.lower().endswith(".sql")):
             continue  # cannot be a migration file (README, __init__.py, bootmigrate.lock)
-        from ._filenames import parse_filename
+        from .._source.filenames import parse_filename
 
         parsed = parse_filename(name)
         if parsed is None:

@@ -28,11 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import _ledger
-from ._database import DatabaseLike, describe, for_reading, translated
-from ._errors import DatabaseUnavailable
-from ._runner import migrate
-from ._sources import SourceLike, load
+from .._apply.runner import migrate
+from .._db import ledger as _ledger
+from .._db.connection import DatabaseLike, describe, for_reading, translated
+from .._errors import DatabaseUnavailable
+from .._source.locate import SourceLike, load
 
 # SQLite's keywords (https://sqlite.org/lang_keywords.html); they are upper-cased when
 # normalising, since SQL keywords and identifiers are both case-insensitive.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from ._errors import (
+from .._errors import (
     ApplyError,
     DatabaseBusy,
     DatabaseUnavailable,

@@ -12,10 +12,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timezone
 
-from ._errors import LedgerError
-from ._migration import Migration
-from ._plan import AppliedMigration
-from ._version import __version__
+from .._errors import LedgerError
+from .._plan import AppliedMigration
+from .._source.model import Migration
+from .._version import __version__
 
 LEDGER_TABLE = "bootmigrate_ledger"
 META_TABLE = "bootmigrate_meta"

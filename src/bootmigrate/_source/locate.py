@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Union
 
-from ._errors import EncodingError, SourceNotFound, UsageError
-from ._migration import MigrationSet, build_set
+from .._errors import EncodingError, SourceNotFound, UsageError
+from .._source.model import MigrationSet, build_set
 
 if TYPE_CHECKING:
     import sys

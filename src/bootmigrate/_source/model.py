@@ -11,15 +11,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import _sqltext
-from ._errors import (
+from .._errors import (
     DuplicateMigration,
     EmptyMigration,
     NameMismatch,
     OrphanDownFile,
     TransactionControlError,
 )
-from ._filenames import FileName, parse_filename
+from .._source import text as _sqltext
+from .._source.filenames import FileName, parse_filename
 
 
 @dataclass(frozen=True)

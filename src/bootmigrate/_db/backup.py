@@ -17,7 +17,7 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ._errors import DiskFull, UsageError
+from .._errors import DiskFull, UsageError
 
 SUFFIX = ".bootmigrate-backup"
 # Room for the file system's own overhead on top of the copy.

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ._errors import DirectiveError, EncodingError
+from .._errors import DirectiveError, EncodingError
 
 #: Statements that open or close a transaction; a transactional migration may not hold them.
 TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ._errors import InvalidFileName
+from .._errors import InvalidFileName
 
 Kind = Literal["up", "down", "fixture"]
 

@@ -1,0 +1,1 @@
+"""4. Running a plan: the boot, the runner, the executor, adoption."""

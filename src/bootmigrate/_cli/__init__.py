@@ -1,0 +1,1 @@
+"""6. The command line: parse arguments, call one library function per command."""

@@ -1,0 +1,1 @@
+"""5. The canonical schema of a database: read, snapshot, diff."""
