@@ -1,108 +1,108 @@
-"""The no-op boot in one query: compare the ledger with the lock file, read no migration.
+"""``migrate()``: the app's boot. The common case, nothing pending, costs one query.
 
 Most boots find nothing to do. When the source ships a ``bootmigrate.lock`` (see
-:mod:`bootmigrate._lockfile`), :func:`settled` decides that case from the file *names*
-and the lock alone: the migration files present are exactly the locked ones, and the
-ledger's ``(version, name, checksum)`` rows are exactly the lock's ``up`` entries. Then
-nothing is pending and every applied migration is the one the release locked.
+:mod:`bootmigrate._source.lockfile`), :func:`settled` decides that case from the file
+*names* and the lock alone: the migration files present are exactly the locked ones,
+and the ledger's ``(version, name, checksum)`` rows are exactly the lock's ``up``
+entries. Then nothing is pending and every applied migration is the one the release
+locked.
 
-Anything else (no lock, a lock that does not parse, a file the lock does not list, a
-ledger row it does not list, no ledger yet, any SQLite error) returns None, and the
-runner does the full check, which reads and hashes every file. So a migration edited
-after the lock was written is still caught whenever something is pending, and always by
-``status``, ``verify`` and ``lock --check``; what the fast path trusts is that the
-shipped lock matches the shipped files, which ``bootmigrate lock --check`` (and the
-test kit) verify before a release.
+Anything else (no lock, a lock not exactly as ``bootmigrate lock`` writes it, a file the
+lock does not list, a ledger row it does not list, no ledger yet, any SQLite error)
+hands the call to the runner (:func:`bootmigrate._apply.runner.upgrade`), which reads
+and hashes every file. So a migration edited after the lock was written is still caught
+whenever something is pending, and always by ``status``, ``verify`` and ``lock --check``;
+what the boot trusts is that the shipped lock matches the shipped files, which
+``bootmigrate lock --check`` (and the test kit) verify before a release.
+
+This module is the whole import path of that boot: it and what it imports load no
+:mod:`typing`, :mod:`dataclasses`, :mod:`re` or :mod:`pathlib`, build no dataclass and
+compile no regular expression (BENCHMARKS.md has the import profile).
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-from typing import TYPE_CHECKING
 
 from .. import _log
-from .._db.connection import for_writing
-from .._source.locate import LOCK_FILENAME, Source
-from .._source.lockfile import LOCK_FORMAT
+from .._db import ledger
+from .._db.connection import DEFAULT_TIMEOUT, describe, peek
+from .._report import Report
+from .._source.lockfile import LOCK_FILENAME, read_fast
+from .._source.locate import Source, resolve
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .._db.connection import DatabaseLike
-    from .._report import Report
+    from .._types import DatabaseLike, SourceLike
+    from .adopt import Baseline
 
-# Every row when the ledger's layout is the one this bootmigrate reads; none otherwise.
-# The version comes back as the lock spells it (%04d), so rows compare as plain strings.
-_LEDGER_QUERY = (
-    "SELECT printf('%04d', version), name, checksum FROM bootmigrate_ledger WHERE "
-    "(SELECT value FROM bootmigrate_meta WHERE key = 'ledger_format') = ? ORDER BY version"
-)
-_LEDGER_FORMAT = "1"  # bootmigrate._ledger.LEDGER_FORMAT, checked by tests/test_fast_path.py
 
-_FORMAT_LINE = f"format {LOCK_FORMAT}\n"
+def migrate(
+    db: DatabaseLike,
+    source: SourceLike,
+    *,
+    target: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    backup: bool = False,
+    backup_keep: int = 1,
+) -> Report:
+    """Bring the database to *target* (default: the newest migration) and report what ran.
+
+    *db* is a path (the file is created if missing) or an open :class:`sqlite3.Connection`
+    (borrowed: left open, with its settings given back; it must not be inside a
+    transaction). *source* is ``"pkg:folder"``, a directory, or a :class:`MigrationSet`
+    from :func:`load`. All pending migrations run in one ``BEGIN IMMEDIATE`` transaction
+    with their ledger rows: the database reaches the target or stays exactly as it was.
+    *timeout* is how long, in seconds, to wait for another connection's lock before
+    raising :class:`DatabaseBusy`. *baseline* adopts a database made before bootmigrate
+    (no ledger): see :class:`Baseline`; the adoption runs in the same transaction.
+    *backup* takes an online backup next to the file before anything is applied (only
+    when something is pending) and keeps the newest *backup_keep* of them.
+
+    Raises a :class:`MigrationError` subclass; after any of them the database is
+    unchanged, or the error says exactly what state it is in (after a ``no-transaction``
+    migration, or when a backup was put back).
+    """
+    if target is None and baseline is None and isinstance(source, (str, os.PathLike)):
+        # The common boot has nothing to do: with a lock file, one query says so.
+        try:
+            report = settled(db, resolve(source), timeout)
+        except (ValueError, TypeError, OSError):
+            report = None  # an odd argument or file: the runner says what is wrong
+        if report is not None:
+            return report
+    from .runner import upgrade
+
+    return upgrade(
+        db,
+        source,
+        target=target,
+        timeout=timeout,
+        baseline=baseline,
+        backup=backup,
+        backup_keep=backup_keep,
+    )
 
 
 def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
     """The up-to-date report if the lock proves nothing is pending, else None."""
-    locked = _locked(source)
-    if locked is None:
+    text = source.read_text(LOCK_FILENAME)
+    lock = read_fast(text) if text is not None else None
+    if lock is None:
         return None
-    rows, filenames = locked
-    if not _files_match(source, filenames, rows):
+    rows = lock.ledger_rows()
+    if not rows or not _files_match(source, lock.filenames(), rows):
         return None
-    if not isinstance(db, sqlite3.Connection) and not os.path.isfile(db):
-        return None  # the full path creates it
-    with for_writing(db, timeout) as database:
-        try:
-            ledger = database.conn.execute(_LEDGER_QUERY, (_LEDGER_FORMAT,)).fetchall()
-        except sqlite3.Error:
-            return None  # no ledger yet, or a damaged one: the full path says what is wrong
-        name = database.name
-    if ledger != rows:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        return None  # the runner explains
+    found = peek(db, ledger.BOOT_QUERY, ledger.BOOT_PARAMETERS, min(timeout, 2_147_483.0))
+    if found != rows:
         return None
+    name = describe(db)
     current = int(rows[-1][0])
     _log.debug("%s: up-to-date at version %s", name, current)
-    from .._report import Report
-
     return Report(name, source.description, "up-to-date", current, current)
-
-
-def _locked(source: Source) -> tuple[list[tuple[str, str, str]], set[str]] | None:
-    """The lock's up entries as ledger rows, and the file names it lists; None if unusable.
-
-    Only a lock as ``bootmigrate lock`` writes it is used: comment lines, then
-    ``format 1``, then entries. It is cut into words in one ``str.split`` and sliced
-    into columns, because at a thousand migrations per-line parsing in Python would
-    cost more than the query. Anything unexpected returns None (the full check does
-    not need the lock).
-    """
-    try:
-        text = source.read_text(LOCK_FILENAME)
-    except (OSError, UnicodeDecodeError):
-        return None
-    if text is None:
-        return None
-    if "\r" in text:  # a Windows checkout
-        text = text.replace("\r\n", "\n")
-    head, found, body = text.partition(_FORMAT_LINE)
-    if not found or (head and not head.endswith("\n")) or "#" in body:
-        return None
-    if any(line.strip() and not line.lstrip().startswith("#") for line in head.splitlines()):
-        return None
-    words = body.split()
-    if not words or len(words) % 4:
-        return None
-    versions, names, kinds, checksums = words[0::4], words[1::4], words[2::4], words[3::4]
-    digits = "".join(versions)
-    if not (digits.isascii() and digits.isdigit()) or not set(kinds) <= {"up", "down"}:
-        return None
-    filenames = set(map("{}_{}.{}.sql".format, versions, names, kinds))
-    if "down" in kinds:
-        up = [i for i, kind in enumerate(kinds) if kind == "up"]
-        versions = [versions[i] for i in up]
-        names = [names[i] for i in up]
-        checksums = [checksums[i] for i in up]
-    rows = list(zip(versions, names, checksums))
-    return (rows, filenames) if rows else None
 
 
 def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str, str]]) -> bool:
@@ -118,7 +118,8 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
     labels = None
     for name in present - filenames:
         if name.startswith(".") or not (name[:1].isdigit() or name.lower().endswith(".sql")):
-            continue  # cannot be a migration file (README, __init__.py, bootmigrate.lock)
+            if name.strip() == name:
+                continue  # cannot be a migration file (README, __init__.py, the lock)
         from .._source.filenames import parse_filename
 
         parsed = parse_filename(name)
@@ -129,3 +130,6 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
         if parsed.kind != "fixture" or (parsed.version, parsed.name) not in labels:
             return False
     return True
+
+
+__all__ = ["migrate", "settled"]

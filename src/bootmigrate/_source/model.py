@@ -18,8 +18,8 @@ from .._errors import (
     OrphanDownFile,
     TransactionControlError,
 )
-from .._source import text as _sqltext
-from .._source.filenames import FileName, parse_filename
+from . import text as _sqltext
+from .filenames import FileName, label, parse_filename
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Migration:
     @property
     def label(self) -> str:
         """``0003_add_users``: how messages and reports name the migration."""
-        return f"{self.version:04d}_{self.name}"
+        return label(self.version, self.name)
 
 
 @dataclass(frozen=True)
