@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._schema.core import render_snapshot, schema_at
+from bootmigrate._schema.snapshot import render_snapshot, schema_at
 from bootmigrate._source import lockfile as _lockfile
 from bootmigrate.testing import MigrationCheckFailed, MigrationKit, fingerprint
 

@@ -59,18 +59,25 @@ from ._source.model import Migration, MigrationSet, Script
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._schema.core import Schema, canonical_schema, schema_diff
+    from ._schema.model import Schema, schema_diff
+    from ._schema.read import canonical_schema
 
 # The schema tools serve tests, CI and the CLI, not the app's boot, and importing them
 # costs more than the whole no-op boot check: they are imported on first use.
-_SCHEMA_NAMES = frozenset({"Schema", "canonical_schema", "schema_diff"})
+# {public name: the module that defines it}
+_LAZY = {
+    "Schema": "_schema.model",
+    "schema_diff": "_schema.model",
+    "canonical_schema": "_schema.read",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SCHEMA_NAMES:
-        from ._schema import core as _schema
+    module = _LAZY.get(name)
+    if module is not None:
+        from importlib import import_module
 
-        return getattr(_schema, name)
+        return getattr(import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

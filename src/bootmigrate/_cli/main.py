@@ -22,13 +22,9 @@ from .._apply.runner import downgrade, migrate, status
 from .._db.connection import DEFAULT_TIMEOUT
 from .._errors import MigrationError, UsageError
 from .._plan import plan
-from .._schema.core import (
-    SNAPSHOT_FILENAME,
-    canonical_schema,
-    render_snapshot,
-    schema_at,
-    schema_diff,
-)
+from .._schema.model import schema_diff
+from .._schema.read import canonical_schema
+from .._schema.snapshot import SNAPSHOT_FILENAME, render_snapshot, schema_at
 from .._source import lockfile as _lockfile
 from .._source.locate import LOCK_FILENAME, load, resolve
 from .._source.model import MigrationSet

@@ -46,16 +46,10 @@ from pathlib import Path
 from .._apply.runner import downgrade, migrate, status
 from .._db.connection import DatabaseLike, describe
 from .._errors import MigrationError, UsageError
-from .._schema.core import (
-    SNAPSHOT_FILENAME,
-    Schema,
-    Table,
-    canonical_schema,
-    quote_name,
-    read_snapshot,
-    schema_at,
-    schema_diff,
-)
+from .._schema.model import Schema, Table, schema_diff
+from .._schema.read import canonical_schema
+from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
+from .._schema.tokens import quote_name
 from .._source import lockfile as _lockfile
 from .._source.locate import LOCK_FILENAME, SourceLike, load, resolve
 from .._source.model import Migration, MigrationSet, Script
