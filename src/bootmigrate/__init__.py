@@ -59,16 +59,28 @@ from ._source.model import Migration, MigrationSet, Script
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._authoring import WrittenFile, new_migration, write_lock, write_schema_snapshot
+    from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
     from ._schema.model import Schema, schema_diff
     from ._schema.read import canonical_schema
 
-# The schema tools serve tests, CI and the CLI, not the app's boot, and importing them
-# costs more than the whole no-op boot check: they are imported on first use.
-# {public name: the module that defines it}
+# The schema tools, checks and authoring commands serve tests, CI and the CLI, not the
+# app's boot, and importing them costs more than the whole no-op boot check: they are
+# imported on first use. {public name: the module that defines it}
 _LAZY = {
     "Schema": "_schema.model",
     "schema_diff": "_schema.model",
     "canonical_schema": "_schema.read",
+    "LockCheck": "_checks",
+    "Verification": "_checks",
+    "check_lock": "_checks",
+    "dry_run": "_checks",
+    "schema_drift": "_checks",
+    "verify": "_checks",
+    "WrittenFile": "_authoring",
+    "new_migration": "_authoring",
+    "write_lock": "_authoring",
+    "write_schema_snapshot": "_authoring",
 }
 
 
@@ -101,6 +113,7 @@ __all__ = [
     "IrreversibleMigration",
     "LedgerError",
     "LegacyVersionTooNew",
+    "LockCheck",
     "Migration",
     "MigrationError",
     "MigrationSet",
@@ -123,13 +136,22 @@ __all__ = [
     "TransactionControlError",
     "UnrecognizedDatabase",
     "UsageError",
+    "Verification",
+    "WrittenFile",
     "__version__",
     "additive_repair",
     "canonical_schema",
+    "check_lock",
     "downgrade",
+    "dry_run",
     "load",
     "migrate",
+    "new_migration",
     "plan",
     "schema_diff",
+    "schema_drift",
     "status",
+    "verify",
+    "write_lock",
+    "write_schema_snapshot",
 ]
