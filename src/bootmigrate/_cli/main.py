@@ -166,12 +166,10 @@ def _timeout(args: argparse.Namespace) -> float:
 
 def _database(args: argparse.Namespace, settings: dict[str, object]) -> str | sqlite3.Connection:
     """The database path, or a prepared connection when ``--prepare`` names a function."""
-    db = _setting(args, "db", settings)
-    assert db is not None
-    spec = _setting(args, "prepare", settings, required=False)
-    if not spec:
+    db = _db(args, settings)
+    prepare = _prepare(args, settings)
+    if prepare is None:
         return db
-    prepare = _import_function(spec)
     if not Path(db).resolve().parent.is_dir():
         return db  # let the runner report the missing directory
     conn = sqlite3.connect(db, timeout=_timeout(args))
