@@ -44,19 +44,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._apply.runner import downgrade, migrate, status
+from .._checks import check_lock, schema_drift
 from .._db.connection import DatabaseLike, describe
 from .._errors import MigrationError, UsageError
-from .._schema.core import (
-    SNAPSHOT_FILENAME,
-    Schema,
-    Table,
-    canonical_schema,
-    quote_name,
-    read_snapshot,
-    schema_at,
-    schema_diff,
-)
-from .._source import lockfile as _lockfile
+from .._schema.model import Schema, Table, schema_diff
+from .._schema.read import canonical_schema
+from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
+from .._schema.tokens import quote_name
 from .._source.locate import LOCK_FILENAME, SourceLike, load, resolve
 from .._source.model import Migration, MigrationSet, Script
 
@@ -412,21 +406,20 @@ class MigrationKit:
 
     def check_lock(self) -> None:
         """No locked migration was edited, renamed, removed or had its number reused."""
-        text = self.migrations.lock_text
-        if text is None:
+        if self.migrations.lock_text is None:
             raise MigrationCheckFailed(
                 "lock",
                 None,
                 f"{self.migrations.origin} has no {LOCK_FILENAME}; write it with "
                 "`bootmigrate --source MIGRATIONS_DIRECTORY lock` and commit it",
             )
-        problems = _lockfile.differences(_lockfile.parse(text, LOCK_FILENAME), self.migrations)
-        if problems:
+        lock = check_lock(self.migrations)
+        if not lock.ok:
             raise MigrationCheckFailed(
                 "lock",
                 None,
                 f"frozen history: {LOCK_FILENAME} does not match the migrations:\n"
-                + "\n".join(f"- {p}" for p in problems),
+                + "\n".join(f"- {d}" for d in lock.differences),
             )
 
     def check_drift(self, db: DatabaseLike) -> None:
@@ -436,12 +429,10 @@ class MigrationKit:
         if current.problems:
             raise MigrationCheckFailed("drift", current.current, "; ".join(current.problems))
         version = current.current or 0
-        diff = schema_diff(
-            schema_at(self.migrations, version, prepare=self.prepare),
-            canonical_schema(db),
-            expected_label=f"new database at version {version}",
-            actual_label=name,
-        )
+        try:
+            diff = schema_drift(db, self.migrations, prepare=self.prepare)
+        except MigrationError as exc:  # newer versions the files lack: no schema to expect
+            raise MigrationCheckFailed("drift", current.current, f"{name}: {exc}") from exc
         if diff:
             raise MigrationCheckFailed(
                 "drift",
