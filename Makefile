@@ -37,8 +37,8 @@ stress: install
 	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q tests/test_faults.py tests/test_concurrency.py tests/test_no_transaction.py
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy
@@ -64,7 +64,7 @@ migrate-freeze: install
 BENCH_PYTHON ?= $(BIN)/python
 .PHONY: bench
 bench: install
-	PYTHONPATH=src $(BENCH_PYTHON) -m tests.benchmarks $(BENCH_ARGS)
+	PYTHONPATH=src $(BENCH_PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 test-matrix:
 	@for v in $(PYTHONS); do \
