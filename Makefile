@@ -21,10 +21,10 @@ run: install
 	$(BIN)/sessionstore var/sessions.db
 
 # Build a database as the legacy daemon left it (fresh each time; SHAPE= picks another
-# of tests/legacy/builder.py's shapes) and open it: prints the takeover.
+# of tests/support/legacy_store.py's shapes) and open it: prints the takeover.
 SHAPE ?= stamped-3
 run-legacy: install
-	$(BIN)/python -m tests.legacy var/legacy.db $(SHAPE)
+	$(BIN)/python tests/support/legacy_store.py var/legacy.db $(SHAPE)
 	$(BIN)/sessionstore var/legacy.db
 
 test: install
@@ -48,9 +48,10 @@ check: lint typecheck test
 
 # The migration test kit on the reference app's migrations ([tool.bootmigrate] source in
 # pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
-# per check and version.
+# per check and version, and every legacy shape as an origin (tests/support/migration_kit.py,
+# loaded by tests/conftest.py).
 migrate-test: install
-	$(BIN)/python -m pytest --bootmigrate -p tests.migration_kit -m bootmigrate -q
+	$(BIN)/python -m pytest --bootmigrate -m bootmigrate -q
 
 # After adding a migration: write migrations/schema.sql and migrations/bootmigrate.lock
 # (then commit them; migrate-test fails until they match the migrations).

@@ -1,4 +1,4 @@
-"""Shared fixtures. The functions behind them live in tests/helpers (usable without pytest)."""
+"""Shared fixtures. The functions behind them live in tests/support (usable without pytest)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.helpers import EXAMPLE_SET, FileContent, Snapshot, make_set, read_db
+from dbfiles import EXAMPLE_SET, FileContent, Snapshot, make_set, read_db
 
 # No deadline: a slow CI machine must not turn a correct property into a failure.
 settings.register_profile(
     "bootmigrate", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("bootmigrate")
+
+# The test kit's hook for the reference app (every legacy shape as an origin): used by
+# `pytest --bootmigrate` (make migrate-test); without the flag it adds nothing.
+pytest_plugins = ["migration_kit"]
 
 MakeSet = Callable[..., Path]
 
@@ -46,13 +50,13 @@ def example_set(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def snapshot() -> Callable[[Path], Snapshot]:
-    """:func:`tests.helpers.read_db`, for tests that prefer a fixture."""
+    """:func:`dbfiles.read_db`, for tests that prefer a fixture."""
     return read_db
 
 
 @pytest.fixture(scope="session")
 def project_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This project's wheel, built once per session and shared by the packaging tests."""
-    from tests.helpers.packaging import build_project_wheel
+    from wheels import build_project_wheel
 
     return build_project_wheel(tmp_path_factory.mktemp("bootmigrate"))

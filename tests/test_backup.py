@@ -11,8 +11,8 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import make_set, read_db, run_cli
-from tests.workers import finish, run, start, wait_for
+from dbfiles import make_set, read_db
+from processes import finish, run, run_cli, start, wait_for
 
 FILES = {
     "0001_note.up.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);\n",

@@ -22,8 +22,8 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import file_state, make_set, read_db
-from tests.workers import finish, rounds, run, start, wait_for
+from dbfiles import file_state, make_set, read_db
+from processes import finish, rounds, run, start, wait_for
 
 BASE = 5
 BATCH = 20

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from tests.helpers import file_state, make_set, read_db, run_cli
-from tests.workers import run
+from dbfiles import file_state, make_set, read_db
+from processes import run, run_cli
 
 RELEASE_1 = {
     "0001_notes.up.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n",

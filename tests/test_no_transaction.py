@@ -16,8 +16,8 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import make_set, read_db
-from tests.workers import finish, rounds, start, wait_for
+from dbfiles import make_set, read_db
+from processes import finish, rounds, start, wait_for
 
 NO_TX = "-- bootmigrate: no-transaction\n"
 

@@ -1,9 +1,10 @@
-"""Helper scripts that tests run as separate processes, and the code to start them.
+"""Other processes for tests: the worker scripts, and the CLI.
 
-Each script here is run with ``python tests/workers/<name>.py ...`` in a new process, so
-locks, crashes and signals are real. They import only the standard library and
-bootmigrate, print one JSON object on stdout, and exit 0 on success, 1 on a
-``MigrationError`` (printed as ``{"error": class name, "message": ...}``).
+A worker is a script next to this module, ``worker_<name>.py``, run BY PATH in a new
+process (``python tests/support/worker_boot.py ...``), so locks, crashes and signals are
+real. Workers import only the standard library and bootmigrate, print one JSON object on
+stdout, and exit 0 on success, 1 on a ``MigrationError`` (printed as ``{"error": class
+name, "message": ...}``). :func:`run_cli` runs ``python -m bootmigrate`` the same way.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-WORKERS = Path(__file__).resolve().parent
+#: tests/support: where the worker scripts are.
+SUPPORT = Path(__file__).resolve().parent
 
 #: ``make stress`` sets this to run the fault and concurrency loops many more times.
 STRESS = os.environ.get("BOOTMIGRATE_STRESS", "") not in ("", "0")
@@ -31,11 +33,11 @@ def rounds(ci: int, stress: int) -> int:
 def start(
     script: str, args: Sequence[str | os.PathLike[str]], *, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
-    """Start ``tests/workers/<script>.py ARGS`` in a new process; stdout/stderr captured."""
+    """Start ``tests/support/worker_<script>.py ARGS`` in a new process; output captured."""
     environment = dict(os.environ if env is None else env)
     environment["PYTHONIOENCODING"] = "utf-8"
     return subprocess.Popen(
-        [sys.executable, str(WORKERS / f"{script}.py"), *map(str, args)],
+        [sys.executable, str(SUPPORT / f"worker_{script}.py"), *map(str, args)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -74,3 +76,42 @@ def wait_for(path: Path, process: subprocess.Popen[str] | None = None, limit: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"{path} did not appear within {limit} s")
         time.sleep(0.005)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: this one, minus BOOTMIGRATE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOTMIGRATE_")}
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.update(extra)
+    return env
+
+
+def run_cli(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    script: bool = False,
+    python: str | os.PathLike[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m bootmigrate ARGS`` (or the ``bootmigrate`` script) in a new process.
+
+    *python* selects another interpreter (a fresh virtual environment); *script* runs the
+    console script installed beside it instead of ``-m``.
+    """
+    interpreter = Path(python) if python is not None else Path(sys.executable)
+    if script:
+        name = "bootmigrate.exe" if os.name == "nt" else "bootmigrate"
+        command: list[str | os.PathLike[str]] = [interpreter.parent / name]
+    else:
+        command = [interpreter, "-m", "bootmigrate"]
+    return subprocess.run(
+        [*command, *args],
+        cwd=cwd,
+        env=dict(env) if env is not None else cli_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
