@@ -30,11 +30,14 @@ run-legacy: install
 test: install
 	$(BIN)/python -m pytest
 
-# The safety loops at full count: 100 SIGKILLs (50 rollback-journal, 50 WAL), 100 rounds
-# of 8 processes booting at once (20 on a missing file), 20 of a no-transaction race.
+# The tests marked `process` (they start processes: concurrency, kills, other users), their
+# loops at full count: 100 SIGKILLs (50 rollback-journal, 50 WAL) and 30 in a
+# no-transaction step, 100 rounds of 8 processes booting at once (20 on a missing file),
+# 20 of a no-transaction race. `make test` runs the same tests with fewer rounds. -rP
+# shows each kill test's seed and where its kills landed; BOOTMIGRATE_SEED=N replays one.
 .PHONY: stress
 stress: install
-	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q tests/test_faults.py tests/test_concurrency.py tests/test_no_transaction.py
+	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q -raP -m process
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+import processes
 from dbfiles import EXAMPLE_SET, FileContent, Snapshot, make_set, read_db
 
 # No deadline: a slow CI machine must not turn a correct property into a failure.
@@ -22,6 +23,14 @@ settings.load_profile("bootmigrate")
 pytest_plugins = ["migration_kit"]
 
 MakeSet = Callable[..., Path]
+
+
+@pytest.fixture(autouse=True)
+def _process_mark(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tell tests/support/processes.py whether this test may start workers (see MARKED)."""
+    processes.MARKED = request.node.get_closest_marker("process") is not None
+    yield
+    processes.MARKED = None
 
 
 @pytest.fixture

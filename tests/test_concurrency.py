@@ -19,6 +19,9 @@ import bootmigrate
 from dbfiles import make_set, numbered_set, read_db
 from processes import finish, rounds, run, start, wait_for
 
+# Every test here starts worker processes.
+pytestmark = pytest.mark.process
+
 PROCESSES = 8
 BEHIND = 20
 BASE = 5

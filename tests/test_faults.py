@@ -64,6 +64,7 @@ def long_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_set(tmp_path_factory.mktemp("faults"), _long_set())
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("journal_mode", ["delete", "wal"])
 def test_sigkill_at_random_moments_leaves_the_old_or_the_new_version(
     tmp_path: Path, long_set: Path, journal_mode: str
@@ -205,6 +206,7 @@ def _as_unprivileged(db: Path, source: Path) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("what", ["file", "directory", "missing-file"])
 def test_a_read_only_file_or_directory_is_refused_before_any_work(
     shared_dir: Path, what: str
@@ -233,6 +235,7 @@ def test_a_read_only_file_or_directory_is_refused_before_any_work(
     assert sorted(p.name for p in data.iterdir()) == ([] if what == "missing-file" else ["app.db"])
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("damage", ["not-sqlite", "truncated", "empty-header"])
 def test_a_file_that_is_not_a_database_is_left_alone(tmp_path: Path, damage: str) -> None:
     source = make_set(tmp_path, {"0001_a.up.sql": "CREATE TABLE a (x);\n"})
@@ -270,6 +273,7 @@ VACUUM;
 """
 
 
+@pytest.mark.process
 def test_sigkill_during_a_no_transaction_step_is_repaired_by_the_next_run(
     tmp_path: Path, long_set: Path
 ) -> None:

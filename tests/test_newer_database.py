@@ -55,6 +55,7 @@ def test_the_ledger_stores_which_migrations_are_backward_compatible(
     }
 
 
+@pytest.mark.process
 def test_an_older_app_runs_on_a_newer_compatible_database(
     tmp_path: Path, releases: tuple[Path, Path]
 ) -> None:
@@ -87,6 +88,7 @@ def test_an_older_app_runs_on_a_newer_compatible_database(
     assert [s.version for s in bootmigrate.migrate(db, release_2).steps] == [6]
 
 
+@pytest.mark.process
 def test_an_older_app_refuses_a_newer_incompatible_database(
     tmp_path: Path, releases: tuple[Path, Path]
 ) -> None:

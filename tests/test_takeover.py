@@ -270,6 +270,7 @@ def test_an_unknown_column_is_refused_rather_than_lost(tmp_path: Path) -> None:
     assert read_rows(path) == before
 
 
+@pytest.mark.process
 def test_two_processes_opening_one_legacy_file_adopt_it_once(tmp_path: Path) -> None:
     path = build(tmp_path / "daemon.db", "upgraded-13")
     before = read_rows(path)

@@ -24,6 +24,11 @@ SUPPORT = Path(__file__).resolve().parent
 #: ``make stress`` sets this to run the fault and concurrency loops many more times.
 STRESS = os.environ.get("BOOTMIGRATE_STRESS", "") not in ("", "0")
 
+#: Whether the running test is marked ``process`` (set by tests/conftest.py around each
+#: test; None outside a test). A test that starts a worker must carry the mark, so that
+#: ``-m process`` (``make stress``) finds every one of them.
+MARKED: bool | None = None
+
 
 def rounds(ci: int, stress: int) -> int:
     """How many times a loop runs: *ci* in ``make test``, *stress* under ``make stress``."""
@@ -34,6 +39,8 @@ def start(
     script: str, args: Sequence[str | os.PathLike[str]], *, env: dict[str, str] | None = None
 ) -> subprocess.Popen[str]:
     """Start ``tests/support/worker_<script>.py ARGS`` in a new process; output captured."""
+    if MARKED is False:
+        raise AssertionError(f"this test starts a worker ({script}): mark it @pytest.mark.process")
     environment = dict(os.environ if env is None else env)
     environment["PYTHONIOENCODING"] = "utf-8"
     return subprocess.Popen(
