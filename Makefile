@@ -31,10 +31,11 @@ test: install
 	$(BIN)/python -m pytest
 
 # The tests marked `process` (they start processes: concurrency, kills, other users), their
-# loops at full count: 100 SIGKILLs (50 rollback-journal, 50 WAL) and 30 in a
-# no-transaction step, 100 rounds of 8 processes booting at once (20 on a missing file),
-# 20 of a no-transaction race. `make test` runs the same tests with fewer rounds. -rP
-# shows each kill test's seed and where its kills landed; BOOTMIGRATE_SEED=N replays one.
+# loops at full count: 100 SIGKILLs at random moments (50 rollback-journal, 50 WAL; and
+# 10 before the migration starts) and 30 in a no-transaction step, 100 rounds of 8
+# processes booting at once (20 on a missing file), 20 of a no-transaction race. `make
+# test` runs the same tests with fewer rounds. -rP shows each kill test's seed and where
+# its kills landed (each class must be hit); BOOTMIGRATE_SEED=N replays a seed.
 .PHONY: stress
 stress: install
 	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q -raP -m process
