@@ -1,4 +1,35 @@
-"""Shared fixtures. The functions behind them live in tests/support (usable without pytest)."""
+"""Shared fixtures. The functions behind them live in tests/support (usable without pytest).
+
+Where a test goes. Pure: no file, no database (at most ``:memory:``):
+  test_filenames        the file-name parser
+  test_plan             the planner, on plain data
+  test_sqltext          SQL text: splitting, checksums, directives (one test in :memory:)
+  test_public_api       exported names, ``__all__``, the error tree
+File-level: real files on disk (migration sets, databases, wheels); quick subprocesses at most:
+  test_migration_set    build_set (pure) and load from directories; creates no database
+  test_schema           canonical schema of database files (the normalize_sql tests: pure)
+  test_fingerprint      row fingerprints of database files
+  test_runner           migrate, status, downgrade on database files
+  test_fast_path        the lock-file fast path (the ledger-format test: pure)
+  test_foreign_keys     foreign keys around a run
+  test_baseline         adopting a database made before bootmigrate
+  test_prepare          connections the app prepares
+  test_testkit          the migration test kit's checks
+  test_plugin           the pytest plugin, through pytester
+  test_cli              the CLI, run in quick subprocesses
+  test_lock_cli         schema, lock and verify --schema commands
+  test_sessionstore     the reference app on a file
+  test_packaging        wheels, zip imports, editable installs (marked slow)
+  test_sessionstore_wheel  the reference app from its wheel (marked slow)
+File-level, with some tests marked ``process`` (they start workers, fork or kill):
+  test_backup           processes booting together keep one backup
+  test_newer_database   an older app in a worker process
+  test_no_transaction   processes racing on a step, a step-lock holder
+  test_faults           SIGKILL loops, a forked 'nobody', damaged files seen by a worker
+  test_takeover         two processes taking over one legacy file
+Process-level: every test marked ``process`` (``make stress`` runs them at full count):
+  test_concurrency      processes booting together, a writer holding the lock
+"""
 
 from __future__ import annotations
 
