@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli_env, file_state, make_set, numbered_set, read_db, run_cli
+from dbfiles import file_state, make_set, numbered_set, read_db
+from processes import cli_env, run_cli
 
 SET = {
     "0001_notes.up.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT);\n",

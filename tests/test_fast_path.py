@@ -18,7 +18,7 @@ from bootmigrate._apply import boot as _boot
 from bootmigrate._db import ledger as _ledger
 from bootmigrate._source import lockfile as _lockfile
 from bootmigrate._source.locate import LOCK_FILENAME, Source, resolve
-from tests.helpers import make_set, read_db
+from dbfiles import make_set, read_db
 
 BASE = {
     "0001_notes.up.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n",

@@ -24,7 +24,8 @@ from bootmigrate import (
     migrate,
     status,
 )
-from tests.helpers import cli_env, file_state, make_set, read_db
+from dbfiles import file_state, make_set, read_db
+from processes import cli_env
 
 BASE = {
     "0001_create_notes.up.sql": (
