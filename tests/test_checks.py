@@ -10,7 +10,7 @@ import pytest
 
 import bootmigrate
 from bootmigrate._source import lockfile as _lockfile
-from tests.helpers import file_state
+from dbfiles import file_state
 
 LOCK = "bootmigrate.lock"
 

@@ -368,7 +368,8 @@ def test_traceback_on_request(tmp_path: Path) -> None:
     traced = cli("--db", db, "--source", source, "up", "--traceback", cwd=tmp_path)
     assert traced.returncode == 1
     assert "Traceback (most recent call last)" in traced.stderr
-    assert "bootmigrate._errors.StatementError" in traced.stderr
+    # The traceback names the exception as users import it (issue 9: public __module__).
+    assert "bootmigrate.StatementError" in traced.stderr
     assert "sqlite3.OperationalError" in traced.stderr  # chained with `from`
 
 

@@ -143,7 +143,7 @@ def test_the_cli_module_imports_no_implementation():
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.level > 0
     )
-    assert private == ["..", ".._authoring", ".._schema.snapshot", ".._source.locate"]
+    assert private == ["..", ".._authoring", ".._schema.snapshot", ".._source.lockfile"]
     allowed = {"_config", "name_problem", "SNAPSHOT_FILENAME", "LOCK_FILENAME"}
     imported = {
         alias.name

@@ -1,10 +1,10 @@
 """Issue 10: the edge cases where bootmigrate broke its promises, one test per case.
 
 Each test reproduces its numbered case on real database files, reopened through new
-connections (or in new processes where the case needs one), and asserts the behaviour
-wanted after the fix. A test that fails on today's code is ``xfail(strict=True)``, so it
-turns into an XPASS failure the moment its case is fixed. The backup, symlink, file
-mode and step lock cases (9-13) are in tests/test_edges_backup.py.
+connections (or in new processes where the case needs one), and asserts the promise
+that broke there. Every one of them failed before the fix (each was run against the
+code before it). The backup, symlink, file mode and step lock cases (9-13) are in
+tests/test_edges_backup.py.
 
 Only the public API is used (``bootmigrate.*``), so the tests survive the restructuring
 of ``src/bootmigrate``.
@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 
 import bootmigrate
-from tests.helpers import make_set, read_db, run_cli
+from dbfiles import make_set, read_db
+from processes import run_cli
 
 NO_TX = "-- bootmigrate: no-transaction\n"
 SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -131,7 +132,6 @@ def shared_dir() -> Iterator[Path]:
 # -- 1. a byte-order mark hides transaction control ----------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #1: U+FEFF hides COMMIT/ROLLBACK from the scan")
 @pytest.mark.parametrize(
     "text",
     [
@@ -141,7 +141,8 @@ def shared_dir() -> Iterator[Path]:
     ids=["commit", "rollback"],
 )
 def test_01_a_bom_does_not_hide_transaction_control(tmp_path: Path, text: str) -> None:
-    source, db = at_version(tmp_path, {**BASE, "0002_b.up.sql": text}, 1)
+    source, db = at_version(tmp_path, BASE, 1)
+    make_set(tmp_path, {"0002_b.up.sql": text})  # released after the database reached 1
     before = image(db)
     with pytest.raises(bootmigrate.TransactionControlError) as info:
         bootmigrate.migrate(db, source)
@@ -150,12 +151,12 @@ def test_01_a_bom_does_not_hide_transaction_control(tmp_path: Path, text: str) -
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="the whole-script path is 3.12+ only")
-@pytest.mark.xfail(strict=True, reason="issue 10 #1: a hidden COMMIT in a 1 MiB script commits")
 def test_01_a_bom_hidden_commit_in_a_big_script(tmp_path: Path) -> None:
     inserts = "".join(f"INSERT INTO a VALUES ({i});\n" for i in range(50_000))
     assert len(inserts) >= 1 << 20
     text = inserts + "\ufeffCOMMIT;\n" + FAIL
-    source, db = at_version(tmp_path, {**BASE, "0002_b.up.sql": text}, 1)
+    source, db = at_version(tmp_path, BASE, 1)
+    make_set(tmp_path, {"0002_b.up.sql": text})
     before = image(db)
     with pytest.raises(bootmigrate.TransactionControlError) as info:
         bootmigrate.migrate(db, source)
@@ -173,12 +174,7 @@ UPDATE_THEN_FAIL = (
 @pytest.mark.parametrize(
     "mode",
     [
-        pytest.param(
-            "off",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 10 #2: journal_mode=OFF cannot roll back"
-            ),
-        ),
+        pytest.param("off"),
         "memory",  # rolls back in-process today; the kill test below shows its hole
     ],
 )
@@ -214,7 +210,6 @@ def test_02_a_successful_run_on_such_a_connection_gives_the_mode_back(
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #2: a killed run leaves a torn table")
 @pytest.mark.parametrize("mode", ["off", "memory"])
 def test_02_a_run_killed_mid_update_on_such_a_connection_is_undone(
     tmp_path: Path, mode: str
@@ -251,7 +246,6 @@ def test_02_a_run_killed_mid_update_on_such_a_connection_is_undone(
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #3: EFBIG is an I/O error; hot journal left")
 @pytest.mark.parametrize("headroom", [100_000, 3_000_000], ids=["100k", "3M"])
 def test_03_a_failed_write_is_disk_full_and_changes_nothing(tmp_path: Path, headroom: int) -> None:
     files = {
@@ -295,7 +289,6 @@ def _keep_db(db: Path) -> None:
     conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #4: says 'unchanged' while the ledger is at 2")
 def test_04_a_failure_after_a_committed_step_states_the_version(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, VACUUM_THEN_FAIL, None)
     _keep_db(db)
@@ -307,7 +300,6 @@ def test_04_a_failure_after_a_committed_step_states_the_version(tmp_path: Path) 
     assert bootmigrate.status(db, source).current == 2
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #4: the backup is not put back")
 def test_04_with_a_backup_the_database_is_put_back(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, VACUUM_THEN_FAIL, None)
     _keep_db(db)
@@ -329,7 +321,6 @@ def _header(db: Path) -> tuple[Any, ...]:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #5: 'none of its statements took effect'")
 @pytest.mark.parametrize(
     "pragma",
     ["PRAGMA user_version = 77;", "PRAGMA application_id = 5;", "PRAGMA journal_mode = WAL;"],
@@ -377,7 +368,6 @@ FAMILY = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #6: the second boot records the orphaning step")
 def test_06_a_step_that_committed_orphans_is_refused_at_every_boot(tmp_path: Path) -> None:
     files = {
         "0001_family.up.sql": FAMILY,
@@ -394,11 +384,6 @@ def test_06_a_step_that_committed_orphans_is_refused_at_every_boot(tmp_path: Pat
 # -- 7. a Baseline callback that commits ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 12),
-    strict=True,
-    reason="issue 10 #7: conn.commit() in a Baseline callback commits the run (3.9-3.11)",
-)
 @pytest.mark.parametrize("where", ["detect", "repair"])
 def test_07_a_baseline_callback_that_commits_cannot_commit_the_run(
     tmp_path: Path, where: str
@@ -435,7 +420,6 @@ def test_07_a_baseline_callback_that_commits_cannot_commit_the_run(
 # -- 8. a package whose wheel lost its .sql files ------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #8: no .sql files boots 'up to date at none'")
 @pytest.mark.parametrize("existing", [False, True], ids=["new-database", "existing-database"])
 def test_08_a_package_without_its_sql_files_is_a_source_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
@@ -467,7 +451,6 @@ def test_08_a_package_without_its_sql_files_is_a_source_error(
 # -- 14. SQL stored in the database runs during migrate() -----------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #14: a trigger on the ledger fires")
 def test_14_a_trigger_on_the_ledger_is_refused_before_anything_runs(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, {**BASE, "0002_b.up.sql": "CREATE TABLE b (x);\n"}, 1)
     conn = sqlite3.connect(db)
@@ -485,7 +468,6 @@ def test_14_a_trigger_on_the_ledger_is_refused_before_anything_runs(tmp_path: Pa
     assert read_db(db).rows["spy"] == ()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #14: a planted trigger calls an app function")
 def test_14_a_planted_trigger_never_calls_the_apps_functions(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, {**BASE, "0002_b.up.sql": "CREATE TABLE b (x);\n"}, 1)
     conn = sqlite3.connect(db)
@@ -509,7 +491,6 @@ def test_14_a_planted_trigger_never_calls_the_apps_functions(tmp_path: Path) -> 
 # -- 15. migrations that edit the runner's own tables --------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #15: a migration may edit the runner's tables")
 @pytest.mark.parametrize(
     "sql",
     [
@@ -537,13 +518,7 @@ def test_15_a_migration_cannot_edit_the_runners_tables(tmp_path: Path, sql: str)
 @pytest.mark.parametrize(
     "side_files",
     [
-        pytest.param(
-            False,
-            id="closed-cleanly",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 10 #16: no -shm can be made: SQLITE_READONLY_DIRECTORY"
-            ),
-        ),
+        pytest.param(False, id="closed-cleanly"),
         pytest.param(True, id="wal-and-shm-present"),  # works today
     ],
 )
@@ -588,7 +563,6 @@ def test_16_an_up_to_date_wal_database_in_a_read_only_folder_boots(
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #17: a hot journal is SQLITE_READONLY_ROLLBACK")
 def test_17_status_after_a_crash_reports_the_last_committed_version(tmp_path: Path) -> None:
     files = {
         "0001_t.up.sql": BIG_TABLE.replace("20000", "5000"),
@@ -639,7 +613,6 @@ DAMAGE = {
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #18: damaged values raise ValueError/TypeError")
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_18_a_damaged_ledger_is_a_ledger_error(tmp_path: Path, damage: str) -> None:
     source, db = at_version(tmp_path, {**BASE, "0002_b.up.sql": "CREATE TABLE b (x);\n"}, 1)
@@ -662,7 +635,6 @@ def test_18_a_damaged_ledger_is_a_ledger_error(tmp_path: Path, damage: str) -> N
 # -- 19. a newer ledger format without a ledger table ---------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #19: ledger format 7 without a ledger is ignored")
 def test_19_a_newer_ledger_format_is_refused_at_the_first_boot(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BASE, None)
     conn = sqlite3.connect(db)
@@ -703,20 +675,18 @@ LOCKED_FILES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21a: status() has no timeout, says 30 s")
 def test_21a_status_says_the_timeout_it_waited(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, LOCKED_FILES, 1)
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(bootmigrate.DatabaseBusy, match=r"\b0\.2 s\b"):
-            bootmigrate.status(db, source, timeout=0.2)  # type: ignore[call-arg]
+            bootmigrate.status(db, source, timeout=0.2)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21b: a reader is 'held the write lock'")
 def test_21b_an_open_reader_is_not_called_a_writer(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, LOCKED_FILES, 1)
     before = image(db)
@@ -735,7 +705,6 @@ def test_21b_an_open_reader_is_not_called_a_writer(tmp_path: Path) -> None:
     assert image(db) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21c: a directory is 'disk I/O error'")
 @pytest.mark.parametrize("call", ["status", "migrate"])
 def test_21c_a_directory_as_the_database_is_called_one(tmp_path: Path, call: str) -> None:
     source = make_set(tmp_path, BASE)
@@ -748,7 +717,6 @@ def test_21c_a_directory_as_the_database_is_called_one(tmp_path: Path, call: str
     assert list(directory.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21d: query_only is 'check the permissions'")
 def test_21d_query_only_is_called_query_only(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, LOCKED_FILES, 1)
     before = image(db)
@@ -762,7 +730,6 @@ def test_21d_query_only_is_called_query_only(tmp_path: Path) -> None:
     assert image(db) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21e: dropping the ledger: no file name")
 def test_21e_dropping_the_ledger_names_the_migration(tmp_path: Path) -> None:
     files = {**BASE, "0002_drop.up.sql": "CREATE TABLE b (x);\nDROP TABLE bootmigrate_ledger;\n"}
     source, db = at_version(tmp_path, files, 1)
@@ -782,7 +749,6 @@ def test_21f_an_orphan_fixture_is_called_a_fixture(tmp_path: Path) -> None:
     assert "down file" not in message
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21g: a directive inside a string literal")
 @pytest.mark.parametrize("word", ["whatever", "no-transaction"])
 def test_21g_directive_text_inside_a_string_literal_is_data(tmp_path: Path, word: str) -> None:
     text = f"\n-- bootmigrate: {word}\n"
@@ -795,7 +761,6 @@ def test_21g_directive_text_inside_a_string_literal_is_data(tmp_path: Path, word
     assert query(db, "SELECT v FROM t") == [(text,)]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21h: a trailing space hides a migration")
 def test_21h_a_name_with_a_trailing_space_is_an_invalid_file_name(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, {**BASE, "0002_b.up.sql ": "CREATE TABLE b (x);\n"}, None)
     with pytest.raises(bootmigrate.InvalidFileName) as info:
@@ -804,7 +769,6 @@ def test_21h_a_name_with_a_trailing_space_is_an_invalid_file_name(tmp_path: Path
     assert not db.exists()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21i: downgrade() creates a missing file")
 def test_21i_downgrade_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BASE, None)
     with pytest.raises(bootmigrate.MigrationError):
@@ -812,7 +776,6 @@ def test_21i_downgrade_of_a_missing_file_creates_nothing(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["migrations"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21j: a bytes path raises TypeError")
 def test_21j_a_bytes_path_works_or_is_a_usage_error(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BASE, None)
     try:
@@ -823,7 +786,6 @@ def test_21j_a_bytes_path_works_or_is_a_usage_error(tmp_path: Path) -> None:
         assert report.to_version == 1 and read_db(db).versions == (1,)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21k: a closed connection: ProgrammingError")
 def test_21k_a_closed_connection_is_a_usage_error(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BASE, None)
     conn = sqlite3.connect(db)
@@ -836,13 +798,7 @@ def test_21k_a_closed_connection_is_a_usage_error(tmp_path: Path) -> None:
     "borrowed",
     [
         pytest.param(False, id="path"),  # works today
-        pytest.param(
-            True,
-            id="connection",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 10 #21l: timeout=inf: OverflowError (busy_timeout)"
-            ),
-        ),
+        pytest.param(True, id="connection"),
     ],
 )
 def test_21l_an_infinite_timeout_works_or_is_a_usage_error(tmp_path: Path, borrowed: bool) -> None:
@@ -859,7 +815,6 @@ def test_21l_an_infinite_timeout_works_or_is_a_usage_error(tmp_path: Path, borro
             conn.close()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #21m: detect returning a str: TypeError")
 def test_21m_a_detect_returning_a_string_is_a_usage_error(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BASE, None)
     _keep_db(db)
@@ -882,7 +837,6 @@ def _register(conn: sqlite3.Connection) -> None:
     conn.create_function("normalize", 1, _normalize, deterministic=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #22: additive_repair replays without the app")
 def test_22_additive_repair_runs_the_files_with_the_apps_functions(tmp_path: Path) -> None:
     files = {
         "0001_notes.up.sql": (
@@ -905,7 +859,7 @@ def test_22_additive_repair_runs_the_files_with_the_apps_functions(tmp_path: Pat
             return None
         return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
 
-    repair = bootmigrate.additive_repair(source, through=1, prepare=_register)  # type: ignore[call-arg]
+    repair = bootmigrate.additive_repair(source, through=1, prepare=_register)
     app = sqlite3.connect(db)
     _register(app)
     try:
@@ -923,7 +877,6 @@ def test_22_additive_repair_runs_the_files_with_the_apps_functions(tmp_path: Pat
 # -- 23. restores leave the failed step's side effects -------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #23a: journal_mode stays WAL after the restore")
 @pytest.mark.parametrize("borrowed", [False, True], ids=["path", "connection"])
 def test_23a_the_journal_mode_comes_back_with_the_restore(tmp_path: Path, borrowed: bool) -> None:
     step = NO_TX + "PRAGMA journal_mode = WAL;\nCREATE TABLE w (x);\n" + FAIL
@@ -940,7 +893,6 @@ def test_23a_the_journal_mode_comes_back_with_the_restore(tmp_path: Path, borrow
     assert read_db(db) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #23b: ATTACH/TEMP stay on the connection")
 @pytest.mark.parametrize(
     "files",
     [

@@ -1,7 +1,7 @@
 """Issue 10, cases 9-13: backups that vanish or leak, planted symlinks, file modes, locks.
 
 Like tests/test_edges.py: real files, new connections and processes, the public API
-only, and ``xfail(strict=True)`` on every test that fails on today's code.
+only; every test here failed before the fix.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 import bootmigrate
-from tests.helpers import make_set, read_db
-from tests.workers import finish, start, wait_for
+from dbfiles import make_set, read_db
+from processes import finish, start, wait_for
 
 NO_TX = "-- bootmigrate: no-transaction\n"
 FILES = {
@@ -63,7 +63,6 @@ def umask(value: int) -> Iterator[None]:
 # -- 9. rotation deletes the backup just taken ---------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #9: rotation counts a sibling's backups")
 @pytest.mark.parametrize(
     ("name", "sibling"), [("data", "data.sqlite"), ("app.db", "app.db.v2")], ids=["data", "app.db"]
 )
@@ -109,7 +108,6 @@ def _state(path: Path) -> tuple[bytes, int] | None:
     return (path.read_bytes(), mode(path)) if path.exists() else None
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #10: the partial backup follows a symlink")
 @pytest.mark.parametrize("kind", ["empty-file", "other-database", "text-file", "dangling"])
 def test_10_the_partial_backup_does_not_follow_a_planted_symlink(tmp_path: Path, kind: str) -> None:
     source, db = at_version(tmp_path / "data", FILES, 1)
@@ -136,12 +134,7 @@ def test_10_the_partial_backup_does_not_follow_a_planted_symlink(tmp_path: Path,
     "kind",
     [
         "text-file",  # works today: opened without O_TRUNC, so neither truncated nor chmod-ed
-        pytest.param(
-            "dangling",
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 10 #10: the lock file is created through a symlink"
-            ),
-        ),
+        pytest.param("dangling"),
     ],
 )
 def test_10_the_step_lock_does_not_follow_a_planted_symlink(tmp_path: Path, kind: str) -> None:
@@ -159,7 +152,6 @@ def test_10_the_step_lock_does_not_follow_a_planted_symlink(tmp_path: Path, kind
     assert _state(victim) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #10: the lock file is always 0644")
 def test_10_the_lock_file_is_no_more_readable_than_the_database(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, {**FILES, **STEP}, 2)
     db.chmod(0o600)
@@ -221,7 +213,6 @@ def _catch_the_backup(db: Path, source: Path, attempts: int = 5) -> dict[str, in
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #11: the partial backup is 0644 while written")
 def test_11_a_backup_is_never_more_readable_than_the_database(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BIG, 1)
     db.chmod(0o600)
@@ -235,7 +226,6 @@ def test_11_a_backup_is_never_more_readable_than_the_database(tmp_path: Path) ->
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #11: a killed backup's partial copy stays")
 def test_11_the_next_run_removes_what_a_killed_backup_left(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, BIG, 1)
     with umask(0o022):
@@ -248,7 +238,6 @@ def test_11_the_next_run_removes_what_a_killed_backup_left(tmp_path: Path) -> No
     )
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 #11: the lock file is 0644 beside a 0600 db")
 def test_11_after_the_run_no_file_is_more_readable_than_the_database(tmp_path: Path) -> None:
     source, db = at_version(tmp_path, {**FILES, **STEP}, 1)
     db.chmod(0o600)
@@ -306,7 +295,6 @@ def exclusive_runs(
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #12: backup() retries SQLITE_BUSY forever")
 @pytest.mark.parametrize("journal_mode", ["delete", "wal"])
 def test_12_a_backup_on_an_exclusive_connection_does_not_hang(
     exclusive_runs: tuple[float, dict[str, Any]], journal_mode: str
@@ -332,7 +320,6 @@ def test_12_a_backup_on_an_exclusive_connection_does_not_hang(
 
 
 @pytest.mark.process
-@pytest.mark.xfail(strict=True, reason="issue 10 #13: real.db and a symlink take two locks")
 def test_13_a_step_runs_once_through_a_symlink_and_the_real_path(tmp_path: Path) -> None:
     """Two boots, one through ``real.db``, one through ``link.db`` (a symlink to it).
 

@@ -14,7 +14,7 @@ import pytest
 
 import bootmigrate
 from bootmigrate._source import lockfile as _lockfile
-from tests.helpers import EXAMPLE_SET, make_set
+from dbfiles import EXAMPLE_SET, make_set
 
 # Print the bootmigrate modules loaded by an up-to-date boot, one per line.
 BOOT = """

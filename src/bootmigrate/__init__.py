@@ -16,6 +16,8 @@ app's start-up next to nothing. Every public name says ``bootmigrate`` as its mo
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from . import _errors
 from ._apply.boot import migrate
 from ._db.connection import DEFAULT_TIMEOUT
@@ -65,7 +67,7 @@ if TYPE_CHECKING:
     from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
     from ._db.ledger import AppliedMigration
     from ._plan import Modification, Plan, plan
-    from ._schema.model import Schema, schema_diff
+    from ._schema.model import Column, ForeignKey, Index, Schema, SqlObject, Table, schema_diff
     from ._schema.read import canonical_schema
     from ._source.locate import load
     from ._source.model import Migration, MigrationSet, Script
@@ -89,6 +91,11 @@ _LAZY = {
     "DatabaseLike": "_types",
     "SourceLike": "_types",
     "Schema": "_schema.model",
+    "Table": "_schema.model",
+    "Column": "_schema.model",
+    "ForeignKey": "_schema.model",
+    "Index": "_schema.model",
+    "SqlObject": "_schema.model",
     "schema_diff": "_schema.model",
     "canonical_schema": "_schema.read",
     "LockCheck": "_checks",
@@ -105,13 +112,10 @@ _LAZY = {
 
 
 def _public(value: object) -> object:
-    """Name ``bootmigrate`` as the module of a public class or function (tracebacks,
-    ``repr`` and documentation then show the name users import)."""
-    if hasattr(value, "__qualname__"):
-        try:
-            value.__module__ = __name__  # type: ignore[attr-defined]
-        except (AttributeError, TypeError):
-            pass  # a type alias (typing.Union) keeps its own
+    """Name ``bootmigrate`` as the module of a public class, function or type alias
+    (tracebacks, ``repr`` and documentation then show the name users import)."""
+    with suppress(AttributeError, TypeError):  # every public name allows it today
+        value.__module__ = __name__
     return value
 
 
@@ -136,6 +140,7 @@ __all__ = [
     "AppliedMigration",
     "ApplyError",
     "Baseline",
+    "Column",
     "DatabaseBusy",
     "DatabaseLike",
     "DatabaseTooNew",
@@ -145,7 +150,9 @@ __all__ = [
     "DuplicateMigration",
     "EmptyMigration",
     "EncodingError",
+    "ForeignKey",
     "ForeignKeyViolation",
+    "Index",
     "InvalidFileName",
     "InvalidTarget",
     "IrreversibleMigration",
@@ -172,9 +179,11 @@ __all__ = [
     "SourceError",
     "SourceLike",
     "SourceNotFound",
+    "SqlObject",
     "StatementError",
     "Status",
     "Step",
+    "Table",
     "TransactionControlError",
     "UnrecognizedDatabase",
     "UsageError",

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import UsageError
+from ._errors import LockFileError, UsageError
 from ._schema.snapshot import SNAPSHOT_FILENAME, render_snapshot, schema_at
 from ._source import lockfile as _lockfile
-from ._source.locate import LOCK_FILENAME, load, resolve
+from ._source.locate import load, read_set, resolve
+from ._source.lockfile import LOCK_FILENAME
 
 # The name part of NNNN_name.up.sql (see bootmigrate._source.filenames).
 _NAME = re.compile(r"[a-z0-9_]+")
@@ -62,7 +63,7 @@ def new_migration(source: str | os.PathLike[str], name: str) -> tuple[Path, Path
     if problem is not None:
         raise UsageError(problem)
     directory = _directory(source, "'new' writes files")
-    migrations = load(source)
+    migrations = read_set(source)
     head = migrations.head or 0
     stem = f"{head + 1:0{max(4, len(str(head)))}d}_{name}"
     up, down = directory / f"{stem}.up.sql", directory / f"{stem}.down.sql"
@@ -81,14 +82,14 @@ def write_lock(source: str | os.PathLike[str]) -> WrittenFile:
     reused: locking again would bless a change to released history. Delete the lock
     file first if that is intended. A malformed lock file raises its error too.
     """
+    path = _directory(source, f"'lock' writes {LOCK_FILENAME}") / LOCK_FILENAME
     migrations = load(source)
     differences: list[str] = []
     if migrations.lock_text is not None:
         entries = _lockfile.parse(migrations.lock_text, LOCK_FILENAME)
         differences = _lockfile.differences(entries, migrations)
-    path = _directory(source, f"'lock' writes {LOCK_FILENAME}") / LOCK_FILENAME
     if differences:
-        raise _lockfile.LockFileError(
+        raise LockFileError(
             "\n".join(f"{LOCK_FILENAME}: {d}" for d in differences)
             + f"\n{LOCK_FILENAME} not written; restore the locked files, or delete "
             f"{path} first if rewriting released history is intended"
@@ -112,7 +113,7 @@ def write_schema_snapshot(
     connection first, to register the functions or collations the migrations use.
     """
     directory = _directory(source, f"'schema --write' writes {SNAPSHOT_FILENAME}")
-    migrations = load(source)
+    migrations = read_set(source)
     schema = schema_at(migrations, prepare=prepare)
     path = directory / SNAPSHOT_FILENAME
     path.write_text(render_snapshot(schema, migrations.head), encoding="utf-8")

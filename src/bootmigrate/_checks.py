@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._apply.runner import status
-from ._db.connection import DatabaseLike, describe
+from ._db.connection import describe
 from ._errors import UsageError
 from ._plan import Plan, plan
 from ._report import Status
@@ -22,8 +22,10 @@ from ._schema.model import schema_diff
 from ._schema.read import canonical_schema
 from ._schema.snapshot import schema_at
 from ._source import lockfile as _lockfile
-from ._source.locate import LOCK_FILENAME, SourceLike, load
+from ._source.locate import load
+from ._source.lockfile import LOCK_FILENAME
 from ._source.model import MigrationSet
+from ._types import DatabaseLike, SourceLike
 
 #: Called with the connection of the reference database before any migration runs
 #: (register the SQL functions and collations the migrations use).

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class Step(Value):
     """One migration the run applied (``up``) or undid (``down``), and how long it took."""
 
-    __slots__ = ("version", "name", "direction", "duration_ms")
+    __slots__ = ("direction", "duration_ms", "name", "version")
     version: int
     name: str
     direction: Literal["up", "down"]
@@ -45,14 +45,14 @@ class Report(Value):
     """The outcome of :func:`bootmigrate.migrate` or :func:`bootmigrate.downgrade`."""
 
     __slots__ = (
+        "adoption",
         "database",
+        "from_version",
         "source",
         "state",
-        "from_version",
-        "to_version",
         "steps",
+        "to_version",
         "unknown",
-        "adoption",
     )
     #: How the database was named (its path).
     database: str
@@ -117,18 +117,18 @@ class Status(Value):
     """The database and the files compared, without changing anything."""
 
     __slots__ = (
-        "database",
-        "source",
-        "exists",
-        "current",
-        "head",
-        "pending",
         "applied",
-        "unknown",
+        "current",
+        "database",
+        "exists",
+        "head",
         "modified",
-        "out_of_order",
         "newer_compatible",
+        "out_of_order",
+        "pending",
         "problems",
+        "source",
+        "unknown",
     )
     database: str
     source: str

@@ -26,7 +26,6 @@ from .._source.locate import load
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .._db.connection import Database
     from .._source.model import MigrationSet
     from .._types import SourceLike
     from .executor import Executor
@@ -86,9 +85,7 @@ class Adoption:
         return "\n".join(lines)
 
 
-def adopt(
-    executor: Executor, migrations: MigrationSet, baseline: Baseline
-) -> Adoption | None:
+def adopt(executor: Executor, migrations: MigrationSet, baseline: Baseline) -> Adoption | None:
     """Adopt the database if it has no ledger and *baseline* recognises it.
 
     Call inside the run's write transaction. Writes the ledger rows (with the files'

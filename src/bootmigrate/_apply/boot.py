@@ -28,8 +28,8 @@ from .. import _log
 from .._db import ledger
 from .._db.connection import DEFAULT_TIMEOUT, describe, peek
 from .._report import Report
-from .._source.lockfile import LOCK_FILENAME, read_fast
 from .._source.locate import Source, resolve
+from .._source.lockfile import LOCK_FILENAME, read_fast
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -117,9 +117,9 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
         return False
     labels = None
     for name in present - filenames:
-        if name.startswith(".") or not (name[:1].isdigit() or name.lower().endswith(".sql")):
-            if name.strip() == name:
-                continue  # cannot be a migration file (README, __init__.py, the lock)
+        looks_like = name[:1].isdigit() or name.lower().endswith(".sql")
+        if (name.startswith(".") or not looks_like) and name.strip() == name:
+            continue  # cannot be a migration file (README, __init__.py, the lock)
         from .._source.filenames import parse_filename
 
         parsed = parse_filename(name)

@@ -114,7 +114,7 @@ class Guard:
             return _OK
         if self.mode == "alone":
             self.actions.append((action, arg1, arg2))
-        elif action == _TRANSACTION or action == _SAVEPOINT:
+        elif action in (_TRANSACTION, _SAVEPOINT):
             self.denied = (action, arg1, arg2)
             return _DENY
         table = arg2 if action in _ON_TABLE else arg1 if action in _TABLE_WRITES else None
@@ -197,7 +197,8 @@ class Executor:
         end = 0
         self.guard.enter("transaction")
         try:
-            for _first, end, sql in sql_text.statement_spans(script.text):
+            for _first, stop, sql in sql_text.statement_spans(script.text):
+                end = stop
                 execute(sql)
         except sqlite3.Error as exc:
             raise self._failure(exc, script, end) from exc

@@ -18,12 +18,15 @@ every error that leaves a run passes through it and is given that state.
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from contextlib import suppress
 
 from .. import _log
 from .._db import backup as backups
 from .._db import filelock, ledger
 from .._db.connection import DEFAULT_TIMEOUT, check_timeout, describe, for_reading, for_writing
+from .._db.errors import translate
 from .._errors import (
     UNCHANGED,
     ApplyError,
@@ -72,10 +75,12 @@ def upgrade(
         database.check_writable()
         # The write lock is released around a no-transaction step: serialise those runs.
         alone = any(not m.transactional for m in first.pending)
-        with filelock.held(database.name if alone else None, timeout):
-            with Executor(database) as executor:
-                run = _Run(database, executor, migrations, backup_keep if backup else None)
-                return run.upgrade(target, baseline)
+        with (
+            filelock.held(database.name if alone else None, timeout),
+            Executor(database) as executor,
+        ):
+            run = _Run(database, executor, migrations, backup_keep if backup else None)
+            return run.upgrade(target, baseline)
 
 
 def _look(db: DatabaseLike, migrations: MigrationSet, target: int | None, timeout: float) -> Plan:
@@ -150,7 +155,9 @@ class _Run:
                     self.from_version = current.current
                 if not current.pending:
                     self._commit()
+                    self._keep_backup(needed=bool(steps) or self.committed)
                     break
+                self._keep_backup(needed=True)
                 ledger.ensure(conn)
                 orphans = self.database.foreign_key_violations()
                 for migration in current.pending:
@@ -167,6 +174,8 @@ class _Run:
                 self.committed = True
         except MigrationError as error:
             raise self.failed(error) from error.__cause__
+        except sqlite3.Error as exc:
+            raise self.failed(translate(exc, self.database.where())) from exc
         except BaseException:
             self.database.rollback()
             raise
@@ -212,6 +221,8 @@ class _Run:
             self._commit()
         except MigrationError as error:
             raise self.failed(error) from error.__cause__
+        except sqlite3.Error as exc:
+            raise self.failed(translate(exc, self.database.where())) from exc
         except BaseException:
             self.database.rollback()
             raise
@@ -232,21 +243,37 @@ class _Run:
         while self.backup_keep is not None and self.saved is None:
             before = database.pragma("data_version")
             with database.translated():
-                version = ledger.max_version(database.conn) if ledger.exists(
-                    database.conn, database.name
-                ) else None
+                version = (
+                    ledger.max_version(database.conn)
+                    if ledger.exists(database.conn, database.name)
+                    else None
+                )
             saved = backups.take(database, version)
             database.begin()
             if database.pragma("data_version") == before:
                 # No other connection wrote between the copy and the lock.
                 self.saved = saved
-                backups.rotate(database.name, saved, self.backup_keep)
                 self.in_batch = True
                 return
             database.rollback()
             saved.unlink(missing_ok=True)
         database.begin()
         self.in_batch = True
+
+    def _keep_backup(self, *, needed: bool) -> None:
+        """Keep the backup and rotate the older ones away, or drop it if nothing ran.
+
+        Decided under the write lock: a process that lost the race to another one finds
+        nothing pending, and neither keeps a copy nor rotates the winner's away.
+        """
+        if self.saved is None or self.backup_keep is None:
+            return
+        if needed:
+            backups.rotate(self.database.name, self.saved, self.backup_keep)
+            self.backup_keep = None  # rotated once
+        else:
+            self.saved.unlink(missing_ok=True)
+            self.saved = None
 
     def _commit(self) -> None:
         self.database.commit()
@@ -266,7 +293,9 @@ class _Run:
                 ledger.forget(self.database.conn, migration.version)
         verb = "applied" if direction == "up" else "reverted"
         _log.logger().info("%s %s in %.1f ms", verb, script.filename, elapsed)
-        return Step(migration.version, migration.name, "up" if direction == "up" else "down", elapsed)
+        return Step(
+            migration.version, migration.name, "up" if direction == "up" else "down", elapsed
+        )
 
     def _apply_alone(self, migration: Migration) -> Step:
         """Run a ``no-transaction`` file between committed batches, then record it.
@@ -280,10 +309,11 @@ class _Run:
         database, conn = self.database, self.database.conn
         self._begin()
         with database.translated():
-            unfinished = ledger.read_unfinished(conn)
-            if unfinished is None or unfinished.version != migration.version:
+            found = ledger.read_unfinished(conn)
+            if found is None or found.version != migration.version:
                 orphans = frozenset(database.foreign_key_violations())
-                unfinished = ledger.begin_step(conn, migration, orphans)
+                found = ledger.begin_step(conn, migration, orphans)
+            unfinished = found
         self._commit()
         started = time.perf_counter()
         try:
@@ -323,7 +353,9 @@ class _Run:
                 ledger.clear_unfinished(self.database.conn)
         self._commit()
 
-    def _check_foreign_keys(self, after: str, before: set[tuple[str, int | None, str, int]]) -> None:
+    def _check_foreign_keys(
+        self, after: str, before: set[tuple[str, int | None, str, int]]
+    ) -> None:
         """Raise :class:`ForeignKeyViolation` for violations the transaction added.
 
         The check runs whether or not the connection enforced foreign keys: a path is
@@ -342,10 +374,8 @@ class _Run:
         *error* the state the database is in now."""
         database = self.database
         was_in_batch = self.in_batch
-        try:
+        with suppress(Exception):  # the first error is the one to report
             database.rollback()
-        except Exception:  # noqa: BLE001 - the first error is the one to report
-            pass
         self.in_batch = False
         _replay_hot_journal(database)
         step = self.failed_step
@@ -358,10 +388,13 @@ class _Run:
             try:
                 backups.restore(self.saved, database)
                 database.reset_journal_mode()
-            except Exception as exc:  # noqa: BLE001 - reported in the state
+            except Exception as exc:
                 now = _version(database)
-                where = f" with {step.up.filename!r} partly applied" if self.partial else ""
-                assert step is not None or not where
+                where = (
+                    f" with {step.up.filename!r} partly applied"
+                    if step is not None and self.partial
+                    else ""
+                )
                 return error.with_state(
                     f"putting back the backup {str(self.saved)!r} failed ({exc}), so the "
                     f"database is at version {_v(now)}{where}: restore that backup by hand "
@@ -401,7 +434,7 @@ def _version(database: Database) -> int | None:
     try:
         conn = database.conn
         return ledger.max_version(conn) if ledger.exists(conn, database.name) else None
-    except (MigrationError, Exception):  # noqa: BLE001 - said as unknown in the message
+    except (MigrationError, Exception):
         return None
 
 
@@ -457,9 +490,8 @@ def downgrade(
         raise UsageError(f"the target of a downgrade is a version number, not {target!r}")
     timeout = check_timeout(timeout)
     migrations = load(source)
-    with for_writing(db, timeout, create=False) as database:
-        with Executor(database) as executor:
-            return _Run(database, executor, migrations, None).downgrade(target)
+    with for_writing(db, timeout, create=False) as database, Executor(database) as executor:
+        return _Run(database, executor, migrations, None).downgrade(target)
 
 
 def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIMEOUT) -> Status:

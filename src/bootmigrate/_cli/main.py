@@ -20,7 +20,7 @@ from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, _
 
 from .. import _config
 from .._schema.snapshot import SNAPSHOT_FILENAME
-from .._source.locate import LOCK_FILENAME
+from .._source.lockfile import LOCK_FILENAME
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 

@@ -46,7 +46,11 @@ def _is_backup_name(name: str, prefix: str) -> bool:
     if not (name.startswith(prefix) and name.endswith(SUFFIX)):
         return False
     middle = name[len(prefix) : -len(SUFFIX)]
-    stamp, dash_v, version = middle[:_STAMP_LENGTH], middle[_STAMP_LENGTH:][:2], middle[_STAMP_LENGTH + 2 :]
+    stamp, dash_v, version = (
+        middle[:_STAMP_LENGTH],
+        middle[_STAMP_LENGTH:][:2],
+        middle[_STAMP_LENGTH + 2 :],
+    )
     return (
         len(stamp) == _STAMP_LENGTH
         and stamp[8] == "T"

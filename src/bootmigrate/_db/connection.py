@@ -49,10 +49,15 @@ def describe(db: DatabaseLike) -> str:
     """How messages name the database: its path, or the path of a connection's main file."""
     if isinstance(db, sqlite3.Connection):
         try:
-            row = db.execute("PRAGMA database_list").fetchone()
+            cursor = db.cursor()
+            cursor.row_factory = None  # whatever the app set on the connection
+            row = cursor.execute("PRAGMA database_list").fetchone()
         except sqlite3.Error:
             return "<connection>"
-        return str(row[2]) if row and row[2] else ":memory:"
+        path = row[2] if row else None
+        if isinstance(path, bytes):  # the app's text_factory
+            path = os.fsdecode(path)
+        return str(path) if path else ":memory:"
     return os.fspath(db)
 
 
@@ -112,7 +117,7 @@ def peek(db: DatabaseLike, sql: str, parameters: Sequence[object], timeout: floa
         conn.close()
 
 
-class translated:  # noqa: N801 - used like contextlib's lower-case context managers
+class translated:
     """Turn :mod:`sqlite3` errors raised inside the block into :class:`MigrationError`."""
 
     __slots__ = ("_where",)
@@ -128,12 +133,11 @@ class translated:  # noqa: N801 - used like contextlib's lower-case context mana
         kind: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         if isinstance(exc, sqlite3.Error):
             from .errors import translate
 
             raise translate(exc, self._where) from exc
-        return False
 
 
 class Database:
@@ -165,7 +169,7 @@ class Database:
         """What the error translator needs to name a failure on this connection."""
         from .errors import Where
 
-        return Where(self.name, self.timeout, self.conn, at_begin=at_begin)
+        return Where(self.name, self.timeout, self.conn, at_begin=at_begin, writing=True)
 
     def translated(self) -> translated:
         """A block whose :mod:`sqlite3` errors become :class:`MigrationError` s."""
@@ -269,7 +273,7 @@ class Database:
         self.rollback()  # only after an interrupt between BEGIN and ROLLBACK
         if not self.owned:
             for name in sorted({str(row[1]) for row in conn.execute("PRAGMA database_list")}):
-                if name not in self._attached:
+                if name not in self._attached and name not in ("main", "temp"):
                     conn.execute(f'DETACH DATABASE "{name}"')
             for kind, name in sorted(_temp_objects(conn) - self._temp_objects):
                 if kind in ("table", "view", "trigger"):
@@ -287,7 +291,7 @@ def _temp_objects(conn: sqlite3.Connection) -> set[tuple[str, str]]:
     return {(str(kind), str(name)) for kind, name in rows}
 
 
-class for_writing:  # noqa: N801 - used like contextlib's lower-case context managers
+class for_writing:
     """Open (or borrow) the database for a migration run and give it back as it was.
 
     A path is opened with no implicit transactions (``autocommit=True`` on Python 3.12+,
@@ -295,7 +299,7 @@ class for_writing:  # noqa: N801 - used like contextlib's lower-case context man
     created if missing. *create* False refuses a missing file instead.
     """
 
-    __slots__ = ("_db", "_database", "_create", "_settings", "_timeout")
+    __slots__ = ("_create", "_database", "_db", "_settings", "_timeout")
 
     def __init__(self, db: DatabaseLike, timeout: float, *, create: bool = True) -> None:
         self._db = db
@@ -306,10 +310,8 @@ class for_writing:  # noqa: N801 - used like contextlib's lower-case context man
 
     def __enter__(self) -> Database:
         db = self._db
-        if isinstance(db, sqlite3.Connection):
-            database = self._borrow(db)
-        else:
-            database = self._open(_path(db))
+        borrowed = isinstance(db, sqlite3.Connection)
+        database = self._borrow(db) if borrowed else self._open(_path(db))  # type: ignore[arg-type]
         self._database = database
         try:
             with database.translated():
@@ -394,7 +396,7 @@ def _check_directory(name: str, *, create: bool) -> None:
         )
 
 
-class for_reading:  # noqa: N801 - used like contextlib's lower-case context managers
+class for_reading:
     """A read-only view of the database; None when the file does not exist.
 
     A path is opened with ``mode=ro``, so nothing (not even an empty file) is created.

@@ -70,7 +70,7 @@ def code(exc: sqlite3.Error) -> int | None:
 class Where:
     """What the translator needs to know about the failing operation."""
 
-    __slots__ = ("at_begin", "conn", "name", "timeout")
+    __slots__ = ("at_begin", "conn", "name", "timeout", "writing")
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class Where:
         conn: sqlite3.Connection | None = None,
         *,
         at_begin: bool = False,
+        writing: bool = False,
     ) -> None:
         #: How messages name the database.
         self.name = name
@@ -88,6 +89,9 @@ class Where:
         self.conn = conn
         #: True while taking the write lock (``BEGIN IMMEDIATE``): a busy there is a writer.
         self.at_begin = at_begin
+        #: True during a run that writes: an I/O error there is most likely a write that
+        #: failed (a full disk, a quota, a file-size limit).
+        self.writing = writing
 
 
 def _busy(exc: sqlite3.Error, where: Where) -> ApplyError:
@@ -130,8 +134,20 @@ def _unopenable(exc: sqlite3.Error, where: Where) -> ApplyError:
     if os.path.isdir(where.name):
         return DatabaseUnavailable(where.name, "it is a directory, not a database file")
     if code(exc) == IOERR:
+        extended = getattr(exc, "sqlite_errorcode", None)
+        if extended in _WRITE_ERRORS or (extended is None and where.writing):
+            # ENOSPC is SQLITE_FULL; a quota (EDQUOT) or a file-size limit (EFBIG) is
+            # an I/O error while writing, which is a full disk to the user.
+            return DiskFull(
+                where.name,
+                f"a write failed: {exc}; the disk, a quota or a file-size limit is full",
+            )
         return DatabaseUnavailable(where.name, f"{exc}; the disk may be failing")
     return DatabaseUnavailable(where.name, str(exc))
+
+
+# SQLITE_IOERR_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE (Python 3.11+ gives extended codes).
+_WRITE_ERRORS = frozenset({778, 1034, 1290, 1546})
 
 
 _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {

@@ -73,13 +73,13 @@ class AppliedMigration(Value):
     """One row of the ledger: a migration as it was applied to the database."""
 
     __slots__ = (
-        "version",
-        "name",
-        "checksum",
         "applied_at",
-        "execution_ms",
-        "bootmigrate_version",
         "backward_compatible",
+        "bootmigrate_version",
+        "checksum",
+        "execution_ms",
+        "name",
+        "version",
     )
     version: int
     name: str
@@ -113,7 +113,7 @@ class AppliedMigration(Value):
 class UnfinishedStep(Value):
     """A ``no-transaction`` step that began and has not been recorded (see :func:`begin_step`)."""
 
-    __slots__ = ("version", "name", "orphans")
+    __slots__ = ("name", "orphans", "version")
     version: int
     name: str
     #: The foreign key violations the database had before the step first began.
@@ -168,7 +168,9 @@ def exists(conn: sqlite3.Connection, name: str = "the database") -> bool:
 
 def _check_format(conn: sqlite3.Connection, name: str, has_meta: bool) -> None:
     if not has_meta:
-        raise _damaged(name, f"{LEDGER_TABLE} is there but {META_TABLE} is missing")
+        raise _damaged(
+            name, f"the ledger table {LEDGER_TABLE!r} exists but {META_TABLE!r} does not"
+        )
     row = conn.execute(
         f"SELECT value FROM main.{META_TABLE} WHERE key = 'ledger_format'"
     ).fetchone()
@@ -182,7 +184,7 @@ def _check_format(conn: sqlite3.Connection, name: str, has_meta: bool) -> None:
             f"{LEDGER_FORMAT}: a newer bootmigrate wrote it",
             "upgrade bootmigrate",
         )
-    raise _damaged(name, f"the ledger format is {value!r}, which no bootmigrate writes")
+    raise _damaged(name, f"the ledger has an unknown format ({value!r})")
 
 
 def read(conn: sqlite3.Connection, name: str = "the database") -> list[AppliedMigration]:

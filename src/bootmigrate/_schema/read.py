@@ -22,8 +22,10 @@ import sqlite3
 from typing import Any
 
 from .._db import ledger as _ledger
-from .._db.connection import DatabaseLike, describe, for_reading, translated
+from .._db.connection import DEFAULT_TIMEOUT, describe, for_reading, translated
+from .._db.errors import Where
 from .._errors import DatabaseUnavailable
+from .._types import DatabaseLike
 from .model import Column, ForeignKey, Index, Schema, SqlObject, Table
 from .tokens import (
     Token,
@@ -54,7 +56,7 @@ def canonical_schema(db: DatabaseLike) -> Schema:
     with for_reading(db) as conn:
         if conn is None:
             raise DatabaseUnavailable(name, "the file does not exist")
-        with translated(name):
+        with translated(Where(name, DEFAULT_TIMEOUT, conn)):
             owned = not isinstance(db, sqlite3.Connection)
             if owned:
                 # One read transaction: the catalogue cannot change between pragmas.

@@ -13,8 +13,9 @@ import sqlite3
 import tempfile
 from collections.abc import Callable
 
-from .._apply.runner import migrate
-from .._source.locate import SourceLike, load
+from .._apply.boot import migrate
+from .._source.locate import load
+from .._types import SourceLike
 from .model import Schema
 from .read import canonical_schema
 

@@ -66,7 +66,7 @@ def compose_filename(version: int | str, name: str, kind: str) -> str:
 class FileName(Value):
     """The parts of a valid migration file name."""
 
-    __slots__ = ("version", "name", "kind", "filename")
+    __slots__ = ("filename", "kind", "name", "version")
     version: int
     name: str
     kind: Kind

@@ -109,7 +109,9 @@ def _package_spec(spec: str) -> tuple[str, str] | None:
     package, colon, folder = spec.partition(":")
     if not colon or ":" in folder or "\\" in folder:
         return None
-    if not package or not all(part.isidentifier() and part.isascii() for part in package.split(".")):
+    if not package or not all(
+        part.isidentifier() and part.isascii() for part in package.split(".")
+    ):
         return None
     # "C:/Users/..." is a Windows path with a drive letter, not package "C".
     if len(package) == 1 and folder.startswith("/"):
@@ -204,6 +206,15 @@ def load(source: SourceLike) -> MigrationSet:
     :class:`NoMigrations` for a source without a single migration file (a package whose
     build left its ``.sql`` files out looks exactly like that).
     """
+    migrations = read_set(source)
+    if not migrations.migrations and isinstance(source, (str, os.PathLike)):
+        raise NoMigrations(migrations.origin, package=resolve(source).package)
+    return migrations
+
+
+def read_set(source: SourceLike) -> MigrationSet:
+    """:func:`load`, except that a source without migrations is an empty set (for the
+    commands that write the first one)."""
     from .model import MigrationSet, build_set
 
     if isinstance(source, MigrationSet):
@@ -212,10 +223,7 @@ def load(source: SourceLike) -> MigrationSet:
     files = dict(resolved.files())
     lock = files.get(LOCK_FILENAME)
     lock_text = utf8(lock, LOCK_FILENAME) if lock is not None else None
-    migrations = build_set(files, resolved.description, lock_text)
-    if not migrations.migrations:
-        raise NoMigrations(resolved.description, package=resolved.package)
-    return migrations
+    return build_set(files, resolved.description, lock_text)
 
 
 def utf8(data: bytes, name: str) -> str:

@@ -47,7 +47,7 @@ _FORMAT_LINE = f"format {LOCK_FORMAT}\n"
 class LockEntry(Value):
     """One locked file: version, name, ``up`` or ``down``, SHA-256 of its normalised text."""
 
-    __slots__ = ("version", "name", "kind", "checksum")
+    __slots__ = ("checksum", "kind", "name", "version")
     version: int
     name: str
     kind: Literal["up", "down"]
@@ -67,9 +67,7 @@ def render(migrations: MigrationSet) -> str:
     for migration in migrations:
         lines.append(_line(migration.version, migration.name, "up", migration.up.checksum))
         if migration.down is not None:
-            lines.append(
-                _line(migration.version, migration.name, "down", migration.down.checksum)
-            )
+            lines.append(_line(migration.version, migration.name, "down", migration.down.checksum))
     return "".join(lines)
 
 
@@ -122,7 +120,7 @@ def _digits(text: str) -> bool:
 class FastLock(Value):
     """What :func:`read_fast` gives the boot: the lock's entries as columns of text."""
 
-    __slots__ = ("versions", "names", "kinds", "checksums")
+    __slots__ = ("checksums", "kinds", "names", "versions")
     #: The version of each entry as the lock spells it (``0007``).
     versions: list[str]
     names: list[str]

@@ -299,9 +299,9 @@ def first_keyword(sql: str) -> str:
     return match.group(0).upper() if match else ""
 
 
-def find_transaction_control(statements: Iterator[Statement] | list[Statement], text: str) -> (
-    Statement | None
-):
+def find_transaction_control(
+    statements: Iterator[Statement] | list[Statement], text: str
+) -> Statement | None:
     """The first statement that opens or closes a transaction, if any.
 
     *statements* may be lazy (:func:`iter_split`): it is only read when a cheap scan

@@ -43,16 +43,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .._apply.runner import downgrade, migrate, status
+from .._apply.boot import migrate
+from .._apply.runner import downgrade, status
 from .._checks import check_lock, schema_drift
-from .._db.connection import DatabaseLike, describe
+from .._db.connection import describe
 from .._errors import MigrationError, UsageError
 from .._schema.model import Schema, Table, schema_diff
 from .._schema.read import canonical_schema
 from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
 from .._schema.tokens import quote_name
-from .._source.locate import LOCK_FILENAME, SourceLike, load, resolve
+from .._source.locate import load, resolve
+from .._source.lockfile import LOCK_FILENAME
 from .._source.model import Migration, MigrationSet, Script
+from .._types import DatabaseLike, SourceLike
 
 #: Called with each connection the kit opens, before any SQL runs (functions, collations).
 PrepareHook = Callable[[sqlite3.Connection], object]
