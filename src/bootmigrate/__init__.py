@@ -16,8 +16,6 @@ app's start-up next to nothing. Every public name says ``bootmigrate`` as its mo
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from . import _errors
 from ._apply.boot import migrate
 from ._db.connection import DEFAULT_TIMEOUT
@@ -114,8 +112,7 @@ _LAZY = {
 def _public(value: object) -> object:
     """Name ``bootmigrate`` as the module of a public class, function or type alias
     (tracebacks, ``repr`` and documentation then show the name users import)."""
-    with suppress(AttributeError, TypeError):  # every public name allows it today
-        value.__module__ = __name__
+    setattr(value, "__module__", __name__)  # noqa: B010 - mypy: not every object has it
     return value
 
 

@@ -8,7 +8,8 @@ imported logging (without it, no handler can exist to receive the record).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import logging

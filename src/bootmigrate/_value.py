@@ -17,9 +17,17 @@ if TYPE_CHECKING:
 
 
 class Value:
-    """A frozen record whose fields are its ``__slots__``, in order."""
+    """A frozen record: its fields are its annotated names, in the order they are
+    declared (and its ``__slots__``), and ``__init__`` takes them in that order."""
 
     __slots__ = ()
+    _field_names: tuple[str, ...] = ()
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        # The class's own annotations, in order (strings: `from __future__ import
+        # annotations`); inspect.get_annotations would cost the boot its import.
+        cls._field_names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
 
     def _set(self, **fields: object) -> None:
         """Assign the fields (``__init__`` calls it once)."""
@@ -27,8 +35,7 @@ class Value:
             object.__setattr__(self, name, value)
 
     def _fields(self) -> tuple[Any, ...]:
-        names: tuple[str, ...] = self.__slots__
-        return tuple(getattr(self, name) for name in names)
+        return tuple(getattr(self, name) for name in self._field_names)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -40,8 +47,7 @@ class Value:
         return hash((type(self).__qualname__, self._fields()))
 
     def __repr__(self) -> str:
-        names: tuple[str, ...] = self.__slots__
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._field_names)
         return f"{type(self).__qualname__}({shown})"
 
     def __setattr__(self, name: str, value: object) -> None:

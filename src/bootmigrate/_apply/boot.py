@@ -64,7 +64,7 @@ def migrate(
     unchanged, or the error says exactly what state it is in (after a ``no-transaction``
     migration, or when a backup was put back).
     """
-    if target is None and baseline is None and isinstance(source, (str, os.PathLike)):
+    if target is None and isinstance(source, (str, os.PathLike)):
         # The common boot has nothing to do: with a lock file, one query says so.
         try:
             report = settled(db, resolve(source), timeout)

@@ -464,10 +464,13 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
             finally:
                 writer.close()
     uri = _file_uri(name)
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=timeout)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
         if code(exc) == READONLY and _hot_journal(name):
             raise ReadOnlyDatabase(
                 name,
