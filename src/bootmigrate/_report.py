@@ -33,7 +33,7 @@ class Step(Value):
     def __init__(
         self, version: int, name: str, direction: Literal["up", "down"], duration_ms: float
     ) -> None:
-        self._set(version=version, name=name, direction=direction, duration_ms=duration_ms)
+        self._init(version, name, direction, duration_ms)
 
     @property
     def label(self) -> str:
@@ -79,16 +79,7 @@ class Report(Value):
         unknown: tuple[int, ...] = (),
         adoption: Adoption | None = None,
     ) -> None:
-        self._set(
-            database=database,
-            source=source,
-            state=state,
-            from_version=from_version,
-            to_version=to_version,
-            steps=steps,
-            unknown=unknown,
-            adoption=adoption,
-        )
+        self._init(database, source, state, from_version, to_version, steps, unknown, adoption)
 
     def summary(self) -> str:
         """A few lines for people: from and to versions and each step with its time."""
@@ -160,19 +151,19 @@ class Status(Value):
         newer_compatible: bool = False,
         problems: tuple[str, ...] = (),
     ) -> None:
-        self._set(
-            database=database,
-            source=source,
-            exists=exists,
-            current=current,
-            head=head,
-            pending=pending,
-            applied=applied,
-            unknown=unknown,
-            modified=modified,
-            out_of_order=out_of_order,
-            newer_compatible=newer_compatible,
-            problems=problems,
+        self._init(
+            database,
+            source,
+            exists,
+            current,
+            head,
+            pending,
+            applied,
+            unknown,
+            modified,
+            out_of_order,
+            newer_compatible,
+            problems,
         )
 
     @property

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+_setattr = object.__setattr__
+
+
 class Value:
     """A frozen record: its fields are its annotated names, in the order they are
     declared (and its ``__slots__``), and ``__init__`` takes them in that order."""
@@ -29,10 +32,10 @@ class Value:
         # annotations`); inspect.get_annotations would cost the boot its import.
         cls._field_names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
 
-    def _set(self, **fields: object) -> None:
-        """Assign the fields (``__init__`` calls it once)."""
-        for name, value in fields.items():
-            object.__setattr__(self, name, value)
+    def _init(self, *values: object) -> None:
+        """Assign the fields, in their order (``__init__`` calls it once)."""
+        for name, value in zip(self._field_names, values):
+            _setattr(self, name, value)
 
     def _fields(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self._field_names)

@@ -57,6 +57,10 @@ _ON_TABLE = frozenset(
     {_CREATE_INDEX, _CREATE_TEMP_INDEX, _CREATE_TRIGGER, _CREATE_TEMP_TRIGGER, _ALTER_TABLE}
 )
 _OWN = frozenset(OWN_TABLES)
+# Actions on rows, whose arg1 is the table as the schema names it.
+_DML = frozenset({_INSERT, _UPDATE, _DELETE})
+# Every other action the guard looks at.
+_WATCHED = frozenset({_TRANSACTION, _SAVEPOINT}) | (_TABLE_WRITES - _DML) | _ON_TABLE
 # Actions that only read; any other action (or none reported) may have written.
 _READS = frozenset({_SELECT, _READ, _FUNCTION, _RECURSIVE})
 # Pragmas that set a property of the connection, not of the file.
@@ -104,24 +108,41 @@ class Guard:
         self.mode = "runner"
         #: What the last refused action was: (action, arg1, arg2), or None.
         self.denied: tuple[int, str | None, str | None] | None = None
-        #: The actions recorded in mode "alone" since the last :meth:`clear`.
+        #: The actions recorded in mode "alone" (the executor empties it per statement).
         self.actions: list[tuple[int, str | None, str | None]] = []
 
     def __call__(
         self, action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
     ) -> int:
+        # The hot path: one call per action of every statement a migration prepares (an
+        # INSERT of a data migration is one INSERT action), so the common answer is first.
+        if action in _DML:
+            if arg1 not in _OWN:  # SQLite gives the table's own (lower-case) name here
+                return _OK
+        elif action not in _WATCHED:
+            return _OK
+        return self._decide(action, arg1, arg2, schema)
+
+    def _decide(self, action: int, arg1: str | None, arg2: str | None, schema: str | None) -> int:
         if self.mode == "runner":
             return _OK
-        if self.mode == "alone":
-            self.actions.append((action, arg1, arg2))
-        elif action in (_TRANSACTION, _SAVEPOINT):
+        if action in (_TRANSACTION, _SAVEPOINT):
+            if self.mode == "alone":
+                return _OK
             self.denied = (action, arg1, arg2)
             return _DENY
-        table = arg2 if action in _ON_TABLE else arg1 if action in _TABLE_WRITES else None
+        table = arg2 if action in _ON_TABLE else arg1
         if table is not None and schema in ("main", None) and table.lower() in _OWN:
             self.denied = (action, arg1, arg2)
             return _DENY
         return _OK
+
+    def _record(
+        self, action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
+    ) -> int:
+        """Mode "alone": note every action of the statement, then decide as usual."""
+        self.actions.append((action, arg1, arg2))
+        return self._decide(action, arg1, arg2, schema)
 
     def enter(self, mode: str) -> None:
         """Switch mode. Setting the authorizer again expires the connection's prepared
@@ -129,7 +150,7 @@ class Guard:
         self.mode = mode
         self.denied = None
         self.actions = []
-        self._conn.set_authorizer(self)
+        self._conn.set_authorizer(self._record if mode == "alone" else self)
 
     def leave(self) -> None:
         """Back to mode ``"runner"``."""
@@ -193,7 +214,7 @@ class Executor:
             and self._run_whole(script)
         ):
             return
-        execute = self.database.execute
+        execute = self.database.cursor.execute
         end = 0
         self.guard.enter("transaction")
         try:

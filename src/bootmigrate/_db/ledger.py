@@ -55,18 +55,17 @@ _META_INDEX = f"sqlite_autoindex_{META_TABLE}_1"
 _UNFINISHED = "unfinished_step"
 
 #: The boot's one query: the ledger's (version as the lock spells it, name, checksum)
-#: rows when the tables are bootmigrate's own, in the layout this release reads; no row
-#: otherwise (no ledger, another layout, objects planted on the tables, a step under
-#: way), and the full check then says why. Parameters: :data:`BOOT_PARAMETERS`.
+#: rows in the layout this release reads; no row otherwise (no ledger, another layout,
+#: a step under way), and the full check then says why. It only reads, so a trigger or
+#: index planted on the tables cannot run; the full path refuses them before any write.
+#: Parameters: :data:`BOOT_PARAMETERS`.
 BOOT_QUERY = (
     f"SELECT printf('%04d', version), name, checksum FROM main.{LEDGER_TABLE} WHERE "
     f"(SELECT value FROM main.{META_TABLE} WHERE key = 'ledger_format') = ? "
     f"AND NOT EXISTS (SELECT 1 FROM main.{META_TABLE} WHERE key = '{_UNFINISHED}') "
-    "AND (SELECT group_concat(name, ' ') FROM (SELECT name FROM main.sqlite_master "
-    f"WHERE tbl_name IN ('{LEDGER_TABLE}', '{META_TABLE}') ORDER BY name)) = ? "
     "ORDER BY version"
 )
-BOOT_PARAMETERS = (str(LEDGER_FORMAT), f"{LEDGER_TABLE} {META_TABLE} {_META_INDEX}")
+BOOT_PARAMETERS = (str(LEDGER_FORMAT),)
 
 
 class AppliedMigration(Value):
@@ -99,14 +98,14 @@ class AppliedMigration(Value):
         bootmigrate_version: str,
         backward_compatible: bool = False,
     ) -> None:
-        self._set(
-            version=version,
-            name=name,
-            checksum=checksum,
-            applied_at=applied_at,
-            execution_ms=execution_ms,
-            bootmigrate_version=bootmigrate_version,
-            backward_compatible=backward_compatible,
+        self._init(
+            version,
+            name,
+            checksum,
+            applied_at,
+            execution_ms,
+            bootmigrate_version,
+            backward_compatible,
         )
 
 
@@ -122,7 +121,7 @@ class UnfinishedStep(Value):
     def __init__(
         self, version: int, name: str, orphans: frozenset[tuple[str, int | None, str, int]]
     ) -> None:
-        self._set(version=version, name=name, orphans=orphans)
+        self._init(version, name, orphans)
 
 
 def _damaged(name: str, what: str) -> LedgerError:

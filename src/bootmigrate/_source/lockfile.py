@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from .._errors import LockFileError
 from .._value import Value
-from .filenames import compose_filename, format_version
+from .filenames import compose_filenames, format_version
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class LockEntry(Value):
     checksum: str
 
     def __init__(self, version: int, name: str, kind: Literal["up", "down"], checksum: str) -> None:
-        self._set(version=version, name=name, kind=kind, checksum=checksum)
+        self._init(version, name, kind, checksum)
 
 
 def _line(version: int, name: str, kind: str, checksum: str) -> str:
@@ -130,7 +130,7 @@ class FastLock(Value):
     def __init__(
         self, versions: list[str], names: list[str], kinds: list[str], checksums: list[str]
     ) -> None:
-        self._set(versions=versions, names=names, kinds=kinds, checksums=checksums)
+        self._init(versions, names, kinds, checksums)
 
     def ledger_rows(self) -> list[tuple[str, str, str]]:
         """The ``up`` entries as the boot's ledger query returns rows: (version, name, sum)."""
@@ -146,7 +146,7 @@ class FastLock(Value):
 
     def filenames(self) -> set[str]:
         """The file name of every entry (``0007_name.up.sql``)."""
-        return set(map(compose_filename, self.versions, self.names, self.kinds))
+        return compose_filenames(self.versions, self.names, self.kinds)
 
 
 def read_fast(text: str) -> FastLock | None:
