@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+#: How an ``__init__`` assigns a field of a frozen record.
 _setattr = object.__setattr__
 
 

@@ -7,9 +7,12 @@ and the ledger's ``(version, name, checksum)`` rows are exactly the lock's ``up`
 entries. Then nothing is pending and every applied migration is the one the release
 locked.
 
-Anything else (no lock, a lock not exactly as ``bootmigrate lock`` writes it, a file the
-lock does not list, a ledger row it does not list, no ledger yet, any SQLite error)
-hands the call to the runner (:func:`bootmigrate._apply.runner.upgrade`), which reads
+Without a lock file (or with one not exactly as ``bootmigrate lock`` writes it), the same
+comparison is made with rows computed from the files: every up file is read and hashed,
+and nothing more (:func:`_hashed`), which is what a hand-written check does.
+
+Anything else (a file the lock does not list, a ledger row it does not list, a checksum
+that differs, no ledger yet, any SQLite error) hands the call to the runner (:func:`bootmigrate._apply.runner.upgrade`), which reads
 and hashes every file. So a migration edited after the lock was written is still caught
 whenever something is pending, and always by ``status``, ``verify`` and ``lock --check``;
 what the boot trusts is that the shipped lock matches the shipped files, which
@@ -86,14 +89,19 @@ def migrate(
 
 
 def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
-    """The up-to-date report if the lock proves nothing is pending, else None."""
+    """The up-to-date report if the lock (or, without one, the files' checksums) proves
+    nothing is pending, else None."""
     text = source.read_text(LOCK_FILENAME)
     lock = read_fast(text) if text is not None else None
-    if lock is None:
-        return None
-    rows = lock.ledger_rows()
-    if not rows or not _files_match(source, lock.filenames(), rows):
-        return None
+    if lock is not None:
+        rows = lock.ledger_rows()
+        if not rows or not _files_match(source, lock.filenames(), rows):
+            return None
+    else:
+        hashed = _hashed(source)
+        if not hashed:
+            return None  # not a plain set of migrations, or none at all
+        rows = hashed
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
         return None  # the runner explains
     found = peek(db, ledger.BOOT_QUERY, ledger.BOOT_PARAMETERS, min(timeout, 2_147_483.0))
@@ -103,6 +111,42 @@ def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
     current = int(rows[-1][0])
     _log.debug("%s: up-to-date at version %s", name, current)
     return Report(name, source.description, "up-to-date", current, current)
+
+
+def _hashed(source: Source) -> list[tuple[str, str, str]] | None:
+    """Without a usable lock: the rows the ledger of an up-to-date database holds,
+    computed from the files (each up file read and hashed as the full load does), or None
+    when the files are not a plain set of migrations (the full load then says why).
+
+    What the raw check of BENCHMARKS.md does, and no more: no statement is split and no
+    file validated, because nothing will run; an up file that changed is a checksum the
+    ledger does not hold, and the full check then refuses it.
+    """
+    from .._errors import MigrationError
+    from .._source.filenames import format_version, parse_filename
+    from .._source.text import checksum
+
+    ups: dict[int, tuple[str, str, str]] = {}
+    others: list[tuple[int, str]] = []
+    try:
+        for name in source.names():
+            parsed = parse_filename(name)
+            if parsed is None:
+                continue
+            if parsed.kind != "up":
+                others.append((parsed.version, parsed.name))
+                continue
+            if parsed.version in ups:
+                return None  # two up files of one version: the full load says so
+            data = source.read_text(name)
+            if data is None:
+                return None
+            ups[parsed.version] = (format_version(parsed.version), parsed.name, checksum(data))
+    except MigrationError:
+        return None  # a misnamed or undecodable file: the full load reports it in order
+    if any(ups.get(version, ("", "", ""))[1] != label for version, label in others):
+        return None  # a down or fixture file without its up file
+    return [ups[version] for version in sorted(ups)]
 
 
 def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str, str]]) -> bool:

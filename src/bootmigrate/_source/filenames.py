@@ -12,7 +12,7 @@ compiled on the first :func:`parse_filename`, not at import.
 from __future__ import annotations
 
 from .._errors import InvalidFileName
-from .._value import Value
+from .._value import Value, _setattr
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 #: The highest version: ``PRAGMA user_version`` holds a signed 32-bit integer.
 MAX_VERSION = 2**31 - 1
+_MAX_DIGITS = len(str(MAX_VERSION))
 #: The kinds of file, as they appear in the name.
 KINDS = ("up", "down", "fixture")
 
@@ -85,7 +86,11 @@ class FileName(Value):
     filename: str
 
     def __init__(self, version: int, name: str, kind: Kind, filename: str) -> None:
-        self._init(version, name, kind, filename)
+        # One line per field rather than Value._init: every file of a source is parsed.
+        _setattr(self, "version", version)
+        _setattr(self, "name", name)
+        _setattr(self, "kind", kind)
+        _setattr(self, "filename", filename)
 
 
 def parse_filename(filename: str) -> FileName | None:
@@ -103,16 +108,16 @@ def parse_filename(filename: str) -> FileName | None:
         raise InvalidFileName(
             filename, "it begins or ends with whitespace", stripped if fixed else None
         )
-    valid, _ = _compiled()
-    match = valid.fullmatch(filename)
+    match = (_patterns or _compiled())[0].fullmatch(filename)
     if match:
         digits = match["version"].lstrip("0")
         # PRAGMA user_version, kept equal to the current version, is a signed 32-bit number.
-        if len(digits) > len(str(MAX_VERSION)) or int(digits or "0") > MAX_VERSION:
+        # The length first: int() of thousands of digits is slow, and refused on 3.11+.
+        version = int(digits or "0") if len(digits) <= _MAX_DIGITS else MAX_VERSION + 1
+        if version > MAX_VERSION:
             raise InvalidFileName(
                 filename, f"the version must be at most {MAX_VERSION} (PRAGMA user_version)"
             )
-        version = int(digits or "0")
         if version == 0:
             raise InvalidFileName(filename, "the version must be greater than 0")
         kind: Kind = match["kind"]  # type: ignore[assignment]

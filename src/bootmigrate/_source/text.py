@@ -86,9 +86,14 @@ def normalize(text: str) -> str:
 
 def checksum(text: str) -> str:
     """SHA-256 (hex) of the normalised text, so Windows and Linux checkouts agree."""
+    return sha256(normalize(text))
+
+
+def sha256(text: str) -> str:
+    """SHA-256 (hex) of *text*, already normalised (:func:`checksum` for any text)."""
     import hashlib  # not on the no-op boot path: OpenSSL's _hashlib costs milliseconds
 
-    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def directives(text: str, filename: str) -> frozenset[str]:
@@ -215,6 +220,9 @@ def split(text: str) -> list[Statement]:
 
 def has_statement(text: str) -> bool:
     """True when the script holds at least one statement (it is not only comments)."""
+    first = LEADING.match(text).end()  # type: ignore[union-attr]
+    if first < len(text) and text[first] != ";":
+        return True  # a token that is not ';' begins a statement (or the last, unended one)
     return next(statement_spans(text), None) is not None
 
 
@@ -309,7 +317,8 @@ def find_transaction_control(
     ``INSERT`` statements never has. Only a fast first look: the executor refuses
     transaction control as SQLite prepares it.
     """
-    at_start = first_keyword(text) in TRANSACTION_KEYWORDS
+    first = _WORD.match(text, LEADING.match(text).end())  # type: ignore[union-attr]
+    at_start = first is not None and first.group(0).upper() in TRANSACTION_KEYWORDS
     if not at_start and not _CONTROL_CANDIDATE.search(text):
         return None  # no statement can begin with one of the keywords
     for statement in statements:
