@@ -12,11 +12,12 @@ comparison is made with rows computed from the files: every up file is read and 
 and nothing more (:func:`_hashed`), which is what a hand-written check does.
 
 Anything else (a file the lock does not list, a ledger row it does not list, a checksum
-that differs, no ledger yet, any SQLite error) hands the call to the runner (:func:`bootmigrate._apply.runner.upgrade`), which reads
-and hashes every file. So a migration edited after the lock was written is still caught
-whenever something is pending, and always by ``status``, ``verify`` and ``lock --check``;
-what the boot trusts is that the shipped lock matches the shipped files, which
-``bootmigrate lock --check`` (and the test kit) verify before a release.
+that differs, no ledger yet, any SQLite error) hands the call to the runner
+(:func:`bootmigrate._apply.runner.upgrade`), which reads and checks every file. So a
+migration edited after the lock was written is still caught whenever something is
+pending, and always by ``status``, ``verify`` and ``lock --check``; what the boot trusts
+is that the shipped lock matches the shipped files, which ``bootmigrate lock --check``
+(and the test kit) verify before a release.
 
 This module is the whole import path of that boot: it and what it imports load no
 :mod:`typing`, :mod:`dataclasses`, :mod:`re` or :mod:`pathlib`, build no dataclass and

@@ -339,7 +339,9 @@ class _Run:
             ledger.ensure(conn)
             # Another bootmigrate (without the step lock) may have recorded it meanwhile.
             if migration.version not in {a.version for a in self._ledger()}:
-                ledger.record(conn, migration, elapsed)
+                ledger.record(conn, migration, elapsed, finishes_step=True)
+            else:
+                ledger.clear_unfinished(conn)
         self._commit()
         _log.logger().info("applied %s (no transaction) in %.1f ms", migration.up.filename, elapsed)
         return Step(migration.version, migration.name, "up", elapsed)

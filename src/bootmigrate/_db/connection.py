@@ -124,12 +124,17 @@ def peek(db: DatabaseLike, sql: str, parameters: Sequence[object], timeout: floa
 
 
 class translated:
-    """Turn :mod:`sqlite3` errors raised inside the block into :class:`MigrationError`."""
+    """Turn :mod:`sqlite3` errors raised inside the block into :class:`MigrationError`.
 
-    __slots__ = ("_where",)
+    *where* says where the block runs, or *database* does, asked only when something
+    failed (the runner enters such a block around every ledger write).
+    """
 
-    def __init__(self, where: Where) -> None:
+    __slots__ = ("_database", "_where")
+
+    def __init__(self, where: Where | None = None, database: Database | None = None) -> None:
         self._where = where
+        self._database = database
 
     def __enter__(self) -> None:
         return None
@@ -143,7 +148,11 @@ class translated:
         if isinstance(exc, sqlite3.Error):
             from .errors import translate
 
-            raise translate(exc, self._where) from exc
+            where = self._where
+            if where is None:
+                assert self._database is not None
+                where = self._database.where()
+            raise translate(exc, where) from exc
 
 
 class Database:
@@ -180,7 +189,7 @@ class Database:
 
     def translated(self) -> translated:
         """A block whose :mod:`sqlite3` errors become :class:`MigrationError` s."""
-        return translated(self.where())
+        return translated(database=self)
 
     def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
         """Run one statement on the runner's cursor (reused: it is measurably cheaper)."""

@@ -243,11 +243,17 @@ def ensure(conn: sqlite3.Connection) -> None:
 
 
 def record(
-    conn: sqlite3.Connection, migration: Migration, execution_ms: float, *, at: str | None = None
+    conn: sqlite3.Connection,
+    migration: Migration,
+    execution_ms: float,
+    *,
+    at: str | None = None,
+    finishes_step: bool = False,
 ) -> None:
     """Write the ledger row of an applied migration and move ``user_version`` to it.
 
-    Clears the record of an unfinished step of that version (:func:`begin_step`).
+    *finishes_step*: the migration is a ``no-transaction`` step, whose note
+    (:func:`begin_step`) this row replaces.
     """
     conn.execute(
         f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
@@ -262,8 +268,7 @@ def record(
             int(migration.backward_compatible),
         ),
     )
-    unfinished = read_unfinished(conn)
-    if unfinished is not None and unfinished.version == migration.version:
+    if finishes_step:
         clear_unfinished(conn)
     _mirror_user_version(conn)
 
