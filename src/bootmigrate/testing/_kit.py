@@ -44,9 +44,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .._apply.boot import migrate
+from .._apply.executor import replay
 from .._apply.runner import downgrade, status
 from .._checks import check_lock, schema_drift
-from .._db.connection import describe
+from .._db.connection import Database, describe
 from .._errors import MigrationError, UsageError
 from .._schema.model import Schema, Table, schema_diff
 from .._schema.read import canonical_schema
@@ -479,23 +480,12 @@ class MigrationKit:
 
 
 def _run_fixture(conn: sqlite3.Connection, script: Script, version: int) -> None:
-    conn.execute("BEGIN")
+    """Run a fixture file the way a migration runs (bootmigrate's one executor), in a
+    transaction of its own."""
     try:
-        for statement in script.statements:
-            try:
-                conn.execute(statement.sql)
-            except sqlite3.Error as exc:
-                raise MigrationCheckFailed(
-                    "fixture",
-                    version,
-                    f"{script.filename}: statement {statement.number} (line {statement.line}) "
-                    f"failed: {exc}",
-                ) from exc
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        replay(Database(conn, describe(conn), 0.0, owned=True), script)
+    except MigrationError as exc:
+        raise MigrationCheckFailed("fixture", version, f"fixture {exc}") from exc
 
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
