@@ -172,7 +172,7 @@ _sep = mostly(" ", "  ", "\t", "\xa0", "\u3000", "\x0b", "\x1c", "\n", "")
 _entry = st.tuples(
     mostly("0001", "1", "00001", "0", "٣", "000²", "", "#1", "0001 "),
     _sep,
-    mostly("a", "up", "format", "a\ufeff", "a\x85b", "a\xa0b", "#", "a b"),
+    mostly("a", "", "up", "format", "a\ufeff", "a\x85b", "a\xa0b", "#", "a b"),
     _sep,
     mostly("up", "down", "Up", "", "up down"),
     _sep,
@@ -225,6 +225,12 @@ def _replace_at(text: str, index: int, new: str, width: int = 1) -> str:
     return text if index < 0 else text[:index] + new + text[index + width :]
 
 
+def _empty_word(line: str, at: int) -> str:
+    words = line.split(" ")
+    words[at % len(words)] = ""
+    return " ".join(words)
+
+
 def _versioned(text: str, at: int, change: Callable[[str], str]) -> str:
     """*change* applied to the version of one entry line."""
 
@@ -243,6 +249,7 @@ DAMAGES: dict[str, Callable[[str, int, str], str]] = {
     "space to newline": lambda t, at, c: _replace_at(t, _nth(t, " ", at), "\n"),
     "space to tab": lambda t, at, c: _replace_at(t, _nth(t, " ", at), "\t"),
     "space to a unicode space": lambda t, at, c: _replace_at(t, _nth(t, " ", at), c),
+    "empty a word": lambda t, at, c: _lines(t, at, lambda s: _empty_word(s, at)),
     "split a line": lambda t, at, c: _replace_at(t, at % len(t), "\n", 0),
     "one word per line, one line": lambda t, at, c: _lines(t, at, lambda s: s.replace(" ", "\n")),
     "one word per line, all": lambda t, at, c: t.replace(" ", "\n"),
@@ -405,6 +412,8 @@ REFUSED = "refused"  # both refuse it: parse raises LockFileError
         (damaged(UP2, UP2 + "f"), REFUSED),
         # an entry without its checksum
         (damaged(UP2, "0002 add_tags up"), REFUSED),
+        # an entry without its name: two spaces where it was
+        (damaged("0002 add_tags up", "0002  up"), REFUSED),
         # a character inserted into a name: both read the other name
         (damaged("add_tags", "add_tagsx"), SAME),
         # a byte-order mark inside a name: no whitespace to Python, so both read it
