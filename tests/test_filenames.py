@@ -266,11 +266,6 @@ def test_whitespace_around_a_valid_name_suggests_the_name(
     assert info.value.suggestion == filename
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with whitespace around it, a name whose version is 0 or above MAX_VERSION gets "
-    "the stripped name as its suggestion, which parse_filename refuses in turn",
-)
 @pytest.mark.parametrize(
     "filename",
     [

@@ -8,7 +8,6 @@ that the parser refused; these tests hold the two readers to one format.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 
 import pytest
@@ -324,10 +323,10 @@ REFUSED = "refused"  # both refuse it: parse raises LockFileError
         (damaged(UP2 + "\n", UP2 + "\r"), SLOW),
         # a CR doubled before the LF
         (damaged(UP2 + "\n", UP2 + "\r\r\n"), SLOW),
-        # a UTF-8 byte-order mark before the header (Notepad): parse sees no comment
-        ("\ufeff" + LOCK, REFUSED),
-        # a byte-order mark before the format line
-        ("\ufeff" + BODY, REFUSED),
+        # a UTF-8 byte-order mark before the header (Notepad): both skip it
+        ("\ufeff" + LOCK, SAME),
+        # a byte-order mark before the format line: both skip it
+        ("\ufeff" + BODY, SAME),
         # the case: one word per line, the whole file
         (LOCK.replace(" ", "\n"), REFUSED),
         # one word per line, the entries only
@@ -435,13 +434,6 @@ def test_hand_damaged_locks(text: str, outcome: str) -> None:
     assert got == outcome
 
 
-@pytest.mark.xfail(
-    hasattr(sys, "get_int_max_str_digits"),
-    raises=ValueError,
-    strict=True,
-    reason="parse() raises a bare ValueError from int() on a version of more than 4300 "
-    "digits, which read_fast() reads",
-)
 @pytest.mark.parametrize(
     "text",
     [
@@ -488,12 +480,6 @@ def test_filenames_are_every_locked_file() -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="render() writes format_version() (4 digits) and filenames() composes names from "
-    "it, so a set whose files are zero-padded beyond 4 digits (00001_a.up.sql) never "
-    "matches its own lock: the boot always takes the full check",
-)
 def test_filenames_of_zero_padded_versions_are_the_files() -> None:
     migrations = mset(
         Migration(1, "a", Script.from_text("00001_a.up.sql", "SELECT 1;")),
@@ -606,11 +592,6 @@ def test_differences_are_in_lock_order() -> None:
     assert all("version 13 was locked as 'index_notes'" in s for s in found[1:])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="differences() is silent about an unlocked migration inserted below the newest "
-    "locked one; users at version 13 then get OutOfOrderMigration at boot",
-)
 def test_an_unlocked_migration_below_a_locked_one_is_a_difference() -> None:
     # Lock 1, 2, 13; then 0005 is added: it is not newer than every locked migration, so
     # it is not merely "not locked yet" (the docstring's words) but a change of history.

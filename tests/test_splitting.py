@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bootmigrate import DirectiveError
@@ -83,15 +83,6 @@ def reference_end(text: str, start: int = 0) -> int:
         if text[semi] == ";" and complete(text[start : semi + 1]):
             return semi + 1
     return -1
-
-
-def open_comment_tail(text: str) -> bool:
-    """The known bug below: the text ends in a tail that only an open ``/*`` makes a comment."""
-    _, tail = reference_split(text)
-    end = len(text)
-    return (
-        skip_space(text, tail, end) == end and skip_space(text, tail, end, open_comment=False) < end
-    )
 
 
 # -- texts that stress the splitter ---------------------------------------------------
@@ -206,8 +197,6 @@ sqlish = st.one_of(soup, structured, _keywords, trigger_heads())
 @example("\ufeffSELECT 1;\ufeff;\ufeffSELECT 2")
 @example("SELECT 1;\n/*")
 def test_split_is_the_naive_split(text: str) -> None:
-    # The known bug, tested below as an xfail: an open /* tail becomes a statement.
-    assume(not open_comment_tail(text))
     expected, _ = reference_split(text)
     spans = list(statement_spans(text))
     assert [sql for _, _, sql in spans] == expected
@@ -244,11 +233,6 @@ def test_statement_end_is_where_sqlite_first_says_complete(text: str, at: int) -
         assert _statement_end(text, start) == reference_end(text, start), start
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a tail of only an unterminated /* comment is yielded as a statement; SQLite "
-    "reads it as a comment (it runs nothing), and has_statement() says True",
-)
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -402,12 +386,6 @@ def test_a_directive_line_in_a_comment_further_down_is_an_error(text: str, line:
     assert "leading comment lines" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a directive line in a block comment INSIDE a statement is silently ignored "
-    "(_in_comment returns False for a block comment) while the same block comment between "
-    "statements is a DirectiveError; the README says one further down is an error",
-)
 def test_a_directive_line_in_a_block_comment_inside_a_statement_is_an_error() -> None:
     text = "SELECT 1 /*\n-- bootmigrate: no-transaction\n*/;\nSELECT 2;"
     with pytest.raises(DirectiveError) as info:

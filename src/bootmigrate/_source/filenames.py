@@ -104,7 +104,10 @@ def parse_filename(filename: str) -> FileName | None:
     stripped = filename.strip()
     if stripped != filename and (stripped[:1].isdigit() or stripped.lower().endswith(".sql")):
         # Invisible at a glance in a listing; a file that would be skipped silently.
-        fixed = _compiled()[0].fullmatch(stripped)
+        try:
+            fixed = parse_filename(stripped) is not None
+        except InvalidFileName:
+            fixed = False  # suggest only a name that is valid itself
         raise InvalidFileName(
             filename, "it begins or ends with whitespace", stripped if fixed else None
         )

@@ -31,7 +31,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Literal
 
-    from .model import MigrationSet
+    from .model import MigrationSet, Script
 
 #: The name of the lock file beside the migrations.
 LOCK_FILENAME = "bootmigrate.lock"
@@ -57,17 +57,22 @@ class LockEntry(Value):
         self._init(version, name, kind, checksum)
 
 
-def _line(version: int, name: str, kind: str, checksum: str) -> str:
-    return f"{format_version(version)} {name} {kind} {checksum}\n"
+def _line(script: Script, version: int, name: str, kind: str) -> str:
+    # The version as the file's name spells it (00001_a.up.sql: 00001), so the boot can
+    # compose the names of the files present from the lock alone.
+    digits = script.filename.partition("_")[0]
+    if not (_digits(digits) and int(digits) == version):
+        digits = format_version(version)  # a Script made in memory, without a file name
+    return f"{digits} {name} {kind} {script.checksum}\n"
 
 
 def render(migrations: MigrationSet) -> str:
     """The lock file text for *migrations*."""
     lines = [_HEADER, _FORMAT_LINE]
     for migration in migrations:
-        lines.append(_line(migration.version, migration.name, "up", migration.up.checksum))
+        lines.append(_line(migration.up, migration.version, migration.name, "up"))
         if migration.down is not None:
-            lines.append(_line(migration.version, migration.name, "down", migration.down.checksum))
+            lines.append(_line(migration.down, migration.version, migration.name, "down"))
     return "".join(lines)
 
 
@@ -75,7 +80,7 @@ def parse(text: str, filename: str = LOCK_FILENAME) -> tuple[LockEntry, ...]:
     """Parse lock file text; raise :class:`LockFileError` naming the line at fault."""
     entries: list[LockEntry] = []
     seen_format = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(_without_bom(text).splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -113,8 +118,17 @@ def parse(text: str, filename: str = LOCK_FILENAME) -> tuple[LockEntry, ...]:
 
 
 def _digits(text: str) -> bool:
-    # ASCII only: str.isdigit() is also true for "²" and "٣".
-    return text.isascii() and text.isdigit()
+    # ASCII only: str.isdigit() is also true for "²" and "٣". At most 19 digits: a version
+    # is at most 2**63 - 1, and int() of thousands of digits is refused on Python 3.11+.
+    return text.isascii() and text.isdigit() and len(text.lstrip("0")) <= _MAX_DIGITS
+
+
+_MAX_DIGITS = 19
+
+
+def _without_bom(text: str) -> str:
+    # An editor on Windows may save the lock with a UTF-8 byte-order mark.
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 class FastLock(Value):
@@ -133,13 +147,17 @@ class FastLock(Value):
         self._init(versions, names, kinds, checksums)
 
     def ledger_rows(self) -> list[tuple[str, str, str]]:
-        """The ``up`` entries as the boot's ledger query returns rows: (version, name, sum)."""
+        """The ``up`` entries as the boot's ledger query returns rows: (version, name, sum),
+        the version spelled as the query spells it (at least four digits)."""
+        versions = self.versions
+        if any(len(v) > 4 and v[0] == "0" for v in versions):  # 00001_a.up.sql
+            versions = [format_version(int(v)) for v in versions]
         if "down" not in self.kinds:
-            return list(zip(self.versions, self.names, self.checksums))
+            return list(zip(versions, self.names, self.checksums))
         return [
             (version, name, checksum)
             for version, name, kind, checksum in zip(
-                self.versions, self.names, self.kinds, self.checksums
+                versions, self.names, self.kinds, self.checksums
             )
             if kind == "up"
         ]
@@ -157,6 +175,7 @@ def read_fast(text: str) -> FastLock | None:
     millisecond. CRLF line endings (a Windows checkout) are accepted, as by
     :func:`parse`. Whatever this returns, :func:`parse` returns the same entries.
     """
+    text = _without_bom(text)
     if "\r" in text:
         text = text.replace("\r\n", "\n")
     head, found, body = text.partition(_FORMAT_LINE)
@@ -183,6 +202,7 @@ def read_fast(text: str) -> FastLock | None:
     if (
         body.count("\n") != len(names)
         or not (digits.isascii() and digits.isdigit())
+        or max(map(len, versions)) > _MAX_DIGITS
         or "" in versions
         or "" in names
         or not set(kinds) <= {"up", "down"}
@@ -197,11 +217,22 @@ def differences(entries: tuple[LockEntry, ...], migrations: MigrationSet) -> lis
     """What changed since the lock was written, one sentence each; empty when nothing did.
 
     A locked migration whose content or name changed, whose file disappeared, or whose
-    version now belongs to another name (a reused number) is a difference. Migrations
-    newer than every locked one are not: they are simply not locked yet.
+    version now belongs to another name (a reused number) is a difference, and so is a
+    migration that is not locked but below the newest locked one: a user's database at
+    that newest version would never run it (:class:`OutOfOrderMigration` at boot).
+    Migrations newer than every locked one are not: they are simply not locked yet.
     """
     problems: list[str] = []
     current = {m.version: m for m in migrations}
+    newest = max((entry.version for entry in entries), default=None)
+    locked = {entry.version for entry in entries}
+    for unlocked in migrations:
+        if newest is not None and unlocked.version < newest and unlocked.version not in locked:
+            problems.append(
+                f"{unlocked.up.filename!r} is not locked but its version is below the "
+                f"locked version {newest}: databases already at {newest} would never run it; "
+                f"give it a number above {newest}"
+            )
     for entry in entries:
         migration = current.get(entry.version)
         if migration is None:

@@ -37,7 +37,9 @@ DIRECTIVES = frozenset({"no-transaction", "backward-compatible"})
 # SQLite's whitespace (tokenize.c: CC_SPACE, and CC_BOM for U+FEFF).
 _SPACE = " \t\n\f\r\ufeff"
 #: Whitespace and comments before a statement's first token.
-LEADING = re.compile(r"(?:[ \t\n\f\r\ufeff]+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+# An unterminated /* runs to the end of the text, as SQLite's tokenizer reads it, except
+# when "/*" are the text's last two characters: then "/" is an operator (tokenize.c).
+LEADING = re.compile(r"(?:[ \t\n\f\r\ufeff]+|--[^\n]*(?:\n|\Z)|/\*(?:.*?\*/|.+\Z))*", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]+")
 # A ';' followed by what could begin a transaction keyword (or a comment that could hide
 # one). Spelled without re.IGNORECASE so the search runs at memchr speed between the ';'s.
@@ -109,15 +111,23 @@ def directives(text: str, filename: str) -> frozenset[str]:
     header_end = LEADING.match(text).end()  # type: ignore[union-attr]
     found: set[str] = set()
     for match in _DIRECTIVE_LINE.finditer(text):
+        context = _context(text, match.start() + match.group(0).index("--"))
+        if context == "data":
+            continue  # inside a string literal or a quoted identifier
         line = text.count("\n", 0, match.start()) + 1
         if match.start() >= header_end:
-            if not _in_comment(text, match.start() + match.group(0).index("--")):
-                continue
             raise DirectiveError(
                 filename,
                 line,
                 "a '-- bootmigrate:' directive must be on the leading comment lines, before "
                 "the first statement; move it to the top of the file",
+            )
+        if context == "block":
+            raise DirectiveError(
+                filename,
+                line,
+                "a '-- bootmigrate:' directive inside a /* */ comment is ambiguous; write it "
+                "as a '--' comment line of its own, or remove it",
             )
         for word in match.group(1).replace(",", " ").split():
             word = word.strip().lower()
@@ -132,21 +142,26 @@ def directives(text: str, filename: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _in_comment(text: str, position: int) -> bool:
-    """True when the ``--`` at *position* starts a comment (not text in a literal)."""
+def _context(text: str, position: int) -> str:
+    """What the ``--`` at *position* is part of: ``"line"`` (it starts a comment),
+    ``"block"`` (a ``/* */`` comment) or ``"data"`` (a string or quoted identifier)."""
+    begin = 0  # a place outside every token: the start, or a statement's edge
     for start, end, _ in statement_spans(text):
-        if start <= position < end:
-            break
         if position < start:
-            return True  # between statements: whitespace and comments only
-    else:
-        return True  # after the last statement: whitespace and comments only
-    for token in _TOKEN.finditer(text, start):
-        if token.start() >= position:
-            return token.start() == position and token.lastgroup == "line"
+            break
+        if position < end:
+            begin = start
+            break
+        begin = end
+    for token in _TOKEN.finditer(text, begin):
         if token.end() > position:
-            return False  # inside a string, identifier or block comment
-    return False
+            kind = token.lastgroup
+            if kind == "line" and token.start() == position:
+                return "line"
+            if kind in ("line", "block") or token.group().startswith("/*"):
+                return "block"
+            return "data"
+    return "data"
 
 
 # -- splitting --------------------------------------------------------------------------
