@@ -11,6 +11,7 @@ File-level: real files on disk (migration sets, databases, wheels); quick subpro
   test_fingerprint      row fingerprints of database files
   test_runner           migrate, status, downgrade on database files
   test_executor         the executor's guard (authorizer) on database files
+  test_ledger           the runner's tables: the ledger module and its checks, on files
   test_fast_path        the lock-file fast path (the ledger-format test: pure)
   test_foreign_keys     foreign keys around a run
   test_baseline         adopting a database made before bootmigrate

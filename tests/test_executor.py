@@ -115,6 +115,7 @@ CONTROL = [
         id="vacuum",
         marks=pytest.mark.xfail(
             strict=True,
+            raises=bootmigrate.StatementError,
             reason="VACUUM in a transactional file is a StatementError ('cannot VACUUM from "
             "within a transaction', from SQLite) instead of the TransactionControlError "
             "the executor's docstring promises; the file is left unchanged",
@@ -310,6 +311,7 @@ def test_a_temp_table_named_like_the_ledger_does_not_take_its_rows(db: Path) -> 
 
 @pytest.mark.xfail(
     strict=True,
+    raises=pytest.fail.Exception,  # "DID NOT RAISE"
     reason="the guard checks only schema 'main' (or none), and SQLite reports a TEMP "
     "trigger's schema as 'temp', so a migration may put a TEMP trigger on "
     "main.bootmigrate_ledger; it fires on the runner's own ledger INSERT, which runs with "
@@ -341,6 +343,7 @@ def test_a_no_transaction_file_may_not_write_bootmigrates_tables(db: Path) -> No
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="in a no-transaction file the refusal reads only SQLite's 'not authorized', "
     "where a transactional file's says 'bootmigrate_ledger is bootmigrate's own table'",
 )
@@ -601,6 +604,7 @@ def test_a_borrowed_connection_is_given_back_as_it_was(
             "failure",
             marks=pytest.mark.xfail(
                 strict=True,
+                raises=AssertionError,
                 reason="a no-transaction file's PRAGMA foreign_keys = ON stays on the app's "
                 "connection when the file then fails (the runner turns it off again only "
                 "after a step that succeeded, and gives back only a setting it changed)",
