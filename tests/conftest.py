@@ -5,6 +5,8 @@ Where a test goes. Pure: no file, no database (at most ``:memory:``):
   test_plan             the planner, on plain data
   test_sqltext          SQL text: splitting, checksums, directives (one test in :memory:)
   test_public_api       exported names, ``__all__``, the error tree
+  test_architecture     issue 9's one-owner rules and layers, read with ast (and one
+                        quick subprocess: the boot's import path)
 File-level: real files on disk (migration sets, databases, wheels); quick subprocesses at most:
   test_migration_set    build_set (pure) and load from directories; creates no database
   test_schema           canonical schema of database files (the normalize_sql tests: pure)
