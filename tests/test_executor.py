@@ -641,3 +641,48 @@ def test_a_commit_the_runner_ran_earlier_in_the_same_run_is_still_refused(db: Pa
     assert (info.value.filename, info.value.line) == ("0003_m3.up.sql", 3)
     snapshot = read_db(db)
     assert snapshot.versions == (1, 2) and "c" not in snapshot.tables
+
+
+# -- a migration's own failure is named as the migration's ---------------------------------
+
+
+@pytest.mark.xfail(
+    sys.version_info >= (3, 11),
+    strict=True,
+    raises=bootmigrate.DatabaseUnavailable,
+    reason="the executor hands every statement error to the environment translator first, "
+    "so a migration's ATTACH of a missing file (SQLITE_CANTOPEN) becomes DatabaseUnavailable "
+    "'<app.db>: cannot open the database', without the file, statement or line (on 3.11+, "
+    "where the error carries its code; 3.9 and 3.10 match the message text, which differs, "
+    "and name the statement)",
+)
+def test_an_attach_of_a_missing_file_is_the_migrations_statement_error(
+    db: Path, tmp_path: Path
+) -> None:
+    at_version_1(db)
+    missing = tmp_path / "no-such-directory" / "extra.db"
+    text = NO_TX + f"ATTACH DATABASE '{missing}' AS extra;\n"
+    with pytest.raises(bootmigrate.StatementError) as info:
+        bootmigrate.migrate(db, hand_set(BASE, text))
+    assert (info.value.filename, info.value.statement, info.value.line) == (STEP_FILE, 1, 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=bootmigrate.ReadOnlyDatabase,
+    reason="a migration's own PRAGMA query_only = ON makes its next write fail with "
+    "SQLITE_READONLY, which is reported as ReadOnlyDatabase blaming the app's connection "
+    "('migrate through a connection that may write'), without the file or line; the "
+    "borrowed connection is also left with query_only on",
+)
+def test_a_migration_that_turns_on_query_only_is_named(db: Path) -> None:
+    at_version_1(db)
+    conn = sqlite3.connect(db)
+    try:
+        with pytest.raises(bootmigrate.StatementError) as info:
+            bootmigrate.migrate(
+                conn, hand_set(BASE, "PRAGMA query_only = ON;\nCREATE TABLE b (x);\n")
+            )
+        assert (info.value.filename, info.value.statement) == (STEP_FILE, 2)
+    finally:
+        conn.close()
