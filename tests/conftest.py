@@ -5,11 +5,15 @@ Where a test goes. Pure: no file, no database (at most ``:memory:``):
   test_plan             the planner, on plain data
   test_sqltext          SQL text: splitting, checksums, directives (one test in :memory:)
   test_public_api       exported names, ``__all__``, the error tree
+  test_architecture     issue 9's one-owner rules and layers, read with ast (and one
+                        quick subprocess: the boot's import path)
 File-level: real files on disk (migration sets, databases, wheels); quick subprocesses at most:
   test_migration_set    build_set (pure) and load from directories; creates no database
   test_schema           canonical schema of database files (the normalize_sql tests: pure)
   test_fingerprint      row fingerprints of database files
   test_runner           migrate, status, downgrade on database files
+  test_executor         the executor's guard (authorizer) on database files
+  test_ledger           the runner's tables: the ledger module and its checks, on files
   test_fast_path        the lock-file fast path (the ledger-format test: pure)
   test_foreign_keys     foreign keys around a run
   test_baseline         adopting a database made before bootmigrate
