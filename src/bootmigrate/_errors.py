@@ -191,15 +191,18 @@ class EmptyMigration(SourceError):
 
 
 class TransactionControlError(SourceError):
-    """A transactional migration contains BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... ."""
+    """A transactional migration contains BEGIN, COMMIT, ROLLBACK, SAVEPOINT, VACUUM, ...."""
 
     def __init__(self, filename: str, line: int, keyword: str) -> None:
         self.filename = filename
         self.line = line
         self.keyword = keyword
+        what = (
+            "cannot run inside a transaction" if keyword == "VACUUM" else "is transaction control"
+        )
         super().__init__(
-            f"{filename!r} line {line}: {keyword} is transaction control, and bootmigrate "
-            "runs every migration inside its own transaction",
+            f"{filename!r} line {line}: {keyword} {what}, and bootmigrate runs every "
+            "migration inside its own transaction",
             "remove the statement, or put '-- bootmigrate: no-transaction' on the file's "
             "first line if the file must manage its own transaction",
         )

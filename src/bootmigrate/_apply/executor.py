@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from .._db.errors import Where, environmental
+from .._db.errors import Where, environmental, opens_a_transaction
 from .._db.ledger import OWN_TABLES
 from .._errors import ApplyError, MigrationError, StatementError, TransactionControlError
 from .._source import text as sql_text
@@ -60,7 +60,7 @@ _OWN = frozenset(OWN_TABLES)
 # Actions on rows, whose arg1 is the table as the schema names it.
 _DML = frozenset({_INSERT, _UPDATE, _DELETE})
 # Every other action the guard looks at.
-_WATCHED = frozenset({_TRANSACTION, _SAVEPOINT}) | (_TABLE_WRITES - _DML) | _ON_TABLE
+_WATCHED = frozenset({_TRANSACTION, _SAVEPOINT, _PRAGMA}) | (_TABLE_WRITES - _DML) | _ON_TABLE
 # Actions that only read; any other action (or none reported) may have written.
 _READS = frozenset({_SELECT, _READ, _FUNCTION, _RECURSIVE})
 # Pragmas that set a property of the connection, not of the file.
@@ -131,8 +131,20 @@ class Guard:
                 return _OK
             self.denied = (action, arg1, arg2)
             return _DENY
+        if action == _PRAGMA:
+            # A migration that turned query_only on would make every later write fail,
+            # and the app's borrowed connection keep it.
+            if (arg1 or "").lower() == "query_only" and arg2 is not None:
+                self.denied = (action, arg1, arg2)
+                return _DENY
+            return _OK
+        # A trigger or index on a table of that name, made in main or in temp (a TEMP
+        # trigger may be on main.bootmigrate_ledger); a write to a temp table of that
+        # name is the migration's own business, and VACUUM's copies ("vacuum_db") are
+        # SQLite's.
         table = arg2 if action in _ON_TABLE else arg1
-        if table is not None and schema in ("main", None) and table.lower() in _OWN:
+        schemas = ("main", "temp", None) if action in _ON_TABLE else ("main", None)
+        if table is not None and schema in schemas and table.lower() in _OWN:
             self.denied = (action, arg1, arg2)
             return _DENY
         return _OK
@@ -234,17 +246,16 @@ class Executor:
                 end = stop
                 execute(sql if sql[-1] == ";" else sql + "\n;")
         except sqlite3.Error as exc:
-            raise self._failure(exc, script, end) from exc
+            raise self._failure(exc, script, sql_text.statement_at(script.text, end)) from exc
         finally:
             self.guard.leave()
         self._check_still_in_transaction(script)
 
-    def _failure(self, exc: sqlite3.Error, script: Script, end: int) -> MigrationError:
-        """The error for a statement of *script* that failed; it ended at offset *end*."""
-        problem = environmental(exc, self.database.where())
-        if problem is not None:
-            return problem
-        failed = sql_text.statement_at(script.text, end)
+    def _failure(
+        self, exc: sqlite3.Error, script: Script, failed: sql_text.Statement
+    ) -> MigrationError:
+        """The error for the statement *failed* of *script*: the migration's (a statement
+        the guard refused, or SQLite's own complaint about it) or the environment's."""
         denied = self.guard.denied
         if denied is not None:
             action, arg1, arg2 = denied
@@ -252,15 +263,24 @@ class Executor:
                 return TransactionControlError(
                     script.filename, failed.line, sql_text.first_keyword(failed.sql) or "it"
                 )
-            return StatementError(
-                script.filename,
-                failed.number,
-                failed.line,
-                f"{arg2 if action in _ON_TABLE else arg1} is bootmigrate's own table, and "
-                "a migration may not change it (the ledger must say what ran)",
-                failed.sql,
-            )
-        return StatementError(script.filename, failed.number, failed.line, str(exc), failed.sql)
+            if action == _PRAGMA:
+                problem = (
+                    "a migration may not turn on PRAGMA query_only: every write after it "
+                    "would fail, and the app's connection would keep it"
+                )
+            else:
+                problem = (
+                    f"{arg2 if action in _ON_TABLE else arg1} is bootmigrate's own table, "
+                    "and a migration may not change it (the ledger must say what ran)"
+                )
+            return StatementError(script.filename, failed.number, failed.line, problem, failed.sql)
+        message = str(exc)
+        if opens_a_transaction(exc):
+            return TransactionControlError(script.filename, failed.line, "VACUUM")
+        around = environmental(exc, self.database.where(), statement=True)
+        if around is not None:
+            return around
+        return StatementError(script.filename, failed.number, failed.line, message, failed.sql)
 
     def _check_still_in_transaction(self, script: Script) -> None:
         if not self.database.conn.in_transaction:
@@ -338,9 +358,7 @@ class Executor:
                     # returns a row) would keep the next COMMIT from committing.
                     self.database.execute(statement.sql).fetchall()
                 except sqlite3.Error as exc:
-                    failure = environmental(exc, self.database.where()) or StatementError(
-                        script.filename, statement.number, statement.line, str(exc), statement.sql
-                    )
+                    failure = self._failure(exc, script, statement)
                     failure.__cause__ = exc
                     break
                 if guard.actions or statement.sql not in seen:

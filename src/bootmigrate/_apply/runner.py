@@ -309,7 +309,7 @@ class _Run:
         database, conn = self.database, self.database.conn
         self._begin()
         with database.translated():
-            found = ledger.read_unfinished(conn)
+            found = ledger.read_unfinished(conn, database.name)
             if found is None or found.version != migration.version:
                 orphans = frozenset(database.foreign_key_violations())
                 found = ledger.begin_step(conn, migration, orphans)

@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .._errors import DatabaseBusy, DiskFull, UsageError
+from .._errors import DiskFull, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -146,11 +146,15 @@ def restore(backup: Path, database: Database) -> None:
 def copy(source: sqlite3.Connection, target: sqlite3.Connection, name: str, timeout: float) -> None:
     """SQLite's online backup from *source* to *target*, waiting at most *timeout* for
     locks (Python's ``backup()`` alone would retry a busy database for ever)."""
+    from .errors import Where, from_status
+
     deadline = time.monotonic() + timeout
 
     def progress(status: int, remaining: int, total: int) -> None:
-        if status in (5, 6) and time.monotonic() > deadline:  # SQLITE_BUSY, SQLITE_LOCKED
-            raise DatabaseBusy(name, timeout, "another connection kept the database locked")
+        if status and time.monotonic() > deadline:
+            problem = from_status(status, Where(name, timeout))
+            if problem is not None:
+                raise problem
 
     source.backup(target, progress=progress, sleep=0.05)
 

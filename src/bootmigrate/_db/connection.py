@@ -169,7 +169,7 @@ class Database:
         self.owned = owned
         #: The runner's cursor, reused for every statement (measurably cheaper).
         self.cursor = conn.cursor()
-        self._give_back: list[str] = []
+        self._settings: dict[str, Any] = {}
         #: The journal mode the run started in (after making it safe).
         self.journal_mode = ""
         self._app_journal_mode = ""
@@ -256,11 +256,11 @@ class Database:
         conn = self.conn
         if not self.owned:
             self._remember_borrowed()
-        if self.pragma("foreign_keys"):
-            # A migration may rebuild a table, which needs enforcement off; it cannot
-            # change inside a transaction, so it is switched for the whole run.
-            conn.execute("PRAGMA foreign_keys = OFF")
-            self._give_back.append("PRAGMA foreign_keys = ON")
+        elif self.pragma("foreign_keys"):
+            self._settings["foreign_keys"] = 1  # SQLITE_DEFAULT_FOREIGN_KEYS=1 builds
+        # A migration may rebuild a table, which needs enforcement off; it cannot change
+        # inside a transaction, so it is switched for the whole run.
+        conn.execute("PRAGMA foreign_keys = OFF")
         mode = str(self.pragma("journal_mode")).lower()
         self._app_journal_mode = mode
         if mode in _UNSAFE_JOURNALS:
@@ -279,9 +279,10 @@ class Database:
         conn = self.conn
         self._attached = {str(row[1]) for row in conn.execute("PRAGMA database_list")}
         self._temp_objects = _temp_objects(conn)
-        busy_ms = int(self.pragma("busy_timeout"))
+        # Everything the run or a migration may change on the app's connection.
+        for name in _CONNECTION_SETTINGS:
+            self._settings[name] = self.pragma(name)
         conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-        self._give_back.append(f"PRAGMA busy_timeout = {busy_ms}")
 
     def give_back(self) -> None:
         """Undo what :meth:`_prepare` changed and what the run left on the connection."""
@@ -294,12 +295,34 @@ class Database:
             for kind, name in sorted(_temp_objects(conn) - self._temp_objects):
                 if kind in ("table", "view", "trigger"):
                     conn.execute(f'DROP {kind.upper()} IF EXISTS temp."{name}"')
-        if self._app_journal_mode != self.journal_mode and (
-            self.pragma("journal_mode") == self.journal_mode
-        ):
+        mode = str(self.pragma("journal_mode")).lower()
+        # WAL or not is the file's (a migration may switch it on purpose); which of the
+        # rollback journals is used is the connection's, and the app's choice.
+        if mode != self._app_journal_mode and "wal" not in (mode, self._app_journal_mode):
             conn.execute(f"PRAGMA journal_mode = {self._app_journal_mode}")
-        for statement in reversed(self._give_back):
-            conn.execute(statement)
+        for name, value in self._settings.items():
+            if value is not None and self.pragma(name) != value:  # None: an older SQLite
+                conn.execute(f"PRAGMA {name} = {int(value)}")
+
+
+# Connection settings a run or a migration may change, given back to a borrowed
+# connection as they were (all hold an integer).
+_CONNECTION_SETTINGS = (
+    "foreign_keys",
+    "busy_timeout",
+    "query_only",
+    "recursive_triggers",
+    "defer_foreign_keys",
+    "reverse_unordered_selects",
+    "ignore_check_constraints",
+    "legacy_alter_table",
+    "cell_size_check",
+    "automatic_index",
+    "cache_size",
+    "temp_store",
+    "synchronous",
+    "trusted_schema",
+)
 
 
 def _temp_objects(conn: sqlite3.Connection) -> set[tuple[str, str]]:
@@ -469,7 +492,7 @@ class for_reading:
 
 def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
     """A ``mode=ro`` connection to the file *name* (see :class:`for_reading`)."""
-    from .errors import READONLY, Where, code, translate
+    from .errors import Where, translate
 
     where = Where(name, timeout)
     if _hot_journal(name) and os.access(name, os.W_OK):
@@ -487,15 +510,8 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()
-        if code(exc) == READONLY and _hot_journal(name):
-            raise ReadOnlyDatabase(
-                name,
-                "a write was interrupted and its journal must be rolled back before the "
-                "file can be read, which needs write access",
-                "open it once with write access (run the app or `bootmigrate up`)",
-            ) from exc
         directory = os.path.dirname(os.path.abspath(name))
-        if os.path.exists(name + "-wal") or os.access(directory, os.W_OK):
+        if _hot_journal(name) or os.path.exists(name + "-wal") or os.access(directory, os.W_OK):
             raise translate(exc, where) from exc
         # WAL mode, no -wal, a folder no one may write: nothing can change the file.
         with translated(where):

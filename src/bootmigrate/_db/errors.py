@@ -116,6 +116,15 @@ def _busy(exc: sqlite3.Error, where: Where) -> ApplyError:
 
 
 def _read_only(exc: sqlite3.Error, where: Where) -> ApplyError:
+    if _hot_journal(where.name) and not os.access(where.name, os.W_OK):
+        # SQLITE_READONLY_ROLLBACK: a crashed write left a journal that only a writer
+        # may roll back, and the file cannot be read before that.
+        return ReadOnlyDatabase(
+            where.name,
+            "a write was interrupted and its journal must be rolled back before the "
+            "file can be read, which needs write access",
+            "open it once with write access (run the app or `bootmigrate up`)",
+        )
     if where.conn is not None:
         try:
             query_only = where.conn.execute("PRAGMA query_only").fetchone()[0]
@@ -162,16 +171,43 @@ _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {
 }
 
 
-def environmental(exc: sqlite3.Error, where: Where) -> ApplyError | None:
+def _hot_journal(name: str) -> bool:
+    try:
+        return os.path.getsize(name + "-journal") > 0
+    except OSError:
+        return False
+
+
+def environmental(
+    exc: sqlite3.Error, where: Where, *, statement: bool = False
+) -> ApplyError | None:
     """The error to raise for a failure of the environment (lock, disk, file), else None.
 
     A statement that fails for its own reasons (a syntax error, a constraint) returns
-    None: the caller reports it with the file and the line.
+    None: the caller reports it with the file and the line. With *statement*, the error
+    came from a migration's statement, and a file it could not open is its own (an
+    ``ATTACH`` of a missing file), not the database's.
     """
+    if statement and code(exc) == CANTOPEN:
+        return None
     # "database is locked" is SQLITE_BUSY's text, but also what a statement gets when a
     # table it needs is in use by the same connection (code LOCKED): both are waits.
     translate_code = _BY_CODE.get(code(exc) or -1)
     return translate_code(exc, where) if translate_code else None
+
+
+def from_status(status: int, where: Where) -> ApplyError | None:
+    """:func:`environmental` for a bare result code: what SQLite's backup step returns
+    (Python's ``backup()`` retries a busy database itself and raises nothing)."""
+    exc = sqlite3.OperationalError(f"SQLite result code {status}")
+    exc.sqlite_errorcode = status  # type: ignore[attr-defined]
+    return environmental(exc, where)
+
+
+def opens_a_transaction(exc: sqlite3.Error) -> bool:
+    """True for SQLite's refusal of a statement that needs to begin a transaction of its
+    own (``VACUUM``) inside one."""
+    return str(exc).startswith("cannot VACUUM from within a transaction")
 
 
 def translate(exc: sqlite3.Error, where: Where) -> MigrationError:

@@ -135,13 +135,15 @@ def _damaged(name: str, what: str) -> LedgerError:
 
 def exists(conn: sqlite3.Connection, name: str = "the database") -> bool:
     """True when the database has the runner's tables; checks them (see the module doc)."""
+    # SQLite's names are case-insensitive: BOOTMIGRATE_LEDGER is the same table.
     rows = conn.execute(
         "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
-        "WHERE tbl_name IN (?, ?) OR name IN (?, ?)",
+        "WHERE lower(tbl_name) IN (?, ?) OR lower(name) IN (?, ?)",
         (*OWN_TABLES, *OWN_TABLES),
     ).fetchall()
     temp = conn.execute(
-        "SELECT type, name FROM temp.sqlite_master WHERE type = 'trigger' AND tbl_name IN (?, ?)",
+        "SELECT type, name FROM temp.sqlite_master WHERE type = 'trigger' "
+        "AND lower(tbl_name) IN (?, ?)",
         OWN_TABLES,
     ).fetchall()
     if not rows and not temp:
@@ -195,6 +197,7 @@ def read(conn: sqlite3.Connection, name: str = "the database") -> list[AppliedMi
     """
     if not exists(conn, name):
         return []
+    read_unfinished(conn, name)  # a damaged note is a damaged table
     rows = conn.execute(
         "SELECT version, name, checksum, applied_at, execution_ms, bootmigrate_version, "
         f"backward_compatible FROM main.{LEDGER_TABLE} ORDER BY version"
@@ -269,7 +272,9 @@ def record(
         ),
     )
     if finishes_step:
-        clear_unfinished(conn)
+        unfinished = read_unfinished(conn)
+        if unfinished is not None and unfinished.version == migration.version:
+            clear_unfinished(conn)
     _mirror_user_version(conn)
 
 
@@ -318,7 +323,7 @@ def begin_step(
     return UnfinishedStep(migration.version, migration.name, orphans)
 
 
-def read_unfinished(conn: sqlite3.Connection) -> UnfinishedStep | None:
+def read_unfinished(conn: sqlite3.Connection, name: str = "the database") -> UnfinishedStep | None:
     """The ``no-transaction`` step a run began and did not record, if any."""
     row = conn.execute(
         f"SELECT value FROM main.{META_TABLE} WHERE key = '{_UNFINISHED}'"
@@ -334,8 +339,9 @@ def read_unfinished(conn: sqlite3.Connection) -> UnfinishedStep | None:
             for t, r, p, i in data["orphans"]
         )
         return UnfinishedStep(int(data["version"]), str(data["name"]), orphans)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise _damaged("the database", f"the note of an unfinished step is {row[0]!r}") from exc
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as exc:
+        shown = row[0] if len(str(row[0])) <= 200 else str(row[0])[:197] + "..."
+        raise _damaged(name, f"the note of an unfinished step is {shown!r}") from exc
 
 
 def clear_unfinished(conn: sqlite3.Connection) -> None:

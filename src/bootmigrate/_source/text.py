@@ -28,8 +28,11 @@ from dataclasses import dataclass
 
 from .._errors import DirectiveError, EncodingError
 
-#: Statements that open or close a transaction; a transactional migration may not hold them.
-TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+#: Statements that open or close a transaction, or (VACUUM) need one of their own; a
+#: transactional migration may not hold them.
+TRANSACTION_KEYWORDS = frozenset(
+    {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "VACUUM"}
+)
 
 #: The directives a migration may declare on its leading comment lines.
 DIRECTIVES = frozenset({"no-transaction", "backward-compatible"})
@@ -45,7 +48,7 @@ _WORD = re.compile(r"[A-Za-z_]+")
 # one). Spelled without re.IGNORECASE so the search runs at memchr speed between the ';'s.
 # Only a prefilter: a match is confirmed statement by statement.
 _CONTROL_CANDIDATE = re.compile(
-    r";[ \t\n\f\r\ufeff]*(?:--|/\*|[Bb][Ee]|[Cc][Oo]|[Ee][Nn]|[Rr][OoEe]|[Ss][Aa])"
+    r";[ \t\n\f\r\ufeff]*(?:--|/\*|[Bb][Ee]|[Cc][Oo]|[Ee][Nn]|[Rr][OoEe]|[Ss][Aa]|[Vv][Aa])"
 )
 _DIRECTIVE_LINE = re.compile(
     r"^[ \t]*--[ \t]*bootmigrate[ \t]*:(.*)$", re.MULTILINE | re.IGNORECASE
