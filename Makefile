@@ -21,24 +21,28 @@ run: install
 	$(BIN)/sessionstore var/sessions.db
 
 # Build a database as the legacy daemon left it (fresh each time; SHAPE= picks another
-# of tests/legacy/builder.py's shapes) and open it: prints the takeover.
+# of tests/support/legacy_store.py's shapes) and open it: prints the takeover.
 SHAPE ?= stamped-3
 run-legacy: install
-	$(BIN)/python -m tests.legacy var/legacy.db $(SHAPE)
+	$(BIN)/python tests/support/legacy_store.py var/legacy.db $(SHAPE)
 	$(BIN)/sessionstore var/legacy.db
 
 test: install
 	$(BIN)/python -m pytest
 
-# The safety loops at full count: 100 SIGKILLs (50 rollback-journal, 50 WAL), 100 rounds
-# of 8 processes booting at once (20 on a missing file), 20 of a no-transaction race.
+# The tests marked `process` (they start processes: concurrency, kills, other users), their
+# loops at full count: 100 SIGKILLs at random moments (50 rollback-journal, 50 WAL; and
+# 10 before the migration starts) and 30 in a no-transaction step, 100 rounds of 8
+# processes booting at once (20 on a missing file), 20 of a no-transaction race. `make
+# test` runs the same tests with fewer rounds. -rP shows each kill test's seed and where
+# its kills landed (each class must be hit); BOOTMIGRATE_SEED=N replays a seed.
 .PHONY: stress
 stress: install
-	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q tests/test_faults.py tests/test_concurrency.py tests/test_no_transaction.py
+	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q -raP -m process
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy
@@ -48,9 +52,10 @@ check: lint typecheck test
 
 # The migration test kit on the reference app's migrations ([tool.bootmigrate] source in
 # pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
-# per check and version.
+# per check and version, and every legacy shape as an origin (tests/support/migration_kit.py,
+# loaded by tests/conftest.py).
 migrate-test: install
-	$(BIN)/python -m pytest --bootmigrate -p tests.migration_kit -m bootmigrate -q
+	$(BIN)/python -m pytest --bootmigrate -m bootmigrate -q
 
 # After adding a migration: write migrations/schema.sql and migrations/bootmigrate.lock
 # (then commit them; migrate-test fails until they match the migrations).
@@ -64,7 +69,7 @@ migrate-freeze: install
 BENCH_PYTHON ?= $(BIN)/python
 .PHONY: bench
 bench: install
-	PYTHONPATH=src $(BENCH_PYTHON) -m tests.benchmarks $(BENCH_ARGS)
+	PYTHONPATH=src $(BENCH_PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 test-matrix:
 	@for v in $(PYTHONS); do \

@@ -11,8 +11,8 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import make_set, read_db, run_cli
-from tests.workers import finish, run, start, wait_for
+from dbfiles import make_set, read_db
+from processes import finish, run, run_cli, start, wait_for
 
 FILES = {
     "0001_note.up.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT);\n",
@@ -26,6 +26,7 @@ def _backups(db: Path) -> list[Path]:
     return sorted(db.parent.glob(f"{db.name}.*.bootmigrate-backup"))
 
 
+@pytest.mark.process
 def test_a_backup_of_the_database_before_the_run(tmp_path: Path) -> None:
     source = make_set(tmp_path, FILES)
     db = tmp_path / "app.db"
@@ -131,6 +132,7 @@ def test_the_cli_takes_a_backup(tmp_path: Path) -> None:
     assert read_db(db).versions == (1, 2, 3)
 
 
+@pytest.mark.process
 def test_processes_booting_together_keep_the_backup_of_the_old_version(tmp_path: Path) -> None:
     """The backup is taken under the write lock: losers of the race take none."""
     source = make_set(tmp_path, FILES)

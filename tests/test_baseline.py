@@ -193,8 +193,9 @@ def test_additive_repair_refuses_a_column_no_version_made(source: Path, tmp_path
 
 
 def test_the_cli_adopts_with_a_named_baseline(tmp_path: Path) -> None:
-    from tests.helpers import REPO, run_cli
-    from tests.legacy.builder import build
+    from dbfiles import REPO
+    from legacy_store import build
+    from processes import run_cli
 
     path = build(tmp_path / "daemon.db", "stamped-3")
     args: list[str | os.PathLike[str]] = [

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli_env, file_state, make_set, numbered_set, read_db, run_cli
+from dbfiles import file_state, make_set, numbered_set, read_db
+from processes import cli_env, run_cli
 
 SET = {
     "0001_notes.up.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT);\n",
@@ -367,7 +368,8 @@ def test_traceback_on_request(tmp_path: Path) -> None:
     traced = cli("--db", db, "--source", source, "up", "--traceback", cwd=tmp_path)
     assert traced.returncode == 1
     assert "Traceback (most recent call last)" in traced.stderr
-    assert "bootmigrate._errors.StatementError" in traced.stderr
+    # The traceback names the exception as users import it (issue 9: public __module__).
+    assert "bootmigrate.StatementError" in traced.stderr
     assert "sqlite3.OperationalError" in traced.stderr  # chained with `from`
 
 

@@ -1,6 +1,6 @@
 """Several processes booting on one database at once, and a writer that holds the lock.
 
-Every process is a real ``python`` process (tests/workers/boot.py) released at the same
+Every process is a real ``python`` process (tests/support/worker_boot.py) released at the same
 moment by a barrier file; SQLite's own locks decide who migrates.
 """
 
@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 
 import bootmigrate
-from tests.helpers import make_set, numbered_set, read_db
-from tests.workers import finish, rounds, run, start, wait_for
+from dbfiles import make_set, numbered_set, read_db
+from processes import finish, rounds, run, start, wait_for
+
+# Every test here starts worker processes.
+pytestmark = pytest.mark.process
 
 PROCESSES = 8
 BEHIND = 20

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._apply import boot as _boot
 from bootmigrate._db import ledger as _ledger
 from bootmigrate._source import lockfile as _lockfile
-from bootmigrate._source.locate import LOCK_FILENAME, Source, resolve
-from tests.helpers import make_set, read_db
+from bootmigrate._source.locate import Source, resolve
+from bootmigrate._source.lockfile import LOCK_FILENAME
+from dbfiles import make_set, read_db
 
 BASE = {
     "0001_notes.up.sql": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n",
@@ -123,7 +123,8 @@ def test_a_newer_database_falls_back_to_the_full_check(applied: tuple[Path, Path
     with sqlite3.connect(db) as conn:
         conn.execute(
             "INSERT INTO bootmigrate_ledger (version, name, checksum, applied_at, execution_ms, "
-            "bootmigrate_version) VALUES (9, 'later', 'x', '2026-01-01T00:00:00Z', 1, '9')"
+            "bootmigrate_version) VALUES (9, 'later', ?, '2026-01-01T00:00:00Z', 1, '9')",
+            ("f" * 64,),  # a newer release's row: a SHA-256 like every other
         )
     conn.close()
     with pytest.raises(bootmigrate.DatabaseTooNew, match="9"):
@@ -187,7 +188,9 @@ def test_a_missing_database_is_created_and_migrated(tmp_path: Path) -> None:
 
 
 def test_the_fast_path_reads_the_ledger_format_the_ledger_writes() -> None:
-    assert str(_ledger.LEDGER_FORMAT) == _boot._LEDGER_FORMAT
+    # The boot's query lives beside the writer it must agree with, and asks for its format.
+    assert _ledger.BOOT_PARAMETERS[0] == str(_ledger.LEDGER_FORMAT)
+    assert "bootmigrate_ledger" in _ledger.BOOT_QUERY and "ledger_format" in _ledger.BOOT_QUERY
 
 
 def test_a_ledger_of_another_format_falls_back_and_is_refused(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import random
 import shutil
 import signal
 import sqlite3
@@ -22,8 +21,9 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import file_state, make_set, read_db
-from tests.workers import finish, rounds, run, start, wait_for
+from dbfiles import file_state, make_set, read_db
+from kills import Landings, half_written, seeded
+from processes import STRESS, finish, rounds, run, start, wait_for
 
 BASE = 5
 BATCH = 20
@@ -64,6 +64,7 @@ def long_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_set(tmp_path_factory.mktemp("faults"), _long_set())
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("journal_mode", ["delete", "wal"])
 def test_sigkill_at_random_moments_leaves_the_old_or_the_new_version(
     tmp_path: Path, long_set: Path, journal_mode: str
@@ -77,10 +78,11 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_version(
     finished = tmp_path / "finished.db"
     shutil.copyfile(template, finished)
     # One full run in a process measures how long the batch takes, to spread the kills
-    # over it (and a little past it).
-    ready = tmp_path / "ready-full"
-    process = start("boot", [finished, long_set, "--ready", ready])
+    # over it (and a little past it). The clock starts when the worker is let go.
+    ready, go = tmp_path / "ready-full", tmp_path / "go-full"
+    process = start("boot", [finished, long_set, "--ready", ready, "--go", go])
     wait_for(ready, process)
+    go.touch()
     began = time.monotonic()
     code, result = finish(process)
     duration = time.monotonic() - began
@@ -89,25 +91,34 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_version(
     assert new != old
 
     seen = {"old": 0, "new": 0}
-    generator = random.Random(os.getpid())
-    for i in range(rounds(20, 50)):
+    landed = Landings()
+    generator = seeded(f"SIGKILL, {journal_mode} journal")
+    # 20 kills (make stress: 50) at random moments after the worker is let go; every
+    # eleventh kill instead lands before it is let go, with its migrations loaded.
+    for i in range(rounds(22, 55)):
         db = tmp_path / f"kill{i}.db"
         shutil.copyfile(template, db)
-        ready = tmp_path / f"ready{i}"
-        process = start("boot", [db, long_set, "--ready", ready])
+        ready, go = tmp_path / f"ready{i}", tmp_path / f"go{i}"
+        process = start("boot", [db, long_set, "--ready", ready, "--go", go])
         wait_for(ready, process)
-        time.sleep(generator.uniform(0, duration * 1.1))
+        released = i % 11 != 10
+        if released:
+            go.touch()
+            time.sleep(generator.uniform(0, duration * 1.1))
         process.send_signal(signal.SIGKILL)
         process.communicate()
+        on_disk = half_written(db)
         _recover_and_check(db)
         state = _state(db)
         assert state in (old, new), (
             f"kill {i}: the database is neither version {BASE} nor {BASE + BATCH}"
         )
         seen["old" if state == old else "new"] += 1
+        landed.add(started=released, committed=state == new, on_disk=on_disk)
         for leftover in db.parent.glob(f"kill{i}.db*"):
             leftover.unlink()
-    print(f"{journal_mode}: {seen}")  # shown with -s: where the kills landed
+    print(f"{journal_mode}: {seen}; kills landed {landed}")  # shown with -s
+    landed.check(every_class=STRESS)
 
 
 def test_a_full_disk_is_disk_full_and_changes_nothing(tmp_path: Path) -> None:
@@ -205,6 +216,7 @@ def _as_unprivileged(db: Path, source: Path) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("what", ["file", "directory", "missing-file"])
 def test_a_read_only_file_or_directory_is_refused_before_any_work(
     shared_dir: Path, what: str
@@ -233,6 +245,7 @@ def test_a_read_only_file_or_directory_is_refused_before_any_work(
     assert sorted(p.name for p in data.iterdir()) == ([] if what == "missing-file" else ["app.db"])
 
 
+@pytest.mark.process
 @pytest.mark.parametrize("damage", ["not-sqlite", "truncated", "empty-header"])
 def test_a_file_that_is_not_a_database_is_left_alone(tmp_path: Path, damage: str) -> None:
     source = make_set(tmp_path, {"0001_a.up.sql": "CREATE TABLE a (x);\n"})
@@ -270,6 +283,7 @@ VACUUM;
 """
 
 
+@pytest.mark.process
 def test_sigkill_during_a_no_transaction_step_is_repaired_by_the_next_run(
     tmp_path: Path, long_set: Path
 ) -> None:
@@ -287,7 +301,8 @@ def test_sigkill_during_a_no_transaction_step_is_repaired_by_the_next_run(
     assert finish(process)[0] == 0
     duration = time.monotonic() - began
     expected = _state(clean)
-    generator = random.Random(os.getpid())
+    landed = {"in the batch": 0, "in the step": 0, "after the step": 0}
+    generator = seeded("SIGKILL in a no-transaction step")
     for i in range(rounds(5, 30)):
         db = tmp_path / f"kill{i}.db"
         shutil.copyfile(template, db)
@@ -299,7 +314,18 @@ def test_sigkill_during_a_no_transaction_step_is_repaired_by_the_next_run(
         process.send_signal(signal.SIGKILL)
         process.communicate()
         _recover_and_check(db)
+        # The batch before the step commits on its own; the step is recorded after it ran.
+        versions = read_db(db).versions
+        landed[
+            "after the step"
+            if BASE + BATCH + 1 in versions
+            else "in the step"
+            if BASE + BATCH in versions
+            else "in the batch"
+        ] += 1
         # The OS released the step lock with the process: the next boot finishes the job.
         bootmigrate.migrate(db, source, timeout=5)
         _recover_and_check(db)
         assert _state(db) == expected, f"kill {i}"
+    print(f"kills landed {landed}")  # shown with -s
+    assert landed["in the step"] >= 1, f"no kill landed in the no-transaction step: {landed}"

@@ -7,7 +7,14 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bootmigrate import InvalidFileName, SourceError
-from bootmigrate._source.filenames import MAX_VERSION, FileName, parse_filename
+from bootmigrate._source.filenames import (
+    MAX_VERSION,
+    FileName,
+    compose_filename,
+    format_version,
+    label,
+    parse_filename,
+)
 
 
 @pytest.mark.parametrize(
@@ -178,3 +185,150 @@ def test_parse_raises_nothing_but_invalid_file_name(filename: str) -> None:
         assert f"{result.version:04d}_{result.name}.{result.kind}.sql".lstrip("0") == (
             filename.lstrip("0")
         )
+
+
+# -- whitespace around a name ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "suggestion"),
+    [
+        # a leading space
+        (" 0001_create_notes.up.sql", "0001_create_notes.up.sql"),
+        # a trailing space (invisible in a listing)
+        ("0001_create_notes.up.sql ", "0001_create_notes.up.sql"),
+        # a leading tab
+        ("\t0002_add_tags.down.sql", "0002_add_tags.down.sql"),
+        # a trailing tab
+        ("0002_add_tags.down.sql\t", "0002_add_tags.down.sql"),
+        # a trailing newline (a name pasted from a terminal)
+        ("0003_seed.fixture.sql\n", "0003_seed.fixture.sql"),
+        # spaces on both sides
+        ("  0004_x.up.sql  ", "0004_x.up.sql"),
+        # a no-break space
+        ("\xa00005_x.up.sql", "0005_x.up.sql"),
+        # an ideographic space
+        ("0006_x.up.sql\u3000", "0006_x.up.sql"),
+        # stripped, the name is still wrong (too few digits): no suggestion
+        (" 12_x.up.sql", None),
+        # stripped, it is no migration name at all, but ends in .sql: no suggestion
+        (" notes.sql", None),
+        # stripped, the suffix is wrong
+        ("0007_x.UP.sql ", None),
+    ],
+)
+def test_whitespace_around_a_name_is_invalid(filename: str, suggestion: str | None) -> None:
+    with pytest.raises(InvalidFileName) as info:
+        parse_filename(filename)
+    error = info.value
+    assert error.filename == filename
+    assert "begins or ends with whitespace" in error.reason
+    assert error.suggestion == suggestion
+    if suggestion is not None:
+        assert f"rename it to {suggestion!r}" in str(error)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        # a README with a leading space
+        " README.md",
+        # a hidden file with a leading space
+        " .DS_Store",
+        # a lock file with a trailing space
+        "bootmigrate.lock ",
+    ],
+)
+def test_whitespace_around_a_name_that_is_no_migration_is_ignored(filename: str) -> None:
+    assert parse_filename(filename) is None
+
+
+_around = st.sampled_from([" ", "  ", "\t", "\n", "\r", "\xa0", "\u3000", "\x0b", "\x0c", "\x85"])
+
+
+@given(
+    version=st.integers(min_value=1, max_value=MAX_VERSION),
+    name=names,
+    kind=kinds,
+    before=st.one_of(st.just(""), _around),
+    after=st.one_of(st.just(""), _around),
+)
+def test_whitespace_around_a_valid_name_suggests_the_name(
+    version: int, name: str, kind: str, before: str, after: str
+) -> None:
+    filename = compose_filename(version, name, kind)
+    padded = before + filename + after
+    if padded == filename:
+        assert parse_filename(padded) == FileName(version, name, kind, filename)  # type: ignore[arg-type]
+        return
+    with pytest.raises(InvalidFileName) as info:
+        parse_filename(padded)
+    assert info.value.suggestion == filename
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        # version 0, with a trailing space: suggests '0000_init.up.sql'
+        "0000_init.up.sql ",
+        # above PRAGMA user_version's range, with a leading space
+        " 2147483648_big.up.sql",
+    ],
+)
+def test_the_suggestion_for_a_padded_name_is_valid(filename: str) -> None:
+    with pytest.raises(InvalidFileName) as info:
+        parse_filename(filename)
+    suggestion = info.value.suggestion
+    assert suggestion is None or isinstance(parse_filename(suggestion), FileName)
+
+
+# -- composing names: the inverse of parsing ---------------------------------------
+
+
+@given(version=st.integers(min_value=1, max_value=MAX_VERSION), name=names, kind=kinds)
+def test_compose_then_parse_round_trips(version: int, name: str, kind: str) -> None:
+    filename = compose_filename(version, name, kind)
+    assert parse_filename(filename) == FileName(version, name, kind, filename)  # type: ignore[arg-type]
+    digits = format_version(version)
+    assert len(digits) >= 4
+    assert int(digits) == version
+    assert filename == f"{label(version, name)}.{kind}.sql"
+    assert label(version, name) == f"{digits}_{name}"
+    # The lock file's spelling of the version composes the same name.
+    assert compose_filename(digits, name, kind) == filename
+
+
+@given(
+    version=st.integers(min_value=1, max_value=MAX_VERSION),
+    width=st.integers(min_value=4, max_value=12),
+    name=names,
+    kind=kinds,
+)
+def test_compose_keeps_the_digits_it_is_given(
+    version: int, width: int, name: str, kind: str
+) -> None:
+    # A version as digits (how a lock file or a directory spells it) is kept as spelled.
+    digits = f"{version:0{width}d}"
+    filename = compose_filename(digits, name, kind)
+    assert filename == f"{digits}_{name}.{kind}.sql"
+    parsed = parse_filename(filename)
+    assert parsed is not None
+    assert (parsed.version, parsed.name, parsed.kind) == (version, name, kind)
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        # padded to four digits
+        (1, "0001"),
+        # four already
+        (1234, "1234"),
+        # more than four: as is
+        (20240315, "20240315"),
+        # the largest version
+        (MAX_VERSION, "2147483647"),
+    ],
+)
+def test_format_version(version: int, expected: str) -> None:
+    assert format_version(version) == expected
+    assert label(version, "x") == f"{expected}_x"

@@ -9,7 +9,7 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint, row_digests
-from tests.helpers import file_state, make_set, numbered_set
+from dbfiles import file_state, make_set, numbered_set
 
 
 def _db(path: Path, rows: list[tuple[object, ...]]) -> Path:

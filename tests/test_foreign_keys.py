@@ -9,7 +9,7 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import make_set, read_db
+from dbfiles import make_set, read_db
 
 SCHEMA = """
 CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL);

@@ -11,7 +11,7 @@ import pytest
 import bootmigrate
 from bootmigrate._cli.main import main
 from bootmigrate._source.lockfile import parse
-from tests.helpers import run_cli
+from processes import run_cli
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ from bootmigrate import (
 )
 from bootmigrate._source.model import build_set
 from bootmigrate._source.text import checksum
-from tests.helpers import EXAMPLE_SET, make_set
+from dbfiles import EXAMPLE_SET, make_set
 
 
 def files(**named: str) -> dict[str, bytes]:

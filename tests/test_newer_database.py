@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from tests.helpers import file_state, make_set, read_db, run_cli
-from tests.workers import run
+from dbfiles import file_state, make_set, read_db
+from processes import run, run_cli
 
 RELEASE_1 = {
     "0001_notes.up.sql": "CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n",
@@ -55,6 +55,7 @@ def test_the_ledger_stores_which_migrations_are_backward_compatible(
     }
 
 
+@pytest.mark.process
 def test_an_older_app_runs_on_a_newer_compatible_database(
     tmp_path: Path, releases: tuple[Path, Path]
 ) -> None:
@@ -87,6 +88,7 @@ def test_an_older_app_runs_on_a_newer_compatible_database(
     assert [s.version for s in bootmigrate.migrate(db, release_2).steps] == [6]
 
 
+@pytest.mark.process
 def test_an_older_app_refuses_a_newer_incompatible_database(
     tmp_path: Path, releases: tuple[Path, Path]
 ) -> None:

@@ -16,8 +16,8 @@ import pytest
 
 import bootmigrate
 from bootmigrate.testing._fingerprint import fingerprint
-from tests.helpers import make_set, read_db
-from tests.workers import finish, rounds, start, wait_for
+from dbfiles import make_set, read_db
+from processes import finish, rounds, start, wait_for
 
 NO_TX = "-- bootmigrate: no-transaction\n"
 
@@ -228,6 +228,7 @@ RACE = NO_TX + (
 )
 
 
+@pytest.mark.process
 def test_processes_racing_on_a_step_run_it_once(tmp_path: Path) -> None:
     """The write lock is released around the step; the step lock keeps others out."""
     source, template = _db(
@@ -265,6 +266,7 @@ time.sleep(60)
 """
 
 
+@pytest.mark.process
 def test_a_run_waits_for_the_step_lock_only_up_to_the_timeout(tmp_path: Path) -> None:
     source, db = _db(tmp_path, {"0003_vacuum.up.sql": NO_TX + "VACUUM;\n"}, target=2)
     before = read_db(db)

@@ -19,8 +19,9 @@ import pytest
 
 import bootmigrate
 from bootmigrate import SourceNotFound
-from tests.helpers import REPO, cli_env, make_set, read_db, run_cli
-from tests.helpers.packaging import build_wheel, make_venv, run
+from dbfiles import REPO, make_set, read_db
+from processes import cli_env, run_cli
+from wheels import build_wheel, make_venv, run
 
 EXAMPLE_MIGRATIONS = {
     "0001_create_items.up.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\n",

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from tests.helpers import cli_env, make_set, read_db, run_cli
+from dbfiles import make_set, read_db
+from processes import cli_env, run_cli
 
 FILES = {
     "0001_person.up.sql": "CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"

@@ -7,9 +7,16 @@ EXPECTED below, with a docstring.
 from __future__ import annotations
 
 import inspect
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import bootmigrate
 from bootmigrate import _errors
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 EXPECTED = [
     "DEFAULT_TIMEOUT",
@@ -17,7 +24,9 @@ EXPECTED = [
     "AppliedMigration",
     "ApplyError",
     "Baseline",
+    "Column",
     "DatabaseBusy",
+    "DatabaseLike",
     "DatabaseTooNew",
     "DatabaseUnavailable",
     "DirectiveError",
@@ -25,17 +34,23 @@ EXPECTED = [
     "DuplicateMigration",
     "EmptyMigration",
     "EncodingError",
+    "ForeignKey",
     "ForeignKeyViolation",
+    "Index",
     "InvalidFileName",
     "InvalidTarget",
     "IrreversibleMigration",
     "LedgerError",
     "LegacyVersionTooNew",
+    "LockCheck",
+    "LockFileError",
     "Migration",
     "MigrationError",
     "MigrationSet",
+    "Modification",
     "ModifiedMigration",
     "NameMismatch",
+    "NoMigrations",
     "NotADatabase",
     "OrphanDownFile",
     "OutOfOrderMigration",
@@ -46,23 +61,38 @@ EXPECTED = [
     "Schema",
     "Script",
     "SourceError",
+    "SourceLike",
     "SourceNotFound",
+    "SqlObject",
     "StatementError",
     "Status",
     "Step",
+    "Table",
     "TransactionControlError",
     "UnrecognizedDatabase",
     "UsageError",
+    "Verification",
+    "WrittenFile",
     "__version__",
     "additive_repair",
     "canonical_schema",
+    "check_lock",
     "downgrade",
+    "dry_run",
     "load",
     "migrate",
+    "new_migration",
     "plan",
     "schema_diff",
+    "schema_drift",
     "status",
+    "verify",
+    "write_lock",
+    "write_schema_snapshot",
 ]
+# Type aliases: documented where they are defined (src/bootmigrate/_types.py) and in the
+# README; a Union cannot carry a docstring of its own.
+ALIASES = {"DatabaseLike", "SourceLike"}
 
 
 def public_objects() -> list[tuple[str, object]]:
@@ -84,9 +114,74 @@ def test_every_public_name_has_a_docstring() -> None:
     missing = [
         name
         for name, obj in public_objects()
-        if (inspect.isclass(obj) or callable(obj)) and not (inspect.getdoc(obj) or "").strip()
+        if name not in ALIASES
+        and (inspect.isclass(obj) or callable(obj))
+        and not (inspect.getdoc(obj) or "").strip()
     ]
     assert missing == []
+
+
+def test_every_public_name_says_bootmigrate_as_its_module() -> None:
+    # A user's traceback shows bootmigrate.LegacyVersionTooNew, not a private module.
+    wrong = [
+        f"{name}: {obj.__module__}"
+        for name, obj in public_objects()
+        if not isinstance(obj, (str, float)) and obj.__module__ != "bootmigrate"
+    ]
+    assert wrong == []
+
+
+def test_an_error_raised_before_anything_is_looked_up_is_named_bootmigrate(tmp_path) -> None:
+    # Set when the package is imported, not when a name is first looked up.
+    code = (
+        "import sys, bootmigrate\n"
+        "try:\n"
+        "    bootmigrate.migrate(sys.argv[1], sys.argv[1])\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__module__, type(exc).__qualname__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["bootmigrate", "SourceNotFound"]
+
+
+# Names that may appear in public signatures without being bootmigrate's own.
+_FOREIGN = {
+    "Any", "Callable", "Collection", "Iterable", "Iterator", "Literal", "Mapping",
+    "None", "Path", "PathLike", "Sequence", "bool", "bytes", "dict", "float", "frozenset",
+    "int", "list", "object", "os", "set", "sqlite3", "Connection", "str", "tuple",
+    "Repair", "State", "Prepare", "Kind", "TypeVar", "Self",
+}  # fmt: skip
+
+
+def _annotations(obj: object) -> list[str]:
+    found: list[str] = []
+    targets = [obj]
+    if inspect.isclass(obj):
+        targets = [obj.__init__, *(v for k, v in vars(obj).items() if not k.startswith("_"))]
+        found += [str(a) for a in getattr(obj, "__annotations__", {}).values()]
+    for target in targets:
+        if isinstance(target, property):
+            target = target.fget
+        found += [str(a) for a in getattr(target, "__annotations__", {}).values()]
+    return found
+
+
+def test_the_types_in_public_signatures_are_exported() -> None:
+    exported = set(bootmigrate.__all__)
+    missing = set()
+    for name, obj in public_objects():
+        if name in ALIASES or not (inspect.isclass(obj) or callable(obj)):
+            continue
+        for annotation in _annotations(obj):
+            for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", annotation):
+                if word[0].isupper() and word not in exported and word not in _FOREIGN:
+                    missing.add(f"{name}: {word}")
+    assert sorted(missing) == []
 
 
 def test_every_public_method_and_property_has_a_docstring() -> None:
@@ -115,15 +210,68 @@ def test_every_exception_is_a_migration_error() -> None:
     assert [e.__name__ for e in exceptions if not issubclass(e, bootmigrate.MigrationError)] == []
 
 
-def test_every_exception_of_the_errors_module_is_public() -> None:
-    defined = {
-        name
+def _error_classes() -> dict[str, type]:
+    return {
+        name: obj
         for name, obj in vars(_errors).items()
-        if inspect.isclass(obj)
-        and issubclass(obj, BaseException)
-        and obj.__module__ == _errors.__name__
+        if inspect.isclass(obj) and issubclass(obj, bootmigrate.MigrationError)
     }
-    assert defined - set(bootmigrate.__all__) == set()
+
+
+def test_every_exception_of_the_errors_module_is_public() -> None:
+    assert len(_error_classes()) >= 30
+    assert set(_error_classes()) - set(bootmigrate.__all__) == set()
+
+
+def test_every_exception_lives_in_the_errors_module() -> None:
+    exported = {
+        name
+        for name, obj in public_objects()
+        if inspect.isclass(obj) and issubclass(obj, BaseException)
+    }
+    assert exported == set(_error_classes())
+
+
+def _drawn_tree(text: str) -> dict[str, str]:
+    """``{class: parent}`` from a tree drawn with ├── / └── lines."""
+    parents: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for line in text.splitlines():
+        match = re.match(
+            r"^(\s*(?:[│ ]   )*)(?:[├└]── )?([A-Z][A-Za-z]+Error|[A-Z][A-Za-z]+)\b", line
+        )
+        if not match or ("──" not in line and match.group(2) != "MigrationError"):
+            continue
+        depth = len(match.group(1)) // 4 + ("──" in line)
+        name = match.group(2)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        if stack:
+            parents[name] = stack[-1][1]
+        stack.append((depth, name))
+    return parents
+
+
+def _tree_block(text: str) -> str:
+    start = (
+        text.index("    MigrationError\n")
+        if "    MigrationError\n" in text
+        else text.index("MigrationError\n├")
+    )
+    end = text.index("\n\n", start)
+    return textwrap.dedent(text[start:end])
+
+
+def test_the_error_tree_is_drawn_once_in_the_docstring_and_the_readme() -> None:
+    actual = {
+        name: cls.__mro__[1].__name__
+        for name, cls in _error_classes().items()
+        if cls is not bootmigrate.MigrationError
+    }
+    docstring = _drawn_tree(_tree_block(_errors.__doc__ or ""))
+    readme = _drawn_tree(_tree_block(README.read_text(encoding="utf-8")))
+    assert docstring == actual
+    assert readme == actual
 
 
 def test_the_error_tree_of_the_readme() -> None:

@@ -24,7 +24,8 @@ from bootmigrate import (
     migrate,
     status,
 )
-from tests.helpers import cli_env, file_state, make_set, read_db
+from dbfiles import file_state, make_set, read_db
+from processes import cli_env
 
 BASE = {
     "0001_create_notes.up.sql": (
@@ -143,7 +144,8 @@ def test_all_pending_migrations_run_in_one_transaction(tmp_path: Path) -> None:
     begin, commit = sent.index("BEGIN IMMEDIATE"), sent.index("COMMIT")
     inside = sent[begin:commit]
     assert any(s.startswith("CREATE TRIGGER notes_gone") for s in inside)
-    assert sum(s.startswith("INSERT INTO bootmigrate_ledger") for s in inside) == 3
+    # main.: a temp table of the same name on a borrowed connection is never written
+    assert sum(s.startswith("INSERT INTO main.bootmigrate_ledger") for s in inside) == 3
 
 
 def test_second_migrate_is_up_to_date_and_writes_nothing(tmp_path: Path) -> None:

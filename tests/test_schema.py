@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import sqlite3
 from pathlib import Path
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import bootmigrate
 from bootmigrate import Schema, canonical_schema, schema_diff
-from bootmigrate._schema.core import normalize_sql
+from bootmigrate._schema.tokens import normalize_sql
 
 EXAMPLE_SET = Path(__file__).parent / "data" / "example_set"
 
@@ -316,3 +317,38 @@ def test_normalize_sql_is_idempotent_and_ignores_spacing(pieces):
     assert normalize_sql(once) == once
     # collapsing runs of spaces changes nothing (comments end at the newline either way)
     assert normalize_sql("  ".join(pieces)) == once
+
+
+# -- the package layout --------------------------------------------------------------
+
+SCHEMA_PACKAGE = Path(bootmigrate.__file__).parent / "_schema"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """What a module imports, as written: ``sqlite3``, ``.tokens``, ``..._apply.runner``."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+    return found
+
+
+@pytest.mark.parametrize("module", ["tokens", "model"])
+def test_the_pure_modules_import_no_database_and_nothing_outside_the_package(module):
+    # tokens and model are tested without a database; an import of sqlite3 or of another
+    # layer would make them depend on one again.
+    imports = imported_modules(SCHEMA_PACKAGE / f"{module}.py")
+    assert "sqlite3" not in imports
+    assert [name for name in imports if name.startswith("..")] == []
+
+
+def test_only_the_snapshot_module_runs_migrations():
+    # Reading a schema must not load the runner: only schema_at builds a database.
+    users = sorted(
+        path.stem
+        for path in SCHEMA_PACKAGE.glob("*.py")
+        if any("_apply" in name for name in imported_modules(path))
+    )
+    assert users == ["snapshot"]

@@ -13,8 +13,9 @@ import pytest
 
 import bootmigrate
 import sessionstore
+from dbfiles import REPO
+from processes import SUPPORT
 from sessionstore._models import TABLES, columns
-from tests.helpers import REPO
 
 
 def _table_columns(path: Path, table: str) -> tuple[str, ...]:
@@ -243,7 +244,9 @@ def test_main_takes_over_a_legacy_file_and_refuses_a_newer_one(tmp_path: Path) -
     path = tmp_path / "legacy.db"
     for shape, code in (("stamped-3", 0), ("legacy-23", 1)):
         subprocess.run(
-            [sys.executable, "-m", "tests.legacy", str(path), shape], cwd=REPO, check=True
+            [sys.executable, str(SUPPORT / "legacy_store.py"), str(path), shape],
+            cwd=REPO,
+            check=True,
         )
         done = subprocess.run(
             [sys.executable, "-m", "sessionstore", str(path)],

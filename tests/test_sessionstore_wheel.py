@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.packaging import make_venv
-from tests.legacy.builder import build
+from legacy_store import build
+from wheels import make_venv
 
 
 @pytest.mark.slow

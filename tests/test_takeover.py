@@ -1,6 +1,6 @@
 """sessionstore takes over every database shape the legacy daemon left behind.
 
-Each shape is built the way the legacy builds left it (tests/legacy/builder.py), then
+Each shape is built the way the legacy builds left it (tests/support/legacy_store.py), then
 opened with ``sessionstore.open``; the file is then read again through new connections:
 the schema must equal a fresh database's, and every row and every value of every column
 that survives must be what it was.
@@ -22,9 +22,8 @@ from hypothesis import strategies as st
 
 import bootmigrate
 import sessionstore
-from tests.helpers import REPO
-from tests.legacy.builder import SHAPES, Build, boot, build
-from tests.legacy.snapshot import Rows, read_rows
+from dbfiles import REPO
+from legacy_store import SHAPES, Build, Rows, boot, build, read_rows
 
 ADOPTABLE = [name for name in SHAPES if name != "legacy-23"]
 
@@ -271,6 +270,7 @@ def test_an_unknown_column_is_refused_rather_than_lost(tmp_path: Path) -> None:
     assert read_rows(path) == before
 
 
+@pytest.mark.process
 def test_two_processes_opening_one_legacy_file_adopt_it_once(tmp_path: Path) -> None:
     path = build(tmp_path / "daemon.db", "upgraded-13")
     before = read_rows(path)

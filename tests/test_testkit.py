@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import bootmigrate
-from bootmigrate._schema.core import render_snapshot, schema_at
+from bootmigrate._schema.snapshot import render_snapshot, schema_at
 from bootmigrate._source import lockfile as _lockfile
 from bootmigrate.testing import MigrationCheckFailed, MigrationKit, fingerprint
 
@@ -343,3 +343,19 @@ def test_the_testing_module_documents_its_public_names():
         "check_round_trip",
         "check_snapshot",
     ]
+
+
+def test_drift_of_a_database_from_a_newer_release_is_a_failed_check(example_set, db_path):
+    # Its version is not in these files, so there is no schema to expect (this used to
+    # escape as an InvalidTarget from building the expected database).
+    (example_set / "0004_extra.up.sql").write_text(
+        "-- bootmigrate: backward-compatible\nCREATE TABLE extra (x);\n", encoding="utf-8"
+    )
+    bootmigrate.migrate(db_path, example_set)
+    (example_set / "0004_extra.up.sql").unlink()
+    with pytest.raises(MigrationCheckFailed) as failure:
+        MigrationKit(example_set).check_drift(db_path)
+    assert failure.value.check == "drift"
+    assert failure.value.version == 4
+    assert str(failure.value).startswith(f"{db_path}: ")
+    assert "version(s) 4" in str(failure.value)

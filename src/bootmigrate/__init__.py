@@ -8,20 +8,16 @@ app's package. On boot the app calls::
 
 and the database either reaches the release's schema in one transaction or stays
 exactly as it was, with a :class:`MigrationError` that says what is wrong and what to do.
+
+This module only re-exports. What the boot needs (``migrate``, its report, the errors)
+is imported at once; everything else on first use, so ``import bootmigrate`` costs the
+app's start-up next to nothing. Every public name says ``bootmigrate`` as its module.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from ._apply.adopt import (
-    Adoption,
-    Baseline,
-    LegacyVersionTooNew,
-    UnrecognizedDatabase,
-    additive_repair,
-)
-from ._apply.runner import downgrade, migrate, status
+from . import _errors
+from ._apply.boot import migrate
 from ._db.connection import DEFAULT_TIMEOUT
 from ._errors import (
     ApplyError,
@@ -38,9 +34,12 @@ from ._errors import (
     InvalidTarget,
     IrreversibleMigration,
     LedgerError,
+    LegacyVersionTooNew,
+    LockFileError,
     MigrationError,
     ModifiedMigration,
     NameMismatch,
+    NoMigrations,
     NotADatabase,
     OrphanDownFile,
     OutOfOrderMigration,
@@ -50,28 +49,86 @@ from ._errors import (
     SourceNotFound,
     StatementError,
     TransactionControlError,
+    UnrecognizedDatabase,
     UsageError,
 )
-from ._plan import AppliedMigration, Plan, plan
 from ._report import Report, Status, Step
-from ._source.locate import load
-from ._source.model import Migration, MigrationSet, Script
 from ._version import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._schema.core import Schema, canonical_schema, schema_diff
+    from typing import Any
 
-# The schema tools serve tests, CI and the CLI, not the app's boot, and importing them
-# costs more than the whole no-op boot check: they are imported on first use.
-_SCHEMA_NAMES = frozenset({"Schema", "canonical_schema", "schema_diff"})
+    from ._apply.adopt import Adoption, Baseline, additive_repair
+    from ._apply.runner import downgrade, status
+    from ._authoring import WrittenFile, new_migration, write_lock, write_schema_snapshot
+    from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
+    from ._db.ledger import AppliedMigration
+    from ._plan import Modification, Plan, plan
+    from ._schema.model import Column, ForeignKey, Index, Schema, SqlObject, Table, schema_diff
+    from ._schema.read import canonical_schema
+    from ._source.locate import load
+    from ._source.model import Migration, MigrationSet, Script
+    from ._types import DatabaseLike, SourceLike
+
+# Loaded on first use: name -> the private module that defines it.
+_LAZY = {
+    "downgrade": "_apply.runner",
+    "status": "_apply.runner",
+    "Adoption": "_apply.adopt",
+    "Baseline": "_apply.adopt",
+    "additive_repair": "_apply.adopt",
+    "load": "_source.locate",
+    "Migration": "_source.model",
+    "MigrationSet": "_source.model",
+    "Script": "_source.model",
+    "Plan": "_plan",
+    "Modification": "_plan",
+    "plan": "_plan",
+    "AppliedMigration": "_db.ledger",
+    "DatabaseLike": "_types",
+    "SourceLike": "_types",
+    "Schema": "_schema.model",
+    "Table": "_schema.model",
+    "Column": "_schema.model",
+    "ForeignKey": "_schema.model",
+    "Index": "_schema.model",
+    "SqlObject": "_schema.model",
+    "schema_diff": "_schema.model",
+    "canonical_schema": "_schema.read",
+    "LockCheck": "_checks",
+    "Verification": "_checks",
+    "check_lock": "_checks",
+    "dry_run": "_checks",
+    "schema_drift": "_checks",
+    "verify": "_checks",
+    "WrittenFile": "_authoring",
+    "new_migration": "_authoring",
+    "write_lock": "_authoring",
+    "write_schema_snapshot": "_authoring",
+}
+
+
+def _public(value: object) -> object:
+    """Name ``bootmigrate`` as the module of a public class, function or type alias
+    (tracebacks, ``repr`` and documentation then show the name users import)."""
+    setattr(value, "__module__", __name__)  # noqa: B010 - mypy: not every object has it
+    return value
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SCHEMA_NAMES:
-        from ._schema import core as _schema
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return getattr(_schema, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = _public(getattr(import_module(f"{__name__}.{module}"), name))
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -80,7 +137,9 @@ __all__ = [
     "AppliedMigration",
     "ApplyError",
     "Baseline",
+    "Column",
     "DatabaseBusy",
+    "DatabaseLike",
     "DatabaseTooNew",
     "DatabaseUnavailable",
     "DirectiveError",
@@ -88,17 +147,23 @@ __all__ = [
     "DuplicateMigration",
     "EmptyMigration",
     "EncodingError",
+    "ForeignKey",
     "ForeignKeyViolation",
+    "Index",
     "InvalidFileName",
     "InvalidTarget",
     "IrreversibleMigration",
     "LedgerError",
     "LegacyVersionTooNew",
+    "LockCheck",
+    "LockFileError",
     "Migration",
     "MigrationError",
     "MigrationSet",
+    "Modification",
     "ModifiedMigration",
     "NameMismatch",
+    "NoMigrations",
     "NotADatabase",
     "OrphanDownFile",
     "OutOfOrderMigration",
@@ -109,20 +174,40 @@ __all__ = [
     "Schema",
     "Script",
     "SourceError",
+    "SourceLike",
     "SourceNotFound",
+    "SqlObject",
     "StatementError",
     "Status",
     "Step",
+    "Table",
     "TransactionControlError",
     "UnrecognizedDatabase",
     "UsageError",
+    "Verification",
+    "WrittenFile",
     "__version__",
     "additive_repair",
     "canonical_schema",
+    "check_lock",
     "downgrade",
+    "dry_run",
     "load",
     "migrate",
+    "new_migration",
     "plan",
     "schema_diff",
+    "schema_drift",
     "status",
+    "verify",
+    "write_lock",
+    "write_schema_snapshot",
 ]
+
+for _name in __all__:
+    if _name not in _LAZY and _name not in ("DEFAULT_TIMEOUT", "__version__"):
+        _public(globals()[_name])
+for _value in vars(_errors).values():
+    if isinstance(_value, type) and issubclass(_value, MigrationError):
+        _public(_value)
+del _name, _value

@@ -1,47 +1,87 @@
-"""The exception tree of bootmigrate.
+"""Every exception bootmigrate raises, in one tree.
 
 Every error the library raises on purpose is a :class:`MigrationError`::
 
     MigrationError
     ├── UsageError                  the caller misused the API (fix the calling code)
     ├── SourceError                 the migration files are wrong (fix the files)
-    │   ├── SourceNotFound
-    │   ├── InvalidFileName
-    │   ├── DuplicateMigration
-    │   ├── NameMismatch
-    │   ├── OrphanDownFile
-    │   ├── EncodingError
-    │   ├── EmptyMigration
-    │   ├── TransactionControlError
-    │   └── DirectiveError
+    │   ├── SourceNotFound          no such package, resource folder or directory
+    │   ├── NoMigrations            the source holds no migration file (package data lost?)
+    │   ├── InvalidFileName         looks like a migration, misnamed (says the right name)
+    │   ├── DuplicateMigration      two up files for one version
+    │   ├── NameMismatch            up and down (or fixture) of one version named differently
+    │   ├── OrphanDownFile          a down or fixture file without its up file
+    │   ├── EncodingError           not UTF-8, or holds a NUL
+    │   ├── EmptyMigration          an up or down file with no statement
+    │   ├── TransactionControlError BEGIN/COMMIT/SAVEPOINT/... in a transactional migration
+    │   ├── DirectiveError          an unknown or misplaced -- bootmigrate: directive
+    │   └── LockFileError           bootmigrate.lock is malformed or disagrees with the files
     ├── PlanError                   the files and the database disagree
-    │   ├── DatabaseTooNew
-    │   ├── ModifiedMigration
-    │   ├── OutOfOrderMigration
-    │   ├── IrreversibleMigration
-    │   └── InvalidTarget
-    └── ApplyError                  running against the database failed; nothing was changed
-        ├── StatementError
-        ├── ForeignKeyViolation
-        ├── DatabaseBusy
-        ├── DiskFull
-        ├── ReadOnlyDatabase
-        ├── NotADatabase
-        ├── DatabaseUnavailable
-        └── LedgerError
+    │   ├── DatabaseTooNew          the database holds versions this app has no files for
+    │   │   └── LegacyVersionTooNew a database to adopt claims more than its baseline knows
+    │   ├── ModifiedMigration       an applied migration's file changed
+    │   ├── OutOfOrderMigration     an unapplied file below the current version
+    │   ├── IrreversibleMigration   a downgrade would cross a migration without a down file
+    │   ├── InvalidTarget           a target version that cannot be reached
+    │   └── UnrecognizedDatabase    a database without a ledger that its baseline cannot place
+    └── ApplyError                  running against the database failed
+        ├── StatementError          file, statement number, line and SQLite's message
+        ├── ForeignKeyViolation     the run left orphan rows (table, rowid, parent)
+        ├── DatabaseBusy            another connection kept the database locked too long
+        ├── DiskFull                the disk filled up
+        ├── ReadOnlyDatabase        the file, its directory or the connection cannot write
+        ├── NotADatabase            not a SQLite file, or damaged
+        ├── DatabaseUnavailable     cannot be opened (missing directory, a directory, ...)
+        └── LedgerError             the runner's own tables are damaged or from a newer release
 
-Lower-level :mod:`sqlite3` errors are translated into this tree at one boundary
-(:mod:`bootmigrate._database`) and chained with ``from``, so callers catch one type.
-Each message says what is wrong, where, and what to do about it.
+Lower-level :mod:`sqlite3` errors are translated into this tree at one boundary,
+:mod:`bootmigrate._db.errors`, and chained with ``from``, so callers catch one type.
+
+Each message has up to three parts: the *problem* (what went wrong and where), the
+*state* the database was left in, and a *tail* (what to do, or the failing statement).
+The state is known only where the run is steered, so the runner sets it
+(:meth:`MigrationError.with_state`) on every error that leaves a run: the one place that
+knows whether the database is unchanged, restored from a backup, or at which version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+# typing is not imported at run time: `import bootmigrate` stays light (see __init__).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: The state of a database after a run that wrote nothing it kept.
+UNCHANGED = "the run was rolled back and the database is unchanged"
 
 
 class MigrationError(Exception):
     """Base class of every error bootmigrate raises on purpose."""
+
+    def __init__(self, problem: str, tail: str = "", *, state: str | None = None) -> None:
+        #: What went wrong, and where.
+        self.problem = problem
+        #: What to do about it, or the statement that failed ("" when there is nothing).
+        self.tail = tail
+        #: What state the database is in now; None when no run was under way.
+        self.state = state
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        message = self.problem
+        if self.state:
+            message += f"; {self.state}"
+        if self.tail and self.state:
+            message += f". {self.tail[:1].upper()}{self.tail[1:]}"
+        elif self.tail:
+            message += f"; {self.tail}"
+        return message
+
+    def with_state(self, state: str) -> MigrationError:
+        """Set the state the database is in (the runner calls it); returns the error."""
+        self.state = state
+        self.args = (self._render(),)
+        return self
 
 
 # -- misuse -------------------------------------------------------------------------
@@ -55,11 +95,25 @@ class UsageError(MigrationError):
 
 
 class SourceError(MigrationError):
-    """The migration files are wrong: fix the files, nothing was run."""
+    """The migration files are wrong: fix the files."""
 
 
 class SourceNotFound(SourceError):
     """The migration source (package resource folder or directory) does not exist."""
+
+
+class NoMigrations(SourceError):
+    """The source exists but holds no migration file."""
+
+    def __init__(self, source: str, package: bool) -> None:
+        self.source = source
+        hint = (
+            "if the files are in the project, the build left them out: list "
+            "'migrations/*.sql' (and bootmigrate.lock) in the package data"
+            if package
+            else "point the source at the folder that holds the NNNN_name.up.sql files"
+        )
+        super().__init__(f"the migration source {source!r} holds no migration file", hint)
 
 
 class InvalidFileName(SourceError):
@@ -74,9 +128,7 @@ class InvalidFileName(SourceError):
             "Migration files are named NNNN_name.up.sql and NNNN_name.down.sql "
             "(a version of at least 4 digits, a lower-case name of [a-z0-9_])"
         )
-        if suggestion:
-            message += f"; rename it to {suggestion!r}"
-        super().__init__(message)
+        super().__init__(message, f"rename it to {suggestion!r}" if suggestion else "")
 
 
 class DuplicateMigration(SourceError):
@@ -87,66 +139,72 @@ class DuplicateMigration(SourceError):
         self.filenames = tuple(filenames)
         super().__init__(
             f"version {version} has more than one migration file: "
-            f"{', '.join(map(repr, self.filenames))}; each version needs exactly one "
-            "up file, so renumber or remove all but one"
+            f"{', '.join(map(repr, self.filenames))}",
+            "each version needs exactly one up file, so renumber or remove all but one",
         )
 
 
 class NameMismatch(SourceError):
-    """The up and the down file of one version have different names."""
+    """The up file and the down (or fixture) file of one version have different names."""
 
     def __init__(self, version: int, up_file: str, down_file: str) -> None:
         self.version = version
         self.up_file = up_file
         self.down_file = down_file
+        kind = "fixture" if down_file.endswith(".fixture.sql") else "down"
         super().__init__(
-            f"version {version}: the up file {up_file!r} and the down file {down_file!r} "
-            "have different names; rename the down file to match its up file"
+            f"version {version}: the up file {up_file!r} and the {kind} file {down_file!r} "
+            "have different names",
+            f"rename the {kind} file to match its up file",
         )
 
 
 class OrphanDownFile(SourceError):
-    """A down file has no up file of the same version."""
+    """A down (or fixture) file has no up file of the same version."""
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
+        kind = "fixture" if filename.endswith(".fixture.sql") else "down"
         super().__init__(
-            f"{filename!r} is a down file without an up file of the same version; "
-            "add the up file or remove the down file"
+            f"{filename!r} is a {kind} file without an up file of the same version",
+            f"add the up file or remove the {kind} file",
         )
 
 
 class EncodingError(SourceError):
-    """A migration file is not valid UTF-8."""
+    """A migration file is not valid UTF-8 text."""
 
     def __init__(self, filename: str, detail: str) -> None:
         self.filename = filename
-        super().__init__(f"{filename!r} is not valid UTF-8 ({detail}); save the file as UTF-8")
+        super().__init__(f"{filename!r} is not valid UTF-8 ({detail})", "save the file as UTF-8")
 
 
 class EmptyMigration(SourceError):
-    """An up file holds no SQL statement (only whitespace or comments)."""
+    """An up or down file holds no SQL statement (only whitespace or comments)."""
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
         super().__init__(
-            f"{filename!r} contains no SQL statement; write the migration's statements "
-            "in it or remove the file"
+            f"{filename!r} contains no SQL statement",
+            "write the migration's statements in it or remove the file",
         )
 
 
 class TransactionControlError(SourceError):
-    """A transactional migration contains BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ... ."""
+    """A transactional migration contains BEGIN, COMMIT, ROLLBACK, SAVEPOINT, VACUUM, ...."""
 
     def __init__(self, filename: str, line: int, keyword: str) -> None:
         self.filename = filename
         self.line = line
         self.keyword = keyword
+        what = (
+            "cannot run inside a transaction" if keyword == "VACUUM" else "is transaction control"
+        )
         super().__init__(
-            f"{filename!r} line {line}: {keyword} is transaction control, and bootmigrate "
-            "runs every migration inside its own transaction; remove the statement, or put "
-            "'-- bootmigrate: no-transaction' on the file's first line if the file must "
-            "manage its own transaction"
+            f"{filename!r} line {line}: {keyword} {what}, and bootmigrate runs every "
+            "migration inside its own transaction",
+            "remove the statement, or put '-- bootmigrate: no-transaction' on the file's "
+            "first line if the file must manage its own transaction",
         )
 
 
@@ -157,6 +215,10 @@ class DirectiveError(SourceError):
         self.filename = filename
         self.line = line
         super().__init__(f"{filename!r} line {line}: {problem}")
+
+
+class LockFileError(SourceError):
+    """The lock file is malformed, or the migrations no longer match it."""
 
 
 # -- files versus database ----------------------------------------------------------
@@ -179,13 +241,32 @@ class DatabaseTooNew(PlanError):
             super().__init__(
                 f"the database holds version(s) {listed}, which this app has no migration "
                 f"file for although it knows migrations up to {head}: a migration file was "
-                "deleted or renumbered after it was applied; restore it as it was"
+                "deleted or renumbered after it was applied",
+                "restore it as it was",
             )
             return
         super().__init__(
             f"the database is newer than this app: it holds version(s) {listed}, "
-            f"and this app knows migrations up to {head if head is not None else 'none'}; "
-            "upgrade the app (or restore the database from a backup made for this release)"
+            f"and this app knows migrations up to {head if head is not None else 'none'}",
+            "upgrade the app (or restore the database from a backup made for this release)",
+        )
+
+
+class LegacyVersionTooNew(DatabaseTooNew):
+    """A database to adopt claims a version above what its :class:`Baseline` knows."""
+
+    def __init__(self, database: str, label: str, claimed: int, highest: int) -> None:
+        self.database = database
+        self.claimed = claimed
+        self.versions = (claimed,)
+        self.head = highest
+        PlanError.__init__(
+            self,
+            f"{database}: its {label} is {claimed}, and this app takes over databases up to "
+            f"version {highest}: it was written by a newer or unreleased build of the old "
+            "app, whose changes this app does not know. It was left unchanged",
+            "open it with that build, or restore a backup made by a release at version "
+            f"{highest} or older",
         )
 
 
@@ -201,8 +282,8 @@ class ModifiedMigration(PlanError):
         )
         # One line, so the CLI's stderr stays one clear line.
         super().__init__(
-            f"applied migration(s) were changed after they ran: {listed}; restore the "
-            "original file(s) and put the change in a new migration"
+            f"applied migration(s) were changed after they ran: {listed}",
+            "restore the original file(s) and put the change in a new migration",
         )
 
 
@@ -214,7 +295,8 @@ class OutOfOrderMigration(PlanError):
         self.current = current
         super().__init__(
             f"migration(s) {', '.join(map(str, self.versions))} were never applied but the "
-            f"database is already at version {current}; renumber them above {current}"
+            f"database is already at version {current}",
+            f"renumber them above {current}",
         )
 
 
@@ -225,8 +307,8 @@ class IrreversibleMigration(PlanError):
         self.migrations = tuple(migrations)
         listed = ", ".join(f"{v} ({n})" for v, n in self.migrations)
         super().__init__(
-            f"cannot downgrade across migration(s) without a down file: {listed}; "
-            "write the .down.sql file(s) or choose a higher target"
+            f"cannot downgrade across migration(s) without a down file: {listed}",
+            "write the .down.sql file(s) or choose a higher target",
         )
 
 
@@ -234,67 +316,76 @@ class InvalidTarget(PlanError):
     """The requested target version is not one the runner can reach."""
 
 
+class UnrecognizedDatabase(PlanError):
+    """A database without a ledger that its :class:`Baseline` cannot place; nothing changed."""
+
+
 # -- running ------------------------------------------------------------------------
 
 
 class ApplyError(MigrationError):
-    """Running against the database failed; the run was rolled back."""
+    """Running against the database failed; the error says what state it is in."""
 
 
 class StatementError(ApplyError):
-    """A statement of a migration failed; everything in the run was rolled back."""
+    """A statement of a migration failed."""
 
     def __init__(
-        self,
-        filename: str,
-        statement: int,
-        line: int,
-        sqlite_message: str,
-        sql: str,
-        outcome: str = "the run was rolled back and the database is unchanged",
+        self, filename: str, statement: int, line: int, sqlite_message: str, sql: str
     ) -> None:
         self.filename = filename
         self.statement = statement
         self.line = line
         self.sqlite_message = sqlite_message
         self.sql = sql
-        #: What state the failure left the database in (a no-transaction step differs).
-        self.outcome = outcome
         excerpt = " ".join(sql.split())
         if len(excerpt) > 120:
             excerpt = excerpt[:117] + "..."
         super().__init__(
-            f"{filename!r} statement {statement} (line {line}) failed: {sqlite_message}; "
-            f"{outcome}. Statement: {excerpt}"
+            f"{filename!r} statement {statement} (line {line}) failed: {sqlite_message}",
+            f"Statement: {excerpt}",
         )
+
+    @property
+    def outcome(self) -> str:
+        """What state the failure left the database in (:attr:`state`, kept for callers)."""
+        return self.state or ""
 
 
 class ForeignKeyViolation(ApplyError):
     """The migration left rows whose foreign keys point nowhere."""
 
-    def __init__(self, after: str, violations: Sequence[tuple[str, int | None, str, int]]) -> None:
+    def __init__(
+        self,
+        after: str,
+        violations: Sequence[tuple[str, int | None, str, int]],
+        *,
+        step: bool = False,
+    ) -> None:
         #: (table, rowid, parent table, foreign-key index) as PRAGMA foreign_key_check reports
         self.violations = tuple(violations)
         shown = "; ".join(f"{t} rowid {r} -> {p}" for t, r, p, _ in self.violations[:10])
         more = len(self.violations) - 10
         if more > 0:
             shown += f"; and {more} more"
+        # *step*: a no-transaction file that committed the violations itself.
+        found = f"{after} left" if step else f"after {after} the database has"
         super().__init__(
-            f"after {after} the database has {len(self.violations)} foreign key "
-            f"violation(s): {shown}; the run was rolled back. Fix the migration so it "
-            "keeps or deletes the child rows"
+            f"{found} {len(self.violations)} foreign key violation(s): {shown}",
+            "fix the migration so it keeps or deletes the child rows",
         )
 
 
 class DatabaseBusy(ApplyError):
-    """Another connection held the database's write lock for longer than the timeout."""
+    """Another connection kept the database locked for longer than the timeout."""
 
-    def __init__(self, database: str, timeout: float) -> None:
+    def __init__(self, database: str, timeout: float, holder: str | None = None) -> None:
         self.database = database
         self.timeout = timeout
         super().__init__(
-            f"{database}: another connection held the write lock for more than "
-            f"{timeout:g} s; close the other program or raise the timeout"
+            f"{database}: {holder or 'another connection held the write lock'} for more "
+            f"than {timeout:g} s",
+            "close the other program or raise the timeout",
         )
 
 
@@ -304,22 +395,19 @@ class DiskFull(ApplyError):
     def __init__(self, database: str, detail: str | None = None) -> None:
         self.database = database
         super().__init__(
-            f"{database}: the disk is full ({detail}); nothing was changed. Free some space "
-            "and start again"
-            if detail
-            else f"{database}: the disk is full (or the database hit its size limit); the run "
-            "was rolled back and the database is unchanged. Free some space and start again"
+            f"{database}: the disk is full ({detail or 'or the database hit its size limit'})",
+            "free some space and start again",
         )
 
 
 class ReadOnlyDatabase(ApplyError):
-    """The database file or its directory cannot be written."""
+    """The database file, its directory or the connection cannot write."""
 
-    def __init__(self, database: str, detail: str) -> None:
+    def __init__(self, database: str, detail: str, advice: str | None = None) -> None:
         self.database = database
         super().__init__(
-            f"{database}: cannot write the database ({detail}); check the permissions of "
-            "the file and of its directory"
+            f"{database}: cannot write the database ({detail})",
+            advice or "check the permissions of the file and of its directory",
         )
 
 
@@ -329,8 +417,8 @@ class NotADatabase(ApplyError):
     def __init__(self, database: str, detail: str) -> None:
         self.database = database
         super().__init__(
-            f"{database}: {detail}; the file was left as it is. Point bootmigrate at the "
-            "right file, or restore it from a backup"
+            f"{database}: {detail}; the file was left as it is",
+            "point bootmigrate at the right file, or restore it from a backup",
         )
 
 
@@ -343,4 +431,4 @@ class DatabaseUnavailable(ApplyError):
 
 
 class LedgerError(ApplyError):
-    """The runner's own ledger table is unreadable or from a newer bootmigrate."""
+    """The runner's own tables are unreadable, damaged or from a newer bootmigrate."""

@@ -8,7 +8,8 @@ imported logging (without it, no handler can exist to receive the record).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     import logging
@@ -20,12 +21,17 @@ def logger() -> logging.Logger:
     A library prints nothing: without the NullHandler, logging's last-resort handler
     would write WARNING and above to the stderr of an app that configured no logging.
     """
-    import logging
+    global _logger
+    if _logger is None:
+        import logging
 
-    log = logging.getLogger("bootmigrate")
-    if not any(type(handler) is logging.NullHandler for handler in log.handlers):
-        log.addHandler(logging.NullHandler())
-    return log
+        _logger = logging.getLogger("bootmigrate")
+        if not any(type(handler) is logging.NullHandler for handler in _logger.handlers):
+            _logger.addHandler(logging.NullHandler())
+    return _logger
+
+
+_logger: logging.Logger | None = None
 
 
 def debug(message: str, *args: object) -> None:

@@ -1,7 +1,9 @@
 """The planner: a pure function of (available migrations, ledger rows).
 
 Nothing here touches a file or a database, so every case of files-versus-database is
-tested with plain data (see tests/test_plan.py).
+tested with plain data (see tests/test_plan.py). The ledger's rows
+(:class:`~bootmigrate.AppliedMigration`) are defined with the ledger that writes them;
+this module only reads their fields.
 """
 
 from __future__ import annotations
@@ -16,20 +18,11 @@ from ._errors import (
     ModifiedMigration,
     OutOfOrderMigration,
 )
-from ._source.model import Migration
 
-
-@dataclass(frozen=True)
-class AppliedMigration:
-    """One row of the ledger: a migration as it was applied to the database."""
-
-    version: int
-    name: str
-    checksum: str
-    applied_at: str
-    execution_ms: float
-    bootmigrate_version: str
-    backward_compatible: bool = False
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._db.ledger import AppliedMigration
+    from ._source.model import Migration
 
 
 @dataclass(frozen=True)

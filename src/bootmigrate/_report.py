@@ -1,74 +1,126 @@
-"""What a run returns: :class:`Report` for migrate/downgrade, :class:`Status` for status."""
+"""What a run returns: :class:`Report` for migrate/downgrade, :class:`Status` for status.
+
+The no-op boot returns a :class:`Report`, so these are :class:`~bootmigrate._value.Value`
+records, not dataclasses (see that module for why).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from ._source.filenames import label
+from ._value import Value
 
-from ._apply.adopt import Adoption
-from ._plan import AppliedMigration
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
-#: up-to-date: nothing to do; migrated / downgraded: steps ran; newer-compatible: the
-#: database holds newer, backward-compatible versions, and the app may use it as it is.
-State = Literal["up-to-date", "migrated", "downgraded", "newer-compatible"]
+    from ._apply.adopt import Adoption
+    from ._db.ledger import AppliedMigration
+
+    #: up-to-date: nothing to do; migrated / downgraded: steps ran; newer-compatible:
+    #: the database holds newer, backward-compatible versions, and the app may use it.
+    State = Literal["up-to-date", "migrated", "downgraded", "newer-compatible"]
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Value):
     """One migration the run applied (``up``) or undid (``down``), and how long it took."""
 
+    __slots__ = ("direction", "duration_ms", "name", "version")
     version: int
     name: str
     direction: Literal["up", "down"]
     duration_ms: float
 
+    def __init__(
+        self, version: int, name: str, direction: Literal["up", "down"], duration_ms: float
+    ) -> None:
+        self._init(version, name, direction, duration_ms)
+
     @property
     def label(self) -> str:
         """``0003_add_users``."""
-        return f"{self.version:04d}_{self.name}"
+        return label(self.version, self.name)
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Value):
     """The outcome of :func:`bootmigrate.migrate` or :func:`bootmigrate.downgrade`."""
 
+    __slots__ = (
+        "adoption",
+        "database",
+        "from_version",
+        "source",
+        "state",
+        "steps",
+        "to_version",
+        "unknown",
+    )
+    #: How the database was named (its path).
     database: str
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
     state: State
     from_version: int | None
     to_version: int | None
-    steps: tuple[Step, ...] = ()
+    #: The migrations applied or undone, in order.
+    steps: tuple[Step, ...]
     #: Versions in the database that the app has no files for (state newer-compatible).
-    unknown: tuple[int, ...] = ()
+    unknown: tuple[int, ...]
     #: What a :class:`Baseline` did when the run adopted a database without a ledger.
-    adoption: Adoption | None = None
+    adoption: Adoption | None
+
+    def __init__(
+        self,
+        database: str,
+        source: str,
+        state: State,
+        from_version: int | None,
+        to_version: int | None,
+        steps: tuple[Step, ...] = (),
+        unknown: tuple[int, ...] = (),
+        adoption: Adoption | None = None,
+    ) -> None:
+        self._init(database, source, state, from_version, to_version, steps, unknown, adoption)
 
     def summary(self) -> str:
         """A few lines for people: from and to versions and each step with its time."""
+        lines = []
         if self.adoption is not None:
-            adopted = f"{self.database}: {self.adoption.summary()}"
-            return f"{adopted}\n{replace(self, adoption=None).summary()}"
+            lines.append(f"{self.database}: {self.adoption.summary()}")
         if self.state == "up-to-date":
-            return f"{self.database}: up to date at version {_v(self.to_version)}"
-        if self.state == "newer-compatible":
-            return (
+            lines.append(f"{self.database}: up to date at version {_v(self.to_version)}")
+        elif self.state == "newer-compatible":
+            lines.append(
                 f"{self.database}: at version {_v(self.to_version)}, newer than this app "
                 f"(unknown backward-compatible version(s) "
                 f"{', '.join(map(str, self.unknown))}); left unchanged"
             )
-        verb = "migrated" if self.state == "migrated" else "downgraded"
-        lines = [
-            f"{self.database}: {verb} from version {_v(self.from_version)} to "
-            f"{_v(self.to_version)} ({len(self.steps)} migration(s))"
-        ]
-        lines += [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
+        else:
+            verb = "migrated" if self.state == "migrated" else "downgraded"
+            lines.append(
+                f"{self.database}: {verb} from version {_v(self.from_version)} to "
+                f"{_v(self.to_version)} ({len(self.steps)} migration(s))"
+            )
+            lines += [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
         return "\n".join(lines)
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(Value):
     """The database and the files compared, without changing anything."""
 
+    __slots__ = (
+        "applied",
+        "current",
+        "database",
+        "exists",
+        "head",
+        "modified",
+        "newer_compatible",
+        "out_of_order",
+        "pending",
+        "problems",
+        "source",
+        "unknown",
+    )
     database: str
     source: str
     #: False when the database file does not exist (it was not created).
@@ -80,8 +132,39 @@ class Status:
     unknown: tuple[int, ...]
     modified: tuple[int, ...]
     out_of_order: tuple[int, ...]
-    newer_compatible: bool = False
-    problems: tuple[str, ...] = field(default=())
+    newer_compatible: bool
+    #: One sentence per disagreement between files and database (the errors a run raises).
+    problems: tuple[str, ...]
+
+    def __init__(
+        self,
+        database: str,
+        source: str,
+        exists: bool,
+        current: int | None,
+        head: int | None,
+        pending: tuple[int, ...],
+        applied: tuple[AppliedMigration, ...],
+        unknown: tuple[int, ...],
+        modified: tuple[int, ...],
+        out_of_order: tuple[int, ...],
+        newer_compatible: bool = False,
+        problems: tuple[str, ...] = (),
+    ) -> None:
+        self._init(
+            database,
+            source,
+            exists,
+            current,
+            head,
+            pending,
+            applied,
+            unknown,
+            modified,
+            out_of_order,
+            newer_compatible,
+            problems,
+        )
 
     @property
     def up_to_date(self) -> bool:

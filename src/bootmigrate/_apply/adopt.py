@@ -13,16 +13,22 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from .. import _log
-from .._db import ledger as _ledger
-from .._db.connection import Database, environmental
-from .._errors import ApplyError, DatabaseTooNew, MigrationError, PlanError
-from .._source.locate import SourceLike, load
-from .._source.model import MigrationSet
+from .._db import ledger
+from .._errors import (
+    LegacyVersionTooNew,
+    MigrationError,
+    UnrecognizedDatabase,
+    UsageError,
+)
+from .._source.locate import load
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .._source.model import MigrationSet
+    from .._types import SourceLike
+    from .executor import Executor
 
 #: ``repair(conn, claimed) -> (version, notes)``; see :class:`Baseline`.
 Repair = Callable[[sqlite3.Connection, int], "tuple[int, Sequence[str]]"]
@@ -79,73 +85,57 @@ class Adoption:
         return "\n".join(lines)
 
 
-class LegacyVersionTooNew(DatabaseTooNew):
-    """A database to adopt claims a version above what its :class:`Baseline` knows."""
-
-    def __init__(self, database: str, label: str, claimed: int, highest: int) -> None:
-        self.database = database
-        self.claimed = claimed
-        self.versions = (claimed,)
-        self.head = highest
-        PlanError.__init__(
-            self,
-            f"{database}: its {label} is {claimed}, and this app takes over databases up to "
-            f"version {highest}: it was written by a newer or unreleased build of the old "
-            "app, whose changes this app does not know. It was left unchanged; open it "
-            "with that build, or restore a backup made by a release at version "
-            f"{highest} or older",
-        )
-
-
-class UnrecognizedDatabase(PlanError):
-    """A database without a ledger that its :class:`Baseline` cannot place; nothing changed."""
-
-
-def adopt(database: Database, migrations: MigrationSet, baseline: Baseline) -> Adoption | None:
+def adopt(executor: Executor, migrations: MigrationSet, baseline: Baseline) -> Adoption | None:
     """Adopt the database if it has no ledger and *baseline* recognises it.
 
     Call inside the run's write transaction. Writes the ledger rows (with the files'
     checksums, so later runs see them as unmodified) for every migration up to the
     adopted version and returns what was done; returns None when there is nothing to
-    adopt. Raises :class:`LegacyVersionTooNew`, :class:`UnrecognizedDatabase`, or an
-    :class:`ApplyError` when the repair fails.
+    adopt. The callbacks run under the executor's guard: one that commits fails the run.
+    Raises :class:`LegacyVersionTooNew`, :class:`UnrecognizedDatabase`, a
+    :class:`UsageError` for a callback that returns the wrong thing, or an
+    :class:`ApplyError` when a callback fails.
     """
+    database = executor.database
     conn = database.conn
-    if _ledger.exists(conn):
+    if ledger.exists(conn, database.name):
         return None
-    claimed = _call(database, "detecting the database's version", baseline.detect, conn)
+    claimed = executor.call("detecting the database's version", baseline.detect, conn)
     if claimed is None:
         return None
+    _check_version("detect", claimed)
     if claimed > baseline.highest:
         raise LegacyVersionTooNew(database.name, baseline.label, claimed, baseline.highest)
     version: int = claimed
     notes: Sequence[str] = ()
     if baseline.repair is not None:
-        version, notes = _call(database, "repairing the database", baseline.repair, conn, claimed)
-    _ledger.ensure(conn)
-    recorded = tuple(m.version for m in migrations if m.version <= version)
-    for migration in migrations:
-        if migration.version <= version:
-            _ledger.record(conn, migration, 0.0)
-    adoption = Adoption(claimed, version, tuple(notes), recorded)
+        repaired = executor.call("repairing the database", baseline.repair, conn, claimed)
+        if (
+            not isinstance(repaired, tuple)
+            or len(repaired) != 2
+            or isinstance(repaired[1], str)
+            or not all(isinstance(note, str) for note in repaired[1])
+        ):
+            raise UsageError(
+                f"the baseline's repair returned {repaired!r}; it must return (version, notes): "
+                "the version the database is at and a list of strings"
+            )
+        version, notes = repaired
+        _check_version("repair", version)
+    ledger.ensure(conn)
+    adopted = [m for m in migrations if m.version <= version]
+    ledger.record_adopted(conn, adopted)
+    adoption = Adoption(claimed, version, tuple(notes), tuple(m.version for m in adopted))
     _log.logger().info("%s: %s", database.name, adoption.summary())
     return adoption
 
 
-def _call(database: Database, doing: str, function: Callable[..., _T], *args: object) -> _T:
-    """Run a baseline callback; turn its sqlite3 errors into one that says what failed."""
-    try:
-        return function(*args)
-    except MigrationError:
-        raise
-    except sqlite3.Error as exc:
-        raise (
-            environmental(exc, database.name, database.timeout)
-            or ApplyError(
-                f"{database.name}: adopting it failed while {doing} ({exc}); the run was "
-                "rolled back and the database is unchanged"
-            )
-        ) from exc
+def _check_version(callback: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(
+            f"the baseline's {callback} returned {value!r}; it must return a version number "
+            "(an int of 0 or more)" + (" or None" if callback == "detect" else "")
+        )
 
 
 # -- a repair derived from the migration files ----------------------------------------
@@ -170,6 +160,7 @@ def additive_repair(
     *,
     through: int,
     extra_columns: Mapping[str, Collection[str]] | None = None,
+    prepare: Callable[[sqlite3.Connection], object] | None = None,
 ) -> Repair:
     """A *repair* for :class:`Baseline` that compares the database with the migration files.
 
@@ -189,13 +180,17 @@ def additive_repair(
       :class:`UnrecognizedDatabase`: a later rebuild of the table would lose it.
 
     Nothing is removed or rewritten, and rows are not touched.
+
+    The files are replayed on a connection of the repair's own: if they call SQL
+    functions or collations the app registers, pass *prepare* (called with that
+    connection first), as the app's connection has them.
     """
     extras = {table: set(columns) for table, columns in (extra_columns or {}).items()}
     shapes: dict[int, _Shape] = {}
 
     def repair(conn: sqlite3.Connection, claimed: int) -> tuple[int, Sequence[str]]:
         if not shapes:
-            shapes.update(_shapes(load(source), through))
+            shapes.update(_shapes(load(source), through, prepare))
         versions = sorted(shapes)
         present = _objects(conn)
         version = claimed
@@ -215,15 +210,32 @@ def additive_repair(
     return repair
 
 
-def _shapes(migrations: MigrationSet, through: int) -> dict[int, _Shape]:
+def _shapes(
+    migrations: MigrationSet,
+    through: int,
+    prepare: Callable[[sqlite3.Connection], object] | None,
+) -> dict[int, _Shape]:
+    from .._db.connection import Database
+    from .executor import replay
+
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
+        if prepare is not None:
+            prepare(conn)
+        scratch = Database(conn, ":memory:", 0.0, owned=True)
         shapes = {}
         for migration in migrations:
             if migration.version > through:
                 break
-            for statement in migration.up.statements:
-                conn.execute(statement.sql)
+            try:
+                replay(scratch, migration.up)
+            except MigrationError as exc:
+                raise UsageError(
+                    f"additive_repair replays the migrations on a database of its own, and "
+                    f"{migration.up.filename!r} failed there: {exc}",
+                    "if the migrations call functions or collations the app registers, pass "
+                    "prepare= to additive_repair to register them on that database too",
+                ) from exc
             shapes[migration.version] = _read_shape(conn)
         return shapes
     finally:

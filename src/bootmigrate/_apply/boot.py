@@ -1,108 +1,153 @@
-"""The no-op boot in one query: compare the ledger with the lock file, read no migration.
+"""``migrate()``: the app's boot. The common case, nothing pending, costs one query.
 
 Most boots find nothing to do. When the source ships a ``bootmigrate.lock`` (see
-:mod:`bootmigrate._lockfile`), :func:`settled` decides that case from the file *names*
-and the lock alone: the migration files present are exactly the locked ones, and the
-ledger's ``(version, name, checksum)`` rows are exactly the lock's ``up`` entries. Then
-nothing is pending and every applied migration is the one the release locked.
+:mod:`bootmigrate._source.lockfile`), :func:`settled` decides that case from the file
+*names* and the lock alone: the migration files present are exactly the locked ones,
+and the ledger's ``(version, name, checksum)`` rows are exactly the lock's ``up``
+entries. Then nothing is pending and every applied migration is the one the release
+locked.
 
-Anything else (no lock, a lock that does not parse, a file the lock does not list, a
-ledger row it does not list, no ledger yet, any SQLite error) returns None, and the
-runner does the full check, which reads and hashes every file. So a migration edited
-after the lock was written is still caught whenever something is pending, and always by
-``status``, ``verify`` and ``lock --check``; what the fast path trusts is that the
-shipped lock matches the shipped files, which ``bootmigrate lock --check`` (and the
-test kit) verify before a release.
+Without a lock file (or with one not exactly as ``bootmigrate lock`` writes it), the same
+comparison is made with rows computed from the files: every up file is read and hashed,
+and nothing more (:func:`_hashed`), which is what a hand-written check does.
+
+Anything else (a file the lock does not list, a ledger row it does not list, a checksum
+that differs, no ledger yet, any SQLite error) hands the call to the runner
+(:func:`bootmigrate._apply.runner.upgrade`), which reads and checks every file. So a
+migration edited after the lock was written is still caught whenever something is
+pending, and always by ``status``, ``verify`` and ``lock --check``; what the boot trusts
+is that the shipped lock matches the shipped files, which ``bootmigrate lock --check``
+(and the test kit) verify before a release.
+
+This module is the whole import path of that boot: it and what it imports load no
+:mod:`typing`, :mod:`dataclasses`, :mod:`re` or :mod:`pathlib`, build no dataclass and
+compile no regular expression (BENCHMARKS.md has the import profile).
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-from typing import TYPE_CHECKING
 
 from .. import _log
-from .._db.connection import for_writing
-from .._source.locate import LOCK_FILENAME, Source
-from .._source.lockfile import LOCK_FORMAT
+from .._db import ledger
+from .._db.connection import DEFAULT_TIMEOUT, describe, peek
+from .._report import Report
+from .._source.locate import Source, resolve
+from .._source.lockfile import LOCK_FILENAME, read_fast
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .._db.connection import DatabaseLike
-    from .._report import Report
+    from .._types import DatabaseLike, SourceLike
+    from .adopt import Baseline
 
-# Every row when the ledger's layout is the one this bootmigrate reads; none otherwise.
-# The version comes back as the lock spells it (%04d), so rows compare as plain strings.
-_LEDGER_QUERY = (
-    "SELECT printf('%04d', version), name, checksum FROM bootmigrate_ledger WHERE "
-    "(SELECT value FROM bootmigrate_meta WHERE key = 'ledger_format') = ? ORDER BY version"
-)
-_LEDGER_FORMAT = "1"  # bootmigrate._ledger.LEDGER_FORMAT, checked by tests/test_fast_path.py
 
-_FORMAT_LINE = f"format {LOCK_FORMAT}\n"
+def migrate(
+    db: DatabaseLike,
+    source: SourceLike,
+    *,
+    target: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    baseline: Baseline | None = None,
+    backup: bool = False,
+    backup_keep: int = 1,
+) -> Report:
+    """Bring the database to *target* (default: the newest migration) and report what ran.
+
+    *db* is a path (the file is created if missing) or an open :class:`sqlite3.Connection`
+    (borrowed: left open, with its settings given back; it must not be inside a
+    transaction). *source* is ``"pkg:folder"``, a directory, or a :class:`MigrationSet`
+    from :func:`load`. All pending migrations run in one ``BEGIN IMMEDIATE`` transaction
+    with their ledger rows: the database reaches the target or stays exactly as it was.
+    *timeout* is how long, in seconds, to wait for another connection's lock before
+    raising :class:`DatabaseBusy`. *baseline* adopts a database made before bootmigrate
+    (no ledger): see :class:`Baseline`; the adoption runs in the same transaction.
+    *backup* takes an online backup next to the file before anything is applied (only
+    when something is pending) and keeps the newest *backup_keep* of them.
+
+    Raises a :class:`MigrationError` subclass; after any of them the database is
+    unchanged, or the error says exactly what state it is in (after a ``no-transaction``
+    migration, or when a backup was put back).
+    """
+    if target is None and isinstance(source, (str, os.PathLike)):
+        # The common boot has nothing to do: with a lock file, one query says so.
+        try:
+            report = settled(db, resolve(source), timeout)
+        except (ValueError, TypeError, OSError):
+            report = None  # an odd argument or file: the runner says what is wrong
+        if report is not None:
+            return report
+    from .runner import upgrade
+
+    return upgrade(
+        db,
+        source,
+        target=target,
+        timeout=timeout,
+        baseline=baseline,
+        backup=backup,
+        backup_keep=backup_keep,
+    )
 
 
 def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
-    """The up-to-date report if the lock proves nothing is pending, else None."""
-    locked = _locked(source)
-    if locked is None:
+    """The up-to-date report if the lock (or, without one, the files' checksums) proves
+    nothing is pending, else None."""
+    text = source.read_text(LOCK_FILENAME)
+    lock = read_fast(text) if text is not None else None
+    if lock is not None:
+        rows = lock.ledger_rows()
+        if not rows or not _files_match(source, lock.filenames(), rows):
+            return None
+    else:
+        hashed = _hashed(source)
+        if not hashed:
+            return None  # not a plain set of migrations, or none at all
+        rows = hashed
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        return None  # the runner explains
+    found = peek(db, ledger.BOOT_QUERY, ledger.BOOT_PARAMETERS, min(timeout, 2_147_483.0))
+    if found != rows:
         return None
-    rows, filenames = locked
-    if not _files_match(source, filenames, rows):
-        return None
-    if not isinstance(db, sqlite3.Connection) and not os.path.isfile(db):
-        return None  # the full path creates it
-    with for_writing(db, timeout) as database:
-        try:
-            ledger = database.conn.execute(_LEDGER_QUERY, (_LEDGER_FORMAT,)).fetchall()
-        except sqlite3.Error:
-            return None  # no ledger yet, or a damaged one: the full path says what is wrong
-        name = database.name
-    if ledger != rows:
-        return None
+    name = describe(db)
     current = int(rows[-1][0])
     _log.debug("%s: up-to-date at version %s", name, current)
-    from .._report import Report
-
     return Report(name, source.description, "up-to-date", current, current)
 
 
-def _locked(source: Source) -> tuple[list[tuple[str, str, str]], set[str]] | None:
-    """The lock's up entries as ledger rows, and the file names it lists; None if unusable.
+def _hashed(source: Source) -> list[tuple[str, str, str]] | None:
+    """Without a usable lock: the rows the ledger of an up-to-date database holds,
+    computed from the files (each up file read and hashed as the full load does), or None
+    when the files are not a plain set of migrations (the full load then says why).
 
-    Only a lock as ``bootmigrate lock`` writes it is used: comment lines, then
-    ``format 1``, then entries. It is cut into words in one ``str.split`` and sliced
-    into columns, because at a thousand migrations per-line parsing in Python would
-    cost more than the query. Anything unexpected returns None (the full check does
-    not need the lock).
+    What the raw check of BENCHMARKS.md does, and no more: no statement is split and no
+    file validated, because nothing will run; an up file that changed is a checksum the
+    ledger does not hold, and the full check then refuses it.
     """
+    from .._errors import MigrationError
+    from .._source.filenames import format_version, parse_filename
+    from .._source.text import checksum
+
+    ups: dict[int, tuple[str, str, str]] = {}
+    others: list[tuple[int, str]] = []
     try:
-        text = source.read_text(LOCK_FILENAME)
-    except (OSError, UnicodeDecodeError):
-        return None
-    if text is None:
-        return None
-    if "\r" in text:  # a Windows checkout
-        text = text.replace("\r\n", "\n")
-    head, found, body = text.partition(_FORMAT_LINE)
-    if not found or (head and not head.endswith("\n")) or "#" in body:
-        return None
-    if any(line.strip() and not line.lstrip().startswith("#") for line in head.splitlines()):
-        return None
-    words = body.split()
-    if not words or len(words) % 4:
-        return None
-    versions, names, kinds, checksums = words[0::4], words[1::4], words[2::4], words[3::4]
-    digits = "".join(versions)
-    if not (digits.isascii() and digits.isdigit()) or not set(kinds) <= {"up", "down"}:
-        return None
-    filenames = set(map("{}_{}.{}.sql".format, versions, names, kinds))
-    if "down" in kinds:
-        up = [i for i, kind in enumerate(kinds) if kind == "up"]
-        versions = [versions[i] for i in up]
-        names = [names[i] for i in up]
-        checksums = [checksums[i] for i in up]
-    rows = list(zip(versions, names, checksums))
-    return (rows, filenames) if rows else None
+        for name in source.names():
+            parsed = parse_filename(name)
+            if parsed is None:
+                continue
+            if parsed.kind != "up":
+                others.append((parsed.version, parsed.name))
+                continue
+            if parsed.version in ups:
+                return None  # two up files of one version: the full load says so
+            data = source.read_text(name)
+            if data is None:
+                return None
+            ups[parsed.version] = (format_version(parsed.version), parsed.name, checksum(data))
+    except MigrationError:
+        return None  # a misnamed or undecodable file: the full load reports it in order
+    if any(ups.get(version, ("", "", ""))[1] != label for version, label in others):
+        return None  # a down or fixture file without its up file
+    return [ups[version] for version in sorted(ups)]
 
 
 def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str, str]]) -> bool:
@@ -117,8 +162,9 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
         return False
     labels = None
     for name in present - filenames:
-        if name.startswith(".") or not (name[:1].isdigit() or name.lower().endswith(".sql")):
-            continue  # cannot be a migration file (README, __init__.py, bootmigrate.lock)
+        looks_like = name[:1].isdigit() or name.lower().endswith(".sql")
+        if (name.startswith(".") or not looks_like) and name.strip() == name:
+            continue  # cannot be a migration file (README, __init__.py, the lock)
         from .._source.filenames import parse_filename
 
         parsed = parse_filename(name)
@@ -129,3 +175,6 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
         if parsed.kind != "fixture" or (parsed.version, parsed.name) not in labels:
             return False
     return True
+
+
+__all__ = ["migrate", "settled"]

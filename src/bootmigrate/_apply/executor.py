@@ -1,9 +1,26 @@
-"""Running one migration script inside the runner's transaction, fast and traceably.
+"""The one place where SQL from a migration runs, and the guard it runs under.
 
-Statements run one at a time (``executescript()`` would commit the runner's transaction
-first), except that on Python 3.12+ with ``autocommit=True`` a big script runs in one
-``executescript()`` call inside a savepoint. Either way a failure names the file, the
-statement number and its line.
+Every piece of migration SQL goes through an :class:`Executor`: the up and down files of
+a run (:meth:`~Executor.run` inside the runner's transaction, :meth:`~Executor.run_alone`
+for a ``no-transaction`` file), the test kit's fixture files, the replay of the files
+that :func:`bootmigrate.additive_repair` makes, and the app's callbacks that run inside
+the transaction (:meth:`~Executor.call`: a :class:`Baseline`'s ``detect`` and
+``repair``). It splits with :func:`bootmigrate._source.text.statement_spans`, names a
+failing statement by file, number and line, and, for a ``no-transaction`` file, knows
+whether anything it ran took effect for good.
+
+The guard is the connection's *authorizer*, which SQLite calls for every action of every
+statement it prepares, whatever the text looked like (a byte-order mark before
+``COMMIT``, a statement cached from earlier, a trigger's body). While migration SQL or a
+callback runs inside the runner's transaction, it refuses transaction control
+(``BEGIN``, ``COMMIT``, ``ROLLBACK``, ``SAVEPOINT``, ``RELEASE``, and what opens one,
+such as ``VACUUM``), which would end the runner's transaction behind its back; and at
+all times it refuses writes to bootmigrate's own tables (the ledger must say what ran).
+A ``no-transaction`` file may manage its own transactions, and the guard records what
+each of its statements does.
+
+Python cannot read an authorizer back, so a borrowed connection is given back with none
+(on Python 3.9 and 3.10, which cannot clear one, with one that allows everything).
 """
 
 from __future__ import annotations
@@ -11,104 +28,431 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from .._db.connection import Database, environmental
-from .._errors import ApplyError, StatementError
-from .._source import text as _sqltext
-from .._source.model import Script
+from .._db.errors import Where, environmental, opens_a_transaction
+from .._db.ledger import OWN_TABLES
+from .._errors import ApplyError, MigrationError, StatementError, TransactionControlError
+from .._source import text as sql_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import TypeVar
+
+    from .._db.connection import Database
+    from .._source.model import Script
+
+    _T = TypeVar("_T")
+
+# Authorizer action codes (sqlite3.h).
+_CREATE_INDEX, _CREATE_TABLE, _CREATE_TEMP_INDEX = 1, 2, 3
+_CREATE_TEMP_TRIGGER, _CREATE_TRIGGER, _CREATE_VIEW = 5, 7, 8
+_DELETE, _DROP_TABLE, _INSERT, _PRAGMA, _READ, _SELECT = 9, 11, 18, 19, 20, 21
+_TRANSACTION, _UPDATE, _ALTER_TABLE, _FUNCTION, _SAVEPOINT, _RECURSIVE = 22, 23, 26, 31, 32, 33
+_OK, _DENY = 0, 1
+# Actions that write a table: arg1 is the table (ALTER TABLE: arg2).
+_TABLE_WRITES = frozenset({_INSERT, _UPDATE, _DELETE, _DROP_TABLE, _CREATE_TABLE, _CREATE_VIEW})
+# Actions that attach an object to a table named in arg2.
+_ON_TABLE = frozenset(
+    {_CREATE_INDEX, _CREATE_TEMP_INDEX, _CREATE_TRIGGER, _CREATE_TEMP_TRIGGER, _ALTER_TABLE}
+)
+_OWN = frozenset(OWN_TABLES)
+# Actions on rows, whose arg1 is the table as the schema names it.
+_DML = frozenset({_INSERT, _UPDATE, _DELETE})
+# Every other action the guard looks at.
+_WATCHED = frozenset({_TRANSACTION, _SAVEPOINT, _PRAGMA}) | (_TABLE_WRITES - _DML) | _ON_TABLE
+# Actions that only read; any other action (or none reported) may have written.
+_READS = frozenset({_SELECT, _READ, _FUNCTION, _RECURSIVE})
+# Pragmas that set a property of the connection, not of the file.
+_CONNECTION_PRAGMAS = frozenset(
+    {
+        "analysis_limit",
+        "automatic_index",
+        "busy_timeout",
+        "cache_size",
+        "cache_spill",
+        "case_sensitive_like",
+        "cell_size_check",
+        "defer_foreign_keys",
+        "foreign_keys",
+        "hard_heap_limit",
+        "ignore_check_constraints",
+        "legacy_alter_table",
+        "mmap_size",
+        "query_only",
+        "read_uncommitted",
+        "recursive_triggers",
+        "reverse_unordered_selects",
+        "soft_heap_limit",
+        "synchronous",
+        "temp_store",
+        "threads",
+        "trusted_schema",
+    }
+)
 
 
-def execute_script(database: Database, script: Script) -> None:
-    """Run a script's statements one at a time, so a failure names its statement and line.
+class Guard:
+    """The authorizer: what migration SQL may do, and what it did.
 
-    ``executescript()`` commits any open transaction first, except on Python 3.12+ with
-    ``autocommit=True``: there a big script runs whole (see :func:`_run_whole`).
-
-    This is :func:`bootmigrate._sqltext.split` fused with execution, the hot loop of a
-    big data migration: it makes no ``Statement`` objects and counts no lines (an empty
-    statement, ``;`` alone, is a no-op for SQLite). Only when a statement fails is the
-    text up to it split again, to name the statement and its line as ``split`` does.
+    Modes: ``"runner"`` (bootmigrate's own statements: anything goes), ``"transaction"``
+    (inside the runner's transaction: no transaction control, no writes to the runner's
+    tables), ``"alone"`` (a no-transaction file: its own transaction control is allowed,
+    and each statement's actions are recorded).
     """
-    if (
-        sys.version_info >= (3, 12)
-        and len(script.text) >= _WHOLE_SCRIPT_CHARS
-        and _run_whole(database, script)
-    ):
-        return
-    execute = database.execute
-    complete = sqlite3.complete_statement
-    leading = _sqltext.LEADING.match
-    text = script.text
-    find = text.find
-    start = pos = 0
-    try:
-        while True:
-            semi = find(";", pos)
-            if semi < 0:
-                break
-            pos = semi + 1
-            chunk = text[start:pos]
-            if complete(chunk):  # else the ';' is inside a string, comment or trigger
-                sql = chunk.lstrip()
-                if sql.startswith(("--", "/*")):
-                    sql = text[leading(text, start, pos).end() : pos]  # type: ignore[union-attr]
-                execute(sql)
-                start = pos
-        pos = len(text)
-        first = leading(text, start).end()  # type: ignore[union-attr]
-        if first < pos:
-            execute(text[first:])  # a last statement without ';'
-    except sqlite3.Error as exc:
-        problem = environmental(exc, database.name, database.timeout)
-        if problem is not None:
-            raise problem from exc
-        done = _sqltext.split(text[:pos])  # the failed statement is the last one
-        failed = done[-1] if done else _sqltext.Statement(1, 1, text[:pos].strip())
-        raise StatementError(
-            script.filename, failed.number, failed.line, str(exc), failed.sql
-        ) from exc
+
+    __slots__ = ("_conn", "actions", "denied", "mode")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.mode = "runner"
+        #: What the last refused action was: (action, arg1, arg2), or None.
+        self.denied: tuple[int, str | None, str | None] | None = None
+        #: The actions recorded in mode "alone" (the executor empties it per statement).
+        self.actions: list[tuple[int, str | None, str | None]] = []
+
+    def __call__(
+        self, action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
+    ) -> int:
+        # The hot path: one call per action of every statement a migration prepares (an
+        # INSERT of a data migration is one INSERT action), so the common answer is first.
+        if action in _DML:
+            if arg1 not in _OWN:  # SQLite gives the table's own (lower-case) name here
+                return _OK
+        elif action not in _WATCHED:
+            return _OK
+        return self._decide(action, arg1, arg2, schema)
+
+    def _decide(self, action: int, arg1: str | None, arg2: str | None, schema: str | None) -> int:
+        if self.mode == "runner":
+            return _OK
+        if action in (_TRANSACTION, _SAVEPOINT):
+            if self.mode == "alone":
+                return _OK
+            self.denied = (action, arg1, arg2)
+            return _DENY
+        if action == _PRAGMA:
+            # A migration that turned query_only on would make every later write fail,
+            # and the app's borrowed connection keep it.
+            if (arg1 or "").lower() == "query_only" and arg2 is not None:
+                self.denied = (action, arg1, arg2)
+                return _DENY
+            return _OK
+        # A trigger or index on a table of that name, made in main or in temp (a TEMP
+        # trigger may be on main.bootmigrate_ledger); a write to a temp table of that
+        # name is the migration's own business, and VACUUM's copies ("vacuum_db") are
+        # SQLite's.
+        table = arg2 if action in _ON_TABLE else arg1
+        schemas = ("main", "temp", None) if action in _ON_TABLE else ("main", None)
+        if table is not None and schema in schemas and table.lower() in _OWN:
+            self.denied = (action, arg1, arg2)
+            return _DENY
+        return _OK
+
+    def _record(
+        self, action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
+    ) -> int:
+        """Mode "alone": note every action of the statement, then decide as usual."""
+        self.actions.append((action, arg1, arg2))
+        return self._decide(action, arg1, arg2, schema)
+
+    def enter(self, mode: str, *, expire: bool = True) -> None:
+        """Switch mode. Setting the authorizer again expires the connection's prepared
+        statements, so a statement cached under a laxer mode is checked again.
+
+        *expire* False keeps them: only for statements whose text cannot be one the
+        runner prepared (see :meth:`Executor.run`).
+        """
+        self.mode = mode
+        self.denied = None
+        self.actions = []
+        if expire:
+            self._conn.set_authorizer(self._record if mode == "alone" else self)
+
+    def leave(self) -> None:
+        """Back to mode ``"runner"`` (and to the callback that records nothing)."""
+        if self.mode == "alone":
+            self._conn.set_authorizer(self)
+        self.mode = "runner"
+
+
+def _allow_everything(*_: object) -> int:
+    return _OK
+
+
+class StepFailed(Exception):
+    """A ``no-transaction`` file failed; :attr:`changed` says whether it took effect."""
+
+    def __init__(self, error: MigrationError, changed: bool) -> None:
+        super().__init__(str(error))
+        #: The error to report.
+        self.error = error
+        #: True when something the file ran was committed (for good) before it failed.
+        self.changed = changed
+
+
+class Executor:
+    """Runs migration SQL on one :class:`Database`; a context manager around the guard."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.guard = Guard(database.conn)
+
+    def __enter__(self) -> Executor:
+        self.database.conn.set_authorizer(self.guard)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        conn = self.database.conn
+        try:
+            if sys.version_info >= (3, 11):
+                conn.set_authorizer(None)
+            else:  # pragma: no cover - exercised by the 3.9/3.10 runs of the matrix
+                conn.set_authorizer(_allow_everything)
+        except sqlite3.ProgrammingError:
+            pass  # a callback closed the connection; the run reports that
+
+    # -- a file inside the runner's transaction ----------------------------------------
+
+    def run(self, script: Script) -> None:
+        """Run *script* inside the open transaction; raise the error that names a failure.
+
+        Statements run one at a time (``executescript()`` would commit the runner's
+        transaction first), except that on Python 3.12+, where connections run with
+        ``autocommit=True``, a big script runs in one ``executescript()`` call inside a
+        savepoint (see :meth:`_run_whole`).
+        """
+        if (
+            sys.version_info >= (3, 12)
+            and len(script.text) >= _WHOLE_SCRIPT_CHARS
+            and self._run_whole(script)
+        ):
+            return
+        execute = self.database.cursor.execute
+        end = 0
+        # Python caches prepared statements by their text, and a statement the runner
+        # prepared was authorized in mode "runner". Migration SQL always runs with a
+        # final ';', which no statement of the runner has, so none of those can be
+        # reused here, and the switch need not expire the cache (re-preparing the
+        # ledger's INSERT after every migration costs 7% of a run of small ones).
+        self.guard.enter("transaction", expire=False)
+        try:
+            for _first, stop, sql in sql_text.statement_spans(script.text):
+                end = stop
+                execute(sql if sql[-1] == ";" else sql + "\n;")
+        except sqlite3.Error as exc:
+            raise self._failure(exc, script, sql_text.statement_at(script.text, end)) from exc
+        finally:
+            self.guard.leave()
+        self._check_still_in_transaction(script)
+
+    def _failure(
+        self, exc: sqlite3.Error, script: Script, failed: sql_text.Statement
+    ) -> MigrationError:
+        """The error for the statement *failed* of *script*: the migration's (a statement
+        the guard refused, or SQLite's own complaint about it) or the environment's."""
+        denied = self.guard.denied
+        if denied is not None:
+            action, arg1, arg2 = denied
+            if action in (_TRANSACTION, _SAVEPOINT):
+                return TransactionControlError(
+                    script.filename, failed.line, sql_text.first_keyword(failed.sql) or "it"
+                )
+            if action == _PRAGMA:
+                problem = (
+                    "a migration may not turn on PRAGMA query_only: every write after it "
+                    "would fail, and the app's connection would keep it"
+                )
+            else:
+                problem = (
+                    f"{arg2 if action in _ON_TABLE else arg1} is bootmigrate's own table, "
+                    "and a migration may not change it (the ledger must say what ran)"
+                )
+            return StatementError(script.filename, failed.number, failed.line, problem, failed.sql)
+        message = str(exc)
+        if opens_a_transaction(exc):
+            return TransactionControlError(script.filename, failed.line, "VACUUM")
+        around = environmental(exc, self.database.where(), statement=True)
+        if around is not None:
+            return around
+        return StatementError(script.filename, failed.number, failed.line, message, failed.sql)
+
+    def _check_still_in_transaction(self, script: Script) -> None:
+        if not self.database.conn.in_transaction:
+            # Only a conflict clause can end it without an error (ON CONFLICT ROLLBACK
+            # fails its statement, so this is a last line of defence, not a path).
+            raise ApplyError(
+                f"{script.filename!r} ended the runner's transaction",
+                "remove the statement that ends it",
+            )
+
+    def _run_whole(self, script: Script) -> bool:
+        """Run the whole script in one ``executescript()`` call; False if it must go per
+        statement.
+
+        Only inside the runner's transaction on a connection with ``autocommit=True``
+        (Python 3.12+), where ``executescript()`` does not commit. The script runs in a
+        savepoint: when a statement fails, the savepoint is rolled back and the caller
+        runs the script again one statement at a time, which names the statement and
+        its line (a script that fails once fails again at the same statement, as nothing
+        else changed). A failure can end the whole transaction only through ROLLBACK
+        conflict handling, after which the failed statement could not be found by running
+        again: such scripts and schemas keep the per-statement loop.
+        """
+        conn = self.database.conn
+        if not conn.in_transaction or getattr(conn, "autocommit", None) is not True:
+            return False
+        if "rollback" in script.text.lower() or conn.execute(_SCHEMA_ROLLBACK).fetchone():
+            return False
+        conn.execute("SAVEPOINT bootmigrate_script")
+        self.guard.enter("transaction")
+        try:
+            conn.executescript(script.text)
+        except sqlite3.Error as exc:
+            self.guard.leave()
+            problem = environmental(exc, self.database.where())
+            if problem is not None:
+                raise problem from exc
+            if not conn.in_transaction:  # pragma: no cover - see the docstring
+                raise ApplyError(
+                    f"{script.filename!r}: {exc}; the transaction was ended by it",
+                ) from exc
+            conn.execute("ROLLBACK TO bootmigrate_script")
+            conn.execute("RELEASE bootmigrate_script")
+            return False
+        finally:
+            self.guard.leave()
+        conn.execute("RELEASE bootmigrate_script")
+        return True
+
+    # -- a no-transaction file --------------------------------------------------------
+
+    def run_alone(self, script: Script) -> None:
+        """Run a ``no-transaction`` file outside any transaction of the runner's.
+
+        Its statements run in autocommit mode, or in the transactions the file opens
+        itself. Raises :class:`StepFailed` carrying the error and whether anything the
+        file ran was committed: a statement that may have written, run in autocommit
+        mode or in a transaction the file committed, counts (what each statement did is
+        what SQLite's authorizer reported when it prepared it; a statement that reported
+        nothing, as a cached one does not, counts as a write).
+        """
+        conn = self.database.conn
+        guard = self.guard
+        changed = False  # something committed for good
+        pending = False  # writes inside a transaction the file opened itself
+        failure: MigrationError | None = None
+        seen: dict[str, tuple[bool, str | None]] = {}
+        statements = sql_text.split(script.text)
+        guard.enter("alone")
+        try:
+            for statement in statements:
+                guard.actions = []
+                try:
+                    # Read to the end: an unfinished statement (PRAGMA journal_mode
+                    # returns a row) would keep the next COMMIT from committing.
+                    self.database.execute(statement.sql).fetchall()
+                except sqlite3.Error as exc:
+                    failure = self._failure(exc, script, statement)
+                    failure.__cause__ = exc
+                    break
+                if guard.actions or statement.sql not in seen:
+                    seen[statement.sql] = _effect(guard.actions)
+                writes, ends = seen[statement.sql]
+                if conn.in_transaction:
+                    pending = pending or writes
+                else:
+                    changed = changed or writes or (pending and ends != "ROLLBACK")
+                    pending = False
+        finally:
+            guard.leave()
+        if failure is None and conn.in_transaction:
+            last = statements[-1]
+            failure = StatementError(
+                script.filename,
+                last.number,
+                last.line,
+                "the file left a transaction open, and it was rolled back; a no-transaction "
+                "migration that opens a transaction must commit it",
+                last.sql,
+            )
+        self.database.rollback()
+        if failure is not None:
+            raise StepFailed(failure, changed)
+
+    # -- a callback inside the runner's transaction --------------------------------------
+
+    def call(self, doing: str, function: Callable[..., _T], *args: object) -> _T:
+        """Run an app callback under the transactional guard; name what failed."""
+        self.guard.enter("transaction")
+        try:
+            return function(*args)
+        except MigrationError:
+            raise
+        except sqlite3.Error as exc:
+            denied = self.guard.denied
+            if denied is not None and denied[0] in (_TRANSACTION, _SAVEPOINT):
+                raise ApplyError(
+                    f"{self.database.name}: {doing} tried to {denied[1] or 'end'} a transaction "
+                    f"({exc}); it runs inside bootmigrate's transaction and must leave it alone",
+                    "remove the commit, rollback or savepoint from the callback",
+                ) from exc
+            raise (
+                environmental(exc, self.database.where())
+                or ApplyError(f"{self.database.name}: {doing} failed ({exc})")
+            ) from exc
+        finally:
+            self.guard.leave()
+
+
+def _effect(actions: list[tuple[int, str | None, str | None]]) -> tuple[bool, str | None]:
+    """(may have written, "COMMIT"/"ROLLBACK" if it ended a transaction) of one statement."""
+    if not actions:
+        return True, None  # nothing reported (a statement prepared earlier): assume a write
+    writes = False
+    ends = None
+    for action, arg1, arg2 in actions:
+        if action == _TRANSACTION:
+            ends = arg1 if arg1 in ("COMMIT", "ROLLBACK") else ends
+        elif action == _SAVEPOINT:
+            continue
+        elif action == _PRAGMA:
+            if arg2 is not None and (arg1 or "").lower() not in _CONNECTION_PRAGMAS:
+                writes = True
+        elif action not in _READS:
+            writes = True
+    return writes, ends
+
+
+def replay(database: Database, script: Script) -> None:
+    """Run *script* on a scratch database, each kind of file the way a run would."""
+    with Executor(database) as executor:
+        if script.transactional:
+            database.execute("BEGIN")
+            try:
+                executor.run(script)
+            except BaseException:
+                database.rollback()
+                raise
+            database.execute("COMMIT")
+        else:
+            try:
+                executor.run_alone(script)
+            except StepFailed as failed:
+                raise failed.error from failed.error.__cause__
 
 
 # Below this size the per-statement loop costs next to nothing; above it, about 20% of a
 # data migration's time, which one executescript() call saves.
 _WHOLE_SCRIPT_CHARS = 1 << 20
-# A failure can end the whole transaction only through ROLLBACK conflict handling
-# (INSERT OR ROLLBACK, ON CONFLICT ROLLBACK, RAISE(ROLLBACK) in a trigger): then a failed
-# statement could not be located by running the script again, so such scripts and
-# schemas keep the per-statement loop.
 _SCHEMA_ROLLBACK = (
     "SELECT 1 FROM sqlite_master WHERE sql LIKE '%rollback%' "
     "UNION ALL SELECT 1 FROM sqlite_temp_master WHERE sql LIKE '%rollback%' LIMIT 1"
 )
 
-
-def _run_whole(database: Database, script: Script) -> bool:
-    """Run the whole script in one ``executescript()`` call; False if it must go per statement.
-
-    Only inside the runner's transaction on a connection with ``autocommit=True`` (Python
-    3.12+), where ``executescript()`` does not commit. The script runs in a savepoint:
-    when a statement fails, the savepoint is rolled back and the caller runs the script
-    again one statement at a time, which names the statement and its line (a script
-    that fails once fails again at the same statement, as nothing else changed).
-    """
-    conn = database.conn
-    if not conn.in_transaction or getattr(conn, "autocommit", None) is not True:
-        return False
-    if "rollback" in script.text.lower() or conn.execute(_SCHEMA_ROLLBACK).fetchone():
-        return False
-    conn.execute("SAVEPOINT bootmigrate_script")
-    try:
-        conn.executescript(script.text)
-    except sqlite3.Error as exc:
-        problem = environmental(exc, database.name, database.timeout)
-        if problem is not None:
-            raise problem from exc
-        if not conn.in_transaction:  # interrupted: SQLite ended the transaction
-            raise ApplyError(
-                f"{script.filename!r}: {exc}; the transaction was rolled back, so the "
-                "database is unchanged"
-            ) from exc
-        conn.execute("ROLLBACK TO bootmigrate_script")
-        conn.execute("RELEASE bootmigrate_script")
-        return False
-    conn.execute("RELEASE bootmigrate_script")
-    return True
+__all__ = ["Executor", "Guard", "StepFailed", "Where", "replay"]

@@ -1,51 +1,56 @@
-"""The runner: migrate, downgrade and status, built from the planner, ledger and database.
+"""The runner: upgrade, downgrade and status, built from the planner, the ledger and the
+executor.
 
-Concurrency: a run first reads the ledger without a lock, so the common boot (nothing
-pending) never waits for a writer. When something is pending it takes the write lock
-with ``BEGIN IMMEDIATE`` and only then reads the ledger again and plans again, so two
+An upgrade reads like sqlite-utils' migrations loop: under the write lock, plan again
+and apply each pending migration with its ledger row; the rest are named steps around
+it. Concurrency: the optimistic look (:func:`_look`) reads without a lock, so the
+common boot (nothing pending) never waits for a writer, and a read-only folder can boot
+an up-to-date database. When something is pending the run takes the write lock with
+``BEGIN IMMEDIATE`` and only then reads the ledger again and plans again, so two
 processes booting at once never apply a migration twice: the second one waits for the
 first, finds nothing pending and reports the database as up to date. SQLite's lock is
 released around a ``no-transaction`` step, so runs that hold one also take an OS file
-lock (:mod:`bootmigrate._steplock`). A backup (``backup=True``) is taken under the write
-lock, before the first migration runs.
+lock (:mod:`bootmigrate._db.filelock`).
+
+The one place that knows what state a failure left the database in is :meth:`_Run.failed`:
+every error that leaves a run passes through it and is given that state.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Sequence
-from pathlib import Path
+from contextlib import suppress
 
 from .. import _log
-from .._apply import boot as _boot
-from .._apply.adopt import Adoption, Baseline, adopt
-from .._apply.alone import run_alone
-from .._apply.executor import execute_script
-from .._db import backup as _backup
-from .._db import filelock as _steplock
-from .._db import ledger as _ledger
-from .._db.connection import (
-    DEFAULT_TIMEOUT,
-    Database,
-    DatabaseLike,
-    check_writable,
-    describe,
-    for_reading,
-    for_writing,
-    translated,
-)
+from .._db import backup as backups
+from .._db import filelock, ledger
+from .._db.connection import DEFAULT_TIMEOUT, check_timeout, describe, for_reading, for_writing
+from .._db.errors import translate
 from .._errors import (
+    UNCHANGED,
     ApplyError,
+    ForeignKeyViolation,
     MigrationError,
     UsageError,
 )
-from .._plan import plan, plan_downgrade
-from .._report import Report, State, Status, Step
-from .._source.locate import SourceLike, load, resolve
-from .._source.model import Migration, MigrationSet, Script
+from .._plan import Plan, plan, plan_downgrade
+from .._report import Report, Status, Step
+from .._source.locate import load
+from .executor import Executor, StepFailed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .._db.connection import Database
+    from .._report import State
+    from .._source.model import Migration, MigrationSet
+    from .._types import DatabaseLike, SourceLike
+    from .adopt import Adoption, Baseline
 
 
-def migrate(
+def upgrade(
     db: DatabaseLike,
     source: SourceLike,
     *,
@@ -55,126 +60,423 @@ def migrate(
     backup: bool = False,
     backup_keep: int = 1,
 ) -> Report:
-    """Bring the database to *target* (default: the newest migration) and report what ran.
-
-    *db* is a path (the file is created if missing) or an open :class:`sqlite3.Connection`
-    (left open, with its settings restored; it must not be inside a transaction).
-    *source* is ``"pkg:folder"``, a directory, or a :class:`MigrationSet` from :func:`load`.
-    All pending migrations run in one ``BEGIN IMMEDIATE`` transaction with their ledger
-    rows: the database reaches the target or stays exactly as it was. *timeout* is how
-    long, in seconds, to wait for another connection's write lock before raising
-    :class:`DatabaseBusy`. *baseline* adopts a database made before bootmigrate (no
-    ledger): see :class:`Baseline`; the adoption runs in the same transaction.
-    *backup* takes an online backup next to the file before anything is applied (only
-    when something is pending) and keeps the newest *backup_keep* of them; see
-    :mod:`bootmigrate._backup`.
-
-    Raises a :class:`MigrationError` subclass; after any of them the database is unchanged,
-    except when a ``no-transaction`` migration failed: the error then says what state
-    the file is in.
-    """
+    """:func:`bootmigrate.migrate` when the boot's one query could not settle it."""
+    if backup and (isinstance(backup_keep, bool) or not isinstance(backup_keep, int)):
+        raise UsageError(f"backup_keep must be a whole number, not {backup_keep!r}")
     if backup and backup_keep < 1:
         raise UsageError(f"backup_keep must be 1 or more, not {backup_keep!r}")
-    if target is None and not isinstance(source, MigrationSet):
-        # The common boot has nothing to do: with a lock file, one query says so.
-        settled = _boot.settled(db, resolve(source), timeout)
-        if settled is not None:
-            return settled
+    timeout = check_timeout(timeout)
     migrations = load(source)
-    with for_writing(db, timeout) as database, translated(database.name, timeout):
-        # Optimistic look without the lock: the common boot has nothing to do.
-        first = plan(migrations.migrations, _ledger.read(database.conn), target)
-        first.check()
-        if not first.pending:
-            return _settled(database.name, migrations, first.current, first.unknown_versions)
-        check_writable(database)
+    first = _look(db, migrations, target, timeout)
+    first.check()
+    if not first.pending and (baseline is None or first.applied):
+        return _settled(describe(db), migrations, first.current, first.unknown_versions)
+    with for_writing(db, timeout) as database:
+        database.check_writable()
         # The write lock is released around a no-transaction step: serialise those runs.
         alone = any(not m.transactional for m in first.pending)
-        with _steplock.held(database.name if alone else None, timeout):
-            return _upgrade(database, migrations, target, baseline, backup_keep if backup else None)
+        with (
+            filelock.held(database.name if alone else None, timeout),
+            Executor(database) as executor,
+        ):
+            run = _Run(database, executor, migrations, backup_keep if backup else None)
+            return run.upgrade(target, baseline)
+
+
+def _look(db: DatabaseLike, migrations: MigrationSet, target: int | None, timeout: float) -> Plan:
+    """The plan as the database stands, read without a lock and without writing."""
+    with for_reading(db, timeout) as conn:
+        if conn is None:
+            applied = []
+        else:
+            name = describe(db)
+            from .._db.connection import translated
+            from .._db.errors import Where
+
+            with translated(Where(name, timeout, conn)):
+                applied = ledger.read(conn, name)
+    return plan(migrations.migrations, applied, target)
 
 
 def _settled(
-    name: str, migrations: MigrationSet, current: int | None, unknown: Sequence[int]
+    name: str, migrations: MigrationSet, current: int | None, unknown: tuple[int, ...]
 ) -> Report:
     state: State = "newer-compatible" if unknown else "up-to-date"
     _log.debug("%s: %s at version %s", name, state, current)
-    return Report(name, migrations.origin, state, current, current, (), tuple(unknown))
+    return Report(name, migrations.origin, state, current, current, (), unknown)
 
 
-def _upgrade(
-    database: Database,
-    migrations: MigrationSet,
-    target: int | None,
-    baseline: Baseline | None = None,
-    backup_keep: int | None = None,
-) -> Report:
-    steps: list[Step] = []
-    saved: Path | None = None
-    from_version: int | None = None
-    started = False
-    adoption: Adoption | None = None
-    while True:
-        alone: Migration | None = None
-        with database.write_transaction():
-            if baseline is not None and not started:
-                adoption = adopt(database, migrations, baseline)
-            # Read the ledger again under the write lock: another process may have migrated.
-            current_plan = plan(migrations.migrations, _ledger.read(database.conn), target)
-            current_plan.check()
-            if not started:
-                from_version, started = current_plan.current, True
-            if not current_plan.pending:
-                break
-            if backup_keep is not None and saved is None:
-                # Under the write lock: the copy is exactly what this run starts from, and
-                # a process that lost the race takes none (nor rotates this one away).
-                saved = _backup.take(
-                    database.name, current_plan.current, backup_keep, database.timeout
-                )
-            _ledger.ensure(database.conn)
-            for migration in current_plan.pending:
-                if not migration.transactional:
-                    alone = migration
+class _Run:
+    """One upgrade or downgrade of one database: what it did so far, and its failure."""
+
+    def __init__(
+        self,
+        database: Database,
+        executor: Executor,
+        migrations: MigrationSet,
+        backup_keep: int | None,
+    ) -> None:
+        self.database = database
+        self.executor = executor
+        self.migrations = migrations
+        self.backup_keep = backup_keep
+        self.saved: Path | None = None
+        #: The version the run started from (under the write lock).
+        self.from_version: int | None = None
+        #: True once this run committed a migration (a batch, a no-transaction step).
+        self.committed = False
+        #: The no-transaction step that failed, if one did.
+        self.failed_step: Migration | None = None
+        #: True when that step changed the database before it failed.
+        self.partial = False
+        #: True while the runner's transaction is open: a failure rolls it back.
+        self.in_batch = False
+
+    # -- the loop ---------------------------------------------------------------------
+
+    def upgrade(self, target: int | None, baseline: Baseline | None) -> Report:
+        """Apply what is pending up to *target*, batch by batch."""
+        conn = self.database.conn
+        steps: list[Step] = []
+        adoption: Adoption | None = None
+        try:
+            while True:
+                alone: Migration | None = None
+                self._begin()
+                if baseline is not None and not steps and not self.committed:
+                    from .adopt import adopt
+
+                    adoption = adopt(self.executor, self.migrations, baseline)
+                # Read the ledger again under the write lock: another process may have
+                # migrated since the look.
+                current = plan(self.migrations.migrations, self._ledger(), target)
+                current.check()
+                if self.from_version is None and not self.committed:
+                    self.from_version = current.current
+                if not current.pending:
+                    self._commit()
+                    self._keep_backup(needed=bool(steps) or self.committed)
                     break
-                steps.append(_run(database, migration, migration.up, "up"))
-        if alone is None:
-            break
-        steps.append(run_alone(database, alone, saved, from_version))
-    to_version = _ledger.max_version(database.conn) if steps else from_version
-    if not steps:
+                self._keep_backup(needed=True)
+                ledger.ensure(conn)
+                orphans = self.database.foreign_key_violations()
+                for migration in current.pending:
+                    if not migration.transactional:
+                        alone = migration
+                        break
+                    steps.append(self._apply(migration, "up"))
+                self._check_foreign_keys("the run", orphans)
+                self._commit()
+                self.committed = self.committed or bool(steps)
+                if alone is None:
+                    break
+                steps.append(self._apply_alone(alone))
+                self.committed = True
+        except MigrationError as error:
+            raise self.failed(error) from error.__cause__
+        except sqlite3.Error as exc:
+            raise self.failed(translate(exc, self.database.where())) from exc
+        except BaseException:
+            self.database.rollback()
+            raise
+        if not steps:
+            state: State = "up-to-date"
+            return Report(
+                self.database.name,
+                self.migrations.origin,
+                state,
+                self.from_version,
+                self.from_version,
+                adoption=adoption,
+            )
         return Report(
-            database.name,
-            migrations.origin,
-            "up-to-date",
-            from_version,
-            from_version,
+            self.database.name,
+            self.migrations.origin,
+            "migrated",
+            self.from_version,
+            ledger.max_version(conn),
+            tuple(steps),
             adoption=adoption,
         )
-    return Report(
-        database.name,
-        migrations.origin,
-        "migrated",
-        from_version,
-        to_version,
-        tuple(steps),
-        adoption=adoption,
-    )
+
+    def downgrade(self, target: int) -> Report:
+        """Undo migrations down to *target* in one transaction."""
+        steps: list[Step] = []
+        try:
+            self._begin()
+            applied = self._ledger()
+            plan(self.migrations.migrations, applied).check(allow_compatible=False)
+            to_undo = plan_downgrade(self.migrations.migrations, applied, target)
+            self.from_version = applied[-1].version if applied else None
+            orphans = self.database.foreign_key_violations()
+            for migration in to_undo:
+                assert migration.down is not None
+                if not migration.down.transactional:
+                    raise ApplyError(
+                        f"{migration.down.filename!r} is a no-transaction down file; "
+                        "downgrades run in one transaction, so undo this step by hand"
+                    )
+                steps.append(self._apply(migration, "down"))
+            self._check_foreign_keys("the run", orphans)
+            self._commit()
+        except MigrationError as error:
+            raise self.failed(error) from error.__cause__
+        except sqlite3.Error as exc:
+            raise self.failed(translate(exc, self.database.where())) from exc
+        except BaseException:
+            self.database.rollback()
+            raise
+        name, origin = self.database.name, self.migrations.origin
+        if not steps:
+            return Report(name, origin, "up-to-date", self.from_version, self.from_version)
+        to_version = target if target != 0 else None
+        return Report(name, origin, "downgraded", self.from_version, to_version, tuple(steps))
+
+    # -- named steps ------------------------------------------------------------------
+
+    def _ledger(self) -> list[ledger.AppliedMigration]:
+        return ledger.read(self.database.conn, self.database.name)
+
+    def _begin(self) -> None:
+        """Take the write lock; first, the backup (once), taken just before it."""
+        database = self.database
+        while self.backup_keep is not None and self.saved is None:
+            before = database.pragma("data_version")
+            with database.translated():
+                version = (
+                    ledger.max_version(database.conn)
+                    if ledger.exists(database.conn, database.name)
+                    else None
+                )
+            saved = backups.take(database, version)
+            database.begin()
+            if database.pragma("data_version") == before:
+                # No other connection wrote between the copy and the lock.
+                self.saved = saved
+                self.in_batch = True
+                return
+            database.rollback()
+            saved.unlink(missing_ok=True)
+        database.begin()
+        self.in_batch = True
+
+    def _keep_backup(self, *, needed: bool) -> None:
+        """Keep the backup and rotate the older ones away, or drop it if nothing ran.
+
+        Decided under the write lock: a process that lost the race to another one finds
+        nothing pending, and neither keeps a copy nor rotates the winner's away.
+        """
+        if self.saved is None or self.backup_keep is None:
+            return
+        if needed:
+            backups.rotate(self.database.name, self.saved, self.backup_keep)
+            self.backup_keep = None  # rotated once
+        else:
+            self.saved.unlink(missing_ok=True)
+            self.saved = None
+
+    def _commit(self) -> None:
+        self.database.commit()
+        self.in_batch = False
+
+    def _apply(self, migration: Migration, direction: str) -> Step:
+        """Run one file inside the open transaction and write (or delete) its ledger row."""
+        script = migration.up if direction == "up" else migration.down
+        assert script is not None
+        started = time.perf_counter()
+        self.executor.run(script)
+        elapsed = (time.perf_counter() - started) * 1000
+        with self.database.translated():
+            if direction == "up":
+                ledger.record(self.database.conn, migration, elapsed)
+            else:
+                ledger.forget(self.database.conn, migration.version)
+        verb = "applied" if direction == "up" else "reverted"
+        _log.logger().info("%s %s in %.1f ms", verb, script.filename, elapsed)
+        return Step(
+            migration.version, migration.name, "up" if direction == "up" else "down", elapsed
+        )
+
+    def _apply_alone(self, migration: Migration) -> Step:
+        """Run a ``no-transaction`` file between committed batches, then record it.
+
+        Before it runs, a note of it is committed (:func:`ledger.begin_step`) with the
+        foreign key violations the database had: if the file fails after changing the
+        database, or the process dies, the next run knows the step was under way and
+        checks the step against the database as it was before it, not against what the
+        failed attempt left. The row is written only after the file succeeded.
+        """
+        database, conn = self.database, self.database.conn
+        self._begin()
+        with database.translated():
+            found = ledger.read_unfinished(conn, database.name)
+            if found is None or found.version != migration.version:
+                orphans = frozenset(database.foreign_key_violations())
+                found = ledger.begin_step(conn, migration, orphans)
+            unfinished = found
+        self._commit()
+        started = time.perf_counter()
+        try:
+            self.executor.run_alone(migration.up)
+        except StepFailed as failed:
+            self.failed_step, self.partial = migration, failed.changed
+            if not failed.changed:
+                self._forget_note(migration)
+            raise failed.error from failed.error.__cause__
+        # The file may have changed the runner's connection (PRAGMA foreign_keys = ON).
+        conn.execute("PRAGMA foreign_keys = OFF")
+        elapsed = (time.perf_counter() - started) * 1000
+        # The file committed by itself, so no check ran before its COMMIT: check now,
+        # against the database as it was before the step's first attempt.
+        with database.translated():
+            orphans_now = database.foreign_key_violations()
+        added = orphans_now - unfinished.orphans
+        if added:
+            self.failed_step, self.partial = migration, True
+            raise ForeignKeyViolation(repr(migration.up.filename), _sorted(added), step=True)
+        self._begin()
+        with database.translated():
+            ledger.ensure(conn)
+            # Another bootmigrate (without the step lock) may have recorded it meanwhile.
+            if migration.version not in {a.version for a in self._ledger()}:
+                ledger.record(conn, migration, elapsed, finishes_step=True)
+            else:
+                ledger.clear_unfinished(conn)
+        self._commit()
+        _log.logger().info("applied %s (no transaction) in %.1f ms", migration.up.filename, elapsed)
+        return Step(migration.version, migration.name, "up", elapsed)
+
+    def _forget_note(self, migration: Migration) -> None:
+        """The step changed nothing: take back the note that it was under way."""
+        self._begin()
+        with self.database.translated():
+            unfinished = ledger.read_unfinished(self.database.conn)
+            if unfinished is not None and unfinished.version == migration.version:
+                ledger.clear_unfinished(self.database.conn)
+        self._commit()
+
+    def _check_foreign_keys(
+        self, after: str, before: set[tuple[str, int | None, str, int]]
+    ) -> None:
+        """Raise :class:`ForeignKeyViolation` for violations the transaction added.
+
+        The check runs whether or not the connection enforced foreign keys: a path is
+        opened with them off while the app's own connections may enforce them; orphans
+        that were already there before the transaction are not the migration's doing.
+        """
+        with self.database.translated():
+            added = self.database.foreign_key_violations() - before
+        if added:
+            raise ForeignKeyViolation(after, _sorted(added))
+
+    # -- the one place that knows the state a failure left ------------------------------
+
+    def failed(self, error: MigrationError) -> MigrationError:
+        """Roll back, restore the backup if the run changed the database, and give
+        *error* the state the database is in now."""
+        database = self.database
+        was_in_batch = self.in_batch
+        with suppress(Exception):  # the first error is the one to report
+            database.rollback()
+        self.in_batch = False
+        _replay_hot_journal(database)
+        step = self.failed_step
+        if step is None and not self.committed:
+            if was_in_batch and isinstance(error, ApplyError):
+                return error.with_state(UNCHANGED)
+            return error
+        now = _version(database)
+        if self.saved is not None and (self.committed or self.partial):
+            try:
+                backups.restore(self.saved, database)
+                database.reset_journal_mode()
+            except Exception as exc:
+                now = _version(database)
+                where = (
+                    f" with {step.up.filename!r} partly applied"
+                    if step is not None and self.partial
+                    else ""
+                )
+                return error.with_state(
+                    f"putting back the backup {str(self.saved)!r} failed ({exc}), so the "
+                    f"database is at version {_v(now)}{where}: restore that backup by hand "
+                    "before starting the app"
+                )
+            told = (
+                "it is a no-transaction migration and what it ran had taken effect, so "
+                if self.partial
+                else "migrations of this run had been committed, so "
+            )
+            return error.with_state(
+                f"{told}the database was restored from the backup {str(self.saved)!r} "
+                f"and is as it was before the run (version {_v(self.from_version)}). Fix the "
+                "migration and run again"
+            )
+        if step is not None and self.partial:
+            return error.with_state(
+                "it is a no-transaction migration, so what it ran took effect and could not "
+                f"be undone: the database is at version {_v(now)} with {step.up.filename!r} "
+                "partly applied and not recorded. The next run retries the whole file, which "
+                "is only safe if the file can run twice; otherwise restore the database from "
+                "a backup first (migrate(..., backup=True) takes one)"
+            )
+        if step is not None:
+            return error.with_state(
+                "it is a no-transaction migration and none of its statements took effect; the "
+                f"migrations before it were committed, so the database is at version {_v(now)}. "
+                "Fix the migration and run again: it will be retried"
+            )
+        return error.with_state(
+            "this batch was rolled back; the migrations before it were committed, so the "
+            f"database is at version {_v(now)}. Fix the migration and run again"
+        )
 
 
-def _run(database: Database, migration: Migration, script: Script, direction: str) -> Step:
-    """Run one script inside the open transaction and write (or delete) its ledger row."""
-    started = time.perf_counter()
-    execute_script(database, script)
-    elapsed = (time.perf_counter() - started) * 1000
-    if direction == "up":
-        _ledger.record(database.conn, migration, elapsed)
-    else:
-        _ledger.forget(database.conn, migration.version)
-    _log.logger().info(
-        "%s %s in %.1f ms", "applied" if direction == "up" else "reverted", script.filename, elapsed
-    )
-    return Step(migration.version, migration.name, "up" if direction == "up" else "down", elapsed)
+def _version(database: Database) -> int | None:
+    try:
+        conn = database.conn
+        return ledger.max_version(conn) if ledger.exists(conn, database.name) else None
+    except (MigrationError, Exception):
+        return None
+
+
+def _replay_hot_journal(database: Database) -> None:
+    """After a failed write, make SQLite roll back a journal the failure left behind.
+
+    A write that fails with the disk full (or a file-size limit) can leave the main file
+    half-written with a *hot* journal beside it, which the next open rolls back; another
+    connection's first read does that now, so the error does not reach the caller while
+    the file is in that state.
+    """
+    if not database.is_file:
+        return
+    import os
+    import sqlite3
+
+    journal = database.name + "-journal"
+    try:
+        if os.path.getsize(journal) == 0:
+            return
+    except OSError:
+        return
+    try:
+        reader = sqlite3.connect(database.name, timeout=database.timeout)
+        try:
+            reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            reader.close()
+    except sqlite3.Error:
+        pass  # the state message then cannot vouch for the file; SQLite rolls it back later
+
+
+def _sorted(
+    violations: set[tuple[str, int | None, str, int]] | frozenset[tuple[str, int | None, str, int]],
+) -> list[tuple[str, int | None, str, int]]:
+    return sorted(violations, key=lambda v: (v[0], v[1] or 0, v[2]))
+
+
+def _v(version: int | None) -> str:
+    return "none" if version is None else str(version)
 
 
 def downgrade(
@@ -183,48 +485,38 @@ def downgrade(
     """Undo migrations down to *target* (0: all) with their down files, in one transaction.
 
     Refused with :class:`IrreversibleMigration` when a step has no down file, and with
-    :class:`DatabaseTooNew` when the database holds versions the files do not know.
+    :class:`DatabaseTooNew` when the database holds versions the files do not know. A
+    path that does not exist is refused, not created.
     """
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise UsageError(f"the target of a downgrade is a version number, not {target!r}")
+    timeout = check_timeout(timeout)
     migrations = load(source)
-    with for_writing(db, timeout) as database, translated(database.name, timeout):
-        steps: list[Step] = []
-        with database.write_transaction():
-            applied = _ledger.read(database.conn)
-            plan(migrations.migrations, applied).check(allow_compatible=False)
-            to_undo = plan_downgrade(migrations.migrations, applied, target)
-            from_version = applied[-1].version if applied else None
-            for migration in to_undo:
-                assert migration.down is not None
-                if not migration.down.transactional:
-                    raise ApplyError(
-                        f"{migration.down.filename!r} is a no-transaction down file; "
-                        "downgrades run in one transaction, so undo this step by hand"
-                    )
-                steps.append(_run(database, migration, migration.down, "down"))
-        if not steps:
-            return Report(
-                database.name, migrations.origin, "up-to-date", from_version, from_version
-            )
-        to_version = target if target != 0 else None
-        return Report(
-            database.name, migrations.origin, "downgraded", from_version, to_version, tuple(steps)
-        )
+    with for_writing(db, timeout, create=False) as database, Executor(database) as executor:
+        return _Run(database, executor, migrations, None).downgrade(target)
 
 
-def status(db: DatabaseLike, source: SourceLike) -> Status:
+def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIMEOUT) -> Status:
     """Compare the database with the migrations; read-only.
 
     A path is opened read-only: a missing file is not created, no table is created, and
-    the file's bytes are unchanged.
+    the file's content is unchanged (a journal a crashed write left is rolled back first,
+    as any program opening the file would). *timeout* is how long to wait for a writer.
     """
+    timeout = check_timeout(timeout)
     migrations = load(source)
     name = describe(db)
-    with for_reading(db) as conn:
+    exists = True
+    with for_reading(db, timeout) as conn:
         if conn is None:
             applied = []
+            exists = False
         else:
-            with translated(name):
-                applied = _ledger.read(conn)
+            from .._db.connection import translated
+            from .._db.errors import Where
+
+            with translated(Where(name, timeout, conn)):
+                applied = ledger.read(conn, name)
     current_plan = plan(migrations.migrations, applied)
     problems = []
     try:
@@ -234,7 +526,7 @@ def status(db: DatabaseLike, source: SourceLike) -> Status:
     return Status(
         database=name,
         source=migrations.origin,
-        exists=conn is not None,
+        exists=exists,
         current=current_plan.current,
         head=current_plan.head,
         pending=tuple(m.version for m in current_plan.pending),

@@ -10,29 +10,17 @@ import argparse
 import importlib
 import json
 import logging
-import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import bootmigrate
+from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, __version__
+
 from .. import _config
-from .._apply.adopt import Baseline
-from .._apply.runner import downgrade, migrate, status
-from .._db.connection import DEFAULT_TIMEOUT
-from .._errors import MigrationError, UsageError
-from .._plan import plan
-from .._schema.core import (
-    SNAPSHOT_FILENAME,
-    canonical_schema,
-    render_snapshot,
-    schema_at,
-    schema_diff,
-)
-from .._source import lockfile as _lockfile
-from .._source.locate import LOCK_FILENAME, load, resolve
-from .._source.model import MigrationSet
-from .._version import __version__
+from .._schema.snapshot import SNAPSHOT_FILENAME
+from .._source.lockfile import LOCK_FILENAME
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -154,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MigrationError as exc:
         if options.get("traceback"):
             raise
-        print(f"bootmigrate: error: {exc}", file=sys.stderr)
+        # Every line of an error is its own "bootmigrate: error:" line: `lock` refuses
+        # with one line per changed migration, and each should stand out as an error.
+        _print_problems(str(exc).splitlines() or [""])
         return EXIT_ERROR
 
 
@@ -176,12 +166,10 @@ def _timeout(args: argparse.Namespace) -> float:
 
 def _database(args: argparse.Namespace, settings: dict[str, object]) -> str | sqlite3.Connection:
     """The database path, or a prepared connection when ``--prepare`` names a function."""
-    db = _setting(args, "db", settings)
-    assert db is not None
-    spec = _setting(args, "prepare", settings, required=False)
-    if not spec:
+    db = _db(args, settings)
+    prepare = _prepare(args, settings)
+    if prepare is None:
         return db
-    prepare = _import_function(spec)
     if not Path(db).resolve().parent.is_dir():
         return db  # let the runner report the missing directory
     conn = sqlite3.connect(db, timeout=_timeout(args))
@@ -216,31 +204,53 @@ def _import_baseline(spec: str) -> Baseline:
     return baseline
 
 
-def _migrations(args: argparse.Namespace, settings: dict[str, object]) -> MigrationSet:
+# -- the commands: arguments -> one library call -> print ---------------------------
+#
+# Each command reads its arguments, makes ONE call of a public bootmigrate function
+# and prints what it returns; what a command does lives in the library, where the test
+# kit and scripts call it too (tests/test_cli_thin.py checks that it holds no more).
+# The functions are looked up on the package at call time (bootmigrate.verify, not an
+# imported name): the checks and authoring modules load only for the commands that
+# use them, and a test can replace them to see which one a command calls.
+
+
+def _source(args: argparse.Namespace, settings: dict[str, object]) -> str:
     source = _setting(args, "source", settings)
     assert source is not None
-    return load(source)
+    return source
+
+
+def _db(args: argparse.Namespace, settings: dict[str, object]) -> str:
+    db = _setting(args, "db", settings)
+    assert db is not None
+    return db
+
+
+def _prepare(
+    args: argparse.Namespace, settings: dict[str, object]
+) -> Callable[[sqlite3.Connection], object] | None:
+    spec = _setting(args, "prepare", settings, required=False)
+    return _import_function(spec) if spec else None
 
 
 def _cmd_status(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    db = _setting(args, "db", settings)
-    assert db is not None
-    result = status(db, _migrations(args, settings))
-    if args.json:
-        print(json.dumps(result.as_dict(), indent=2))
-    else:
-        print(result.summary())
+    result = bootmigrate.status(_db(args, settings), _source(args, settings))
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
     return EXIT_OK
 
 
 def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    migrations = _migrations(args, settings)
+    source = _source(args, settings)
     if args.dry_run:
-        return _dry_run(args, settings, migrations)
+        return _dry_run(_db(args, settings), source, args.to)
+    # The files are read before the database is opened, so a broken source leaves no
+    # file behind; and a loaded set makes migrate() read every file (no lock fast
+    # path), so `up` still names an applied migration that was edited.
+    migrations = bootmigrate.load(source)
     baseline = _import_baseline(args.baseline) if args.baseline else None
     db = _database(args, settings)
     try:
-        report = migrate(
+        report = bootmigrate.migrate(
             db,
             migrations,
             target=args.to,
@@ -256,21 +266,15 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
-def _dry_run(
-    args: argparse.Namespace, settings: dict[str, object], migrations: MigrationSet
-) -> int:
-    db = _setting(args, "db", settings)
-    assert db is not None
-    current = status(db, migrations)
-    would = plan(migrations.migrations, current.applied, args.to)
-    would.check()
-    at = "none" if current.current is None else current.current  # as Report.summary() says
+def _dry_run(db: str, source: str, target: int | None) -> int:
+    would = bootmigrate.dry_run(db, source, target=target)
+    at = "none" if would.current is None else would.current  # as Report.summary() says
     if not would.pending:
-        print(f"{current.database}: up to date at version {at}; nothing would run")
+        print(f"{db}: up to date at version {at}; nothing would run")
         return EXIT_OK
     print(
-        f"{current.database}: would migrate from version {at} to "
-        f"{would.pending[-1].version} ({len(would.pending)} migration(s)); dry run, nothing changed"
+        f"{db}: would migrate from version {at} to {would.pending[-1].version} "
+        f"({len(would.pending)} migration(s)); dry run, nothing changed"
     )
     for migration in would.pending:
         print(f"\n-- {migration.up.filename}")
@@ -279,10 +283,10 @@ def _dry_run(
 
 
 def _cmd_down(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    migrations = _migrations(args, settings)
+    migrations = bootmigrate.load(_source(args, settings))  # before opening: see _cmd_up
     db = _database(args, settings)
     try:
-        report = downgrade(db, migrations, args.to, timeout=_timeout(args))
+        report = bootmigrate.downgrade(db, migrations, args.to, timeout=_timeout(args))
     finally:
         if isinstance(db, sqlite3.Connection):
             db.close()
@@ -290,125 +294,37 @@ def _cmd_down(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
-_NAME = re.compile(r"[a-z0-9_]+")
-
-
 def _cmd_new(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    if not _NAME.fullmatch(args.name):
-        raise _Usage(f"the name {args.name!r} may hold only lower-case letters, digits and '_'")
-    spec = _setting(args, "source", settings)
-    assert spec is not None
-    source = resolve(spec)
-    if source.directory is None:
-        raise UsageError(
-            f"'new' writes files, so it needs a directory source, not the package resource "
-            f"{spec!r}; pass the migrations directory with --source"
-        )
-    migrations = load(spec)
-    version = (migrations.head or 0) + 1
-    width = max(4, len(str(migrations.head or 0)))
-    stem = f"{version:0{width}d}_{args.name}"
-    up = source.directory / f"{stem}.up.sql"
-    down = source.directory / f"{stem}.down.sql"
-    up.write_text(f"-- {stem}: write the change here.\n", encoding="utf-8")
-    down.write_text(
-        f"-- {stem}: write here how to undo it, or delete this file.\n", encoding="utf-8"
-    )
+    from .._authoring import name_problem
+
+    # A bad name is a usage error (exit 2), found before anything is read.
+    problem = name_problem(args.name)
+    if problem is not None:
+        raise _Usage(problem)
+    up, down = bootmigrate.new_migration(_source(args, settings), args.name)
     print(f"created {up}\ncreated {down}")
     return EXIT_OK
 
 
 def _cmd_verify(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    migrations = _migrations(args, settings)
-    db = _setting(args, "db", settings)
-    assert db is not None
-    result = status(db, migrations)
-    problems = list(result.problems) + _lock_differences(migrations)
-    if args.schema and not problems:
-        problems += _schema_drift(args, settings, migrations, db, result.current, result.unknown)
-    if problems:
-        for problem in problems:
-            print(f"bootmigrate: error: {problem}", file=sys.stderr)
+    source, db = _source(args, settings), _db(args, settings)
+    # --prepare only serves the schema comparison; plain verify never loads it.
+    prepare = _prepare(args, settings) if args.schema else None
+    result = bootmigrate.verify(db, source, schema=args.schema, prepare=prepare)
+    if not result.ok:
+        _print_problems(result.problems)
         return EXIT_ERROR
-    print(
-        f"ok: {len(migrations)} migration file(s) valid; {result.database} at version "
-        f"{result.current}, {len(result.pending)} pending"
-        + ("; the lock file matches" if migrations.lock_text is not None else "")
-        + ("; its schema is the one of its version" if args.schema else "")
-    )
+    print(result.summary())
     return EXIT_OK
-
-
-def _lock_differences(migrations: MigrationSet) -> list[str]:
-    """What changed since the source's lock file was written; empty without a lock file."""
-    if migrations.lock_text is None:
-        return []
-    entries = _lockfile.parse(migrations.lock_text, LOCK_FILENAME)
-    return [f"{LOCK_FILENAME}: {d}" for d in _lockfile.differences(entries, migrations)]
-
-
-def _schema_drift(
-    args: argparse.Namespace,
-    settings: dict[str, object],
-    migrations: MigrationSet,
-    db: str,
-    current: int | None,
-    unknown: Sequence[int],
-) -> list[str]:
-    """How the database's schema differs from a new database migrated to its version."""
-    if not Path(db).exists():
-        return [f"{db}: the database does not exist, so it has no schema to check"]
-    if unknown:
-        return [
-            f"{db}: holds version(s) {', '.join(map(str, unknown))} that the migrations do "
-            "not have, so the schema it should have is unknown; check it with the newer release"
-        ]
-    expected = schema_at(migrations, current or 0, prepare=_prepare(settings, args))
-    diff = schema_diff(
-        expected,
-        canonical_schema(db),
-        expected_label=f"version {current or 0} (a new database migrated by the files)",
-        actual_label=db,
-    )
-    if not diff:
-        return []
-    return [
-        f"{db}: the schema differs from the one version {current or 0} should have; someone "
-        f"changed the database outside the migrations ('-' expected, '+' found):\n"
-        + diff.rstrip("\n")
-    ]
-
-
-def _prepare(
-    settings: dict[str, object], args: argparse.Namespace
-) -> Callable[[sqlite3.Connection], object] | None:
-    spec = _setting(args, "prepare", settings, required=False)
-    return _import_function(spec) if spec else None
 
 
 def _cmd_schema(args: argparse.Namespace, settings: dict[str, object]) -> int:
     if args.write:
-        spec = _setting(args, "source", settings)
-        assert spec is not None
-        directory = resolve(spec).directory
-        if directory is None:
-            raise UsageError(
-                f"'schema --write' writes {SNAPSHOT_FILENAME}, so it needs a directory source, "
-                f"not the package resource {spec!r}; pass the migrations directory with --source"
-            )
-        migrations = load(spec)
-        schema = schema_at(migrations, prepare=_prepare(settings, args))
-        path = directory / SNAPSHOT_FILENAME
-        path.write_text(render_snapshot(schema, migrations.head), encoding="utf-8")
-        print(
-            f"wrote {path}: the schema at version {migrations.head or 0} "
-            f"({len(schema.tables)} table(s), {len(schema.indexes)} index(es), "
-            f"{len(schema.triggers)} trigger(s), {len(schema.views)} view(s))"
-        )
+        source = _source(args, settings)
+        written = bootmigrate.write_schema_snapshot(source, prepare=_prepare(args, settings))
+        print(written.summary())
         return EXIT_OK
-    db = _setting(args, "db", settings)
-    assert db is not None
-    schema = canonical_schema(db)
+    schema = bootmigrate.canonical_schema(_db(args, settings))
     if args.json:
         print(json.dumps(schema.to_dict(), indent=2))
     else:
@@ -417,51 +333,21 @@ def _cmd_schema(args: argparse.Namespace, settings: dict[str, object]) -> int:
 
 
 def _cmd_lock(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    spec = _setting(args, "source", settings)
-    assert spec is not None
-    migrations = load(spec)
-    differences = _lock_differences(migrations)
+    source = _source(args, settings)
     if args.check:
-        if migrations.lock_text is None:
-            raise UsageError(
-                f"{migrations.origin} has no {LOCK_FILENAME}; write it with `bootmigrate lock`"
-            )
-        if differences:
-            for problem in differences:
-                print(f"bootmigrate: error: {problem}", file=sys.stderr)
+        lock = bootmigrate.check_lock(source)
+        if not lock.ok:
+            _print_problems(lock.problems)
             return EXIT_ERROR
-        locked = {e.version for e in _lockfile.parse(migrations.lock_text, LOCK_FILENAME)}
-        unlocked = [m.version for m in migrations if m.version not in locked]
-        print(
-            f"ok: {LOCK_FILENAME} matches {len(locked)} locked migration(s)"
-            + (
-                f"; not locked yet: {', '.join(map(str, unlocked))} (run `bootmigrate lock` "
-                "when you release them)"
-                if unlocked
-                else ""
-            )
-        )
+        print(lock.summary())
         return EXIT_OK
-    directory = resolve(spec).directory
-    if directory is None:
-        raise UsageError(
-            f"'lock' writes {LOCK_FILENAME}, so it needs a directory source, not the package "
-            f"resource {spec!r}; pass the migrations directory with --source"
-        )
-    if differences:
-        # Re-locking would bless an edited release; make that a deliberate act.
-        for problem in differences:
-            print(f"bootmigrate: error: {problem}", file=sys.stderr)
-        print(
-            f"bootmigrate: error: {LOCK_FILENAME} not written; restore the locked files, or "
-            f"delete {directory / LOCK_FILENAME} first if rewriting released history is intended",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
-    path = directory / LOCK_FILENAME
-    path.write_text(_lockfile.render(migrations), encoding="utf-8")
-    print(f"wrote {path}: {len(migrations)} migration(s) locked, up to version {migrations.head}")
+    print(bootmigrate.write_lock(source).summary())
     return EXIT_OK
+
+
+def _print_problems(problems: Sequence[str]) -> None:
+    for problem in problems:
+        print(f"bootmigrate: error: {problem}", file=sys.stderr)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, dict[str, object]], int]] = {

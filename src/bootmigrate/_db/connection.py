@@ -1,9 +1,14 @@
-"""The database boundary: opening connections, owning transactions, translating errors.
+"""Opening, borrowing and giving back the connection a run works on.
 
-Everything that can raise :mod:`sqlite3` errors on the runner's behalf goes through
-:func:`translated`, which turns them into the :class:`MigrationError` tree. A connection
-the caller passes in is given back with its settings as they were (isolation level,
-busy timeout, foreign keys), also when the run fails.
+A path is opened by bootmigrate and closed at the end. A connection the app passes in
+is *borrowed*: the run changes what it must (no implicit transactions, its busy timeout,
+foreign key enforcement off, a journal that can roll back) and gives every setting back
+afterwards, also when the run fails; what a migration attached or created in ``temp``
+is removed. :func:`peek` is the boot's one query, made without importing anything the
+common case does not need (see :mod:`bootmigrate._apply.boot`).
+
+Errors: everything here raises :class:`MigrationError`s through the one translator,
+:mod:`bootmigrate._db.errors`.
 """
 
 from __future__ import annotations
@@ -11,307 +16,533 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Union
 
-from .._errors import (
-    ApplyError,
-    DatabaseBusy,
-    DatabaseUnavailable,
-    DiskFull,
-    ForeignKeyViolation,
-    MigrationError,
-    NotADatabase,
-    ReadOnlyDatabase,
-    UsageError,
-)
+from .._errors import DatabaseUnavailable, ReadOnlyDatabase, UsageError
 
-#: What a database may be given as: a path, or an open connection (left open).
-DatabaseLike = Union[str, "os.PathLike[str]", sqlite3.Connection]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import TracebackType
+    from typing import Any
 
-#: How long to wait for another connection's write lock, in seconds.
+    from .._types import DatabaseLike
+    from .errors import Where
+
+#: How long to wait for another connection's lock, in seconds.
 DEFAULT_TIMEOUT = 30.0
-
-# Primary result codes (sqlite3.h); Python 3.11+ puts them on the exception.
-_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
-# Extended code (Python 3.11+): a WAL read snapshot that is too old to write from.
-_BUSY_SNAPSHOT = 517
-# Python 3.9 and 3.10 have only the message; these are SQLite's texts for the codes.
-_MESSAGES = {
-    "database is locked": _BUSY,
-    "database table is locked": _LOCKED,
-    "attempt to write a readonly database": _READONLY,
-    "disk i/o error": _IOERR,
-    "database disk image is malformed": _CORRUPT,
-    "database or disk is full": _FULL,
-    "unable to open database file": _CANTOPEN,
-    "file is not a database": _NOTADB,
-}
+# SQLite's busy timeout is an int of milliseconds; longer waits are this one.
+_MAX_BUSY_MS = 2**31 - 1
+# Journal modes in which a failed or killed transaction cannot be rolled back safely.
+_UNSAFE_JOURNALS = ("off", "memory")
 
 
-def _code(exc: sqlite3.Error) -> int | None:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if isinstance(code, int):
-        return code & 0xFF
-    text = str(exc).lower()
-    for message, value in _MESSAGES.items():
-        if message in text:
-            return value
-    return None
-
-
-def environmental(exc: sqlite3.Error, name: str, timeout: float) -> ApplyError | None:
-    """The error to raise for a failure of the environment (lock, disk, file), else None.
-
-    Statement failures that are the migration's fault return None; the caller reports
-    them with the file and line.
-    """
-    if getattr(exc, "sqlite_errorcode", None) == _BUSY_SNAPSHOT:
-        # Not a wait that timed out: SQLite fails at once when a connection's own read
-        # snapshot is stale (Python 3.11+ says so; older ones report "locked").
-        return ApplyError(
-            f"{name}: the connection is still reading an older snapshot of the database "
-            "(an unfinished SELECT: a cursor not read to the end), and another connection "
-            "wrote since, so it cannot take the write lock; read or close the app's cursors "
-            "before migrating"
-        )
-    code = _code(exc)
-    if code in (_BUSY, _LOCKED):
-        return DatabaseBusy(name, timeout)
-    if code == _FULL:
-        return DiskFull(name)
-    if code == _READONLY:
-        return ReadOnlyDatabase(name, str(exc))
-    if code == _NOTADB:
-        return NotADatabase(name, "the file is not a SQLite database")
-    if code == _CORRUPT:
-        return NotADatabase(name, f"the database is damaged ({exc})")
-    if code == _CANTOPEN:
-        return DatabaseUnavailable(name, str(exc))
-    if code == _IOERR:
-        return DatabaseUnavailable(name, f"{exc}; the disk may be full or failing")
-    return None
-
-
-@contextmanager
-def translated(name: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
-    """Turn :mod:`sqlite3` errors raised inside the block into :class:`MigrationError`."""
-    try:
-        yield
-    except MigrationError:
-        raise
-    except sqlite3.Error as exc:
-        raise (environmental(exc, name, timeout) or ApplyError(f"{name}: {exc}")) from exc
-
-
-@dataclass
-class Database:
-    """A connection the runner works on, with what it takes to give it back unchanged."""
-
-    conn: sqlite3.Connection
-    name: str
-    timeout: float
-    foreign_keys: bool = False
-
-    def __post_init__(self) -> None:
-        self._cursor = self.conn.cursor()
-
-    def execute(self, sql: str) -> sqlite3.Cursor:
-        """Run one statement on the runner's cursor (reused: it is measurably cheaper)."""
-        return self._cursor.execute(sql)
-
-    @contextmanager
-    def write_transaction(self) -> Iterator[None]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back if the block raises.
-
-        ``PRAGMA foreign_key_check`` runs before the commit, and violations the block
-        added roll the transaction back: a migration may rebuild a table (which needs
-        enforcement off) but may not leave orphans behind. The check runs whether or not
-        the connection enforced foreign keys, since a path is opened with them off while
-        the app's own connections may enforce them; orphans that were already there
-        before the transaction are not the migration's doing and are let through.
-        """
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            before = self.foreign_key_violations()
-            yield
-            self.check_foreign_keys("the run", before)
-            self.conn.execute("COMMIT")
-        except BaseException:
-            rollback_if_open(self.conn)
-            raise
-
-    def foreign_key_violations(self) -> set[tuple[str, int | None, str, int]]:
-        """``PRAGMA foreign_key_check``: (table, rowid, parent, foreign-key index) rows."""
-        rows = self.conn.execute("PRAGMA foreign_key_check").fetchall()
-        return {(str(t), r, str(p), int(i)) for t, r, p, i in rows}
-
-    def check_foreign_keys(
-        self, after: str, tolerated: set[tuple[str, int | None, str, int]] | None = None
-    ) -> None:
-        """Raise :class:`ForeignKeyViolation` if a row's foreign key points nowhere.
-
-        Violations in *tolerated* (found before the run) do not count.
-        """
-        new = self.foreign_key_violations() - (tolerated or set())
-        if new:
-            raise ForeignKeyViolation(after, sorted(new, key=lambda v: (v[0], v[1] or 0, v[2])))
-
-
-def rollback_if_open(conn: sqlite3.Connection) -> None:
-    """Roll back the connection's transaction, if it has one."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
+def check_timeout(timeout: object) -> float:
+    """*timeout* as seconds, or :class:`UsageError` (``inf`` waits as long as SQLite can)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout != timeout:
+        raise UsageError(f"timeout must be a number of seconds, not {timeout!r}")
+    if timeout < 0:
+        raise UsageError(f"timeout must be 0 or more seconds, not {timeout!r}")
+    return float(min(timeout, _MAX_BUSY_MS / 1000))
 
 
 def describe(db: DatabaseLike) -> str:
     """How messages name the database: its path, or the path of a connection's main file."""
     if isinstance(db, sqlite3.Connection):
         try:
-            with plain_rows(db):
-                row = db.execute("PRAGMA database_list").fetchone()
+            cursor = db.cursor()
+            cursor.row_factory = None  # whatever the app set on the connection
+            row = cursor.execute("PRAGMA database_list").fetchone()
         except sqlite3.Error:
             return "<connection>"
-        return str(row[2]) if row and row[2] else ":memory:"
+        path = row[2] if row else None
+        if isinstance(path, bytes):  # the app's text_factory
+            path = os.fsdecode(path)
+        return str(path) if path else ":memory:"
     return os.fspath(db)
 
 
-@contextmanager
-def plain_rows(conn: sqlite3.Connection) -> Iterator[None]:
-    """Rows as tuples of ``str`` inside the block, whatever factories the app has set.
+def _path(db: object) -> str:
+    """The path *db* names, or :class:`UsageError` for something that is not one."""
+    if isinstance(db, str):
+        return db
+    if isinstance(db, os.PathLike):
+        path = os.fspath(db)
+        if isinstance(path, str):
+            return path
+    if isinstance(db, (bytes, os.PathLike)):
+        raise UsageError(
+            f"a database path must be text, not bytes ({db!r}); decode it with os.fsdecode()"
+        )
+    raise UsageError(
+        f"a database is a path or an open sqlite3.Connection, not {type(db).__name__} {db!r}"
+    )
 
-    An app's ``row_factory`` (dicts, namedtuples) or ``text_factory`` (bytes) would hand
-    the runner rows it cannot read; they are put back afterwards.
+
+def _usable(conn: sqlite3.Connection) -> None:
+    try:
+        conn.total_changes  # noqa: B018 - raises on a closed connection
+    except sqlite3.ProgrammingError as exc:
+        raise UsageError(f"the connection passed to bootmigrate is closed ({exc})") from exc
+
+
+def peek(db: DatabaseLike, sql: str, parameters: Sequence[object], timeout: float) -> list[Any]:
+    """The rows of one read-only query, or ``[]`` when the database cannot answer it.
+
+    The boot's fast path: any problem (no file, no table, a locked or damaged file) is
+    left to the full path, which reports it. Imports nothing beyond :mod:`sqlite3`.
     """
-    row_factory, text_factory = conn.row_factory, conn.text_factory
-    conn.row_factory, conn.text_factory = None, str
-    try:
-        yield
-    finally:
-        conn.row_factory, conn.text_factory = row_factory, text_factory
-
-
-@contextmanager
-def for_writing(db: DatabaseLike, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Database]:
-    """Open (or take) the database for a migration run and give it back as it was."""
     if isinstance(db, sqlite3.Connection):
-        with plain_rows(db), _borrowed(db, timeout) as database:
-            yield database
-        return
-    name = os.fspath(db)
-    with translated(name, timeout):
-        _check_directory(name)
-        if sys.version_info >= (3, 12):
-            # No implicit transactions either way; autocommit=True also keeps
-            # executescript() from committing the runner's transaction (_execute.execute_script).
-            conn = sqlite3.connect(name, timeout=timeout, autocommit=True)
-        else:
-            conn = sqlite3.connect(name, timeout=timeout, isolation_level=None)
-    try:
-        with translated(name, timeout):
-            foreign_keys = _foreign_keys_off(conn)
         try:
-            yield Database(conn, name, timeout, foreign_keys)
+            factories = db.row_factory, db.text_factory
+            db.row_factory, db.text_factory = None, str
+            # The app's functions are registered on its connection: a view planted in
+            # place of the ledger must not reach them (SQLite 3.31+; older ignore it).
+            trusted = db.execute("PRAGMA trusted_schema").fetchone()
+            db.execute("PRAGMA trusted_schema = OFF")
+        except sqlite3.Error:
+            return []  # closed, or inside the app's transaction: the full path says so
+        try:
+            return db.execute(sql, parameters).fetchall()
+        except sqlite3.Error:
+            return []
         finally:
-            if foreign_keys and not conn.in_transaction:
-                conn.execute("PRAGMA foreign_keys = ON")
+            db.row_factory, db.text_factory = factories
+            if trusted is not None:
+                db.execute(f"PRAGMA trusted_schema = {int(trusted[0])}")
+    if not isinstance(db, (str, os.PathLike)) or not os.path.isfile(db):
+        return []
+    try:
+        conn = sqlite3.connect(db, timeout=timeout)
+    except (sqlite3.Error, ValueError, TypeError):
+        return []
+    try:
+        return conn.execute(sql, parameters).fetchall()
+    except sqlite3.Error:
+        return []
     finally:
         conn.close()
 
 
-def _check_directory(name: str) -> None:
-    directory = Path(name).resolve().parent
-    if not directory.is_dir():
-        raise DatabaseUnavailable(
-            name, f"the directory {str(directory)!r} does not exist; create it first"
-        )
-    if not os.path.exists(name) and not os.access(directory, os.W_OK):
-        raise ReadOnlyDatabase(
-            name, f"the file does not exist and its directory {str(directory)!r} is read-only"
-        )
+class translated:
+    """Turn :mod:`sqlite3` errors raised inside the block into :class:`MigrationError`.
 
-
-def check_writable(database: Database) -> None:
-    """Raise :class:`ReadOnlyDatabase` before any work if the run could not write.
-
-    Called only when something is pending: an up-to-date database may be read-only.
-    SQLite writes a journal next to the file, so the directory must be writable too.
-    A connection opened read-only (``mode=ro``) is caught by its first ``BEGIN
-    IMMEDIATE``, which comes before any change as well.
+    *where* says where the block runs, or *database* does, asked only when something
+    failed (the runner enters such a block around every ledger write).
     """
-    name = database.name
-    if name in ("", ":memory:", "<connection>") or not os.path.isfile(name):
-        return
-    if not os.access(name, os.W_OK):
-        raise ReadOnlyDatabase(name, "the file is read-only")
-    directory = os.path.dirname(os.path.abspath(name))
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise ReadOnlyDatabase(
-            name,
-            f"its directory {directory!r} is read-only, and SQLite writes its journal there",
-        )
+
+    __slots__ = ("_database", "_where")
+
+    def __init__(self, where: Where | None = None, database: Database | None = None) -> None:
+        self._where = where
+        self._database = database
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, sqlite3.Error):
+            from .errors import translate
+
+            where = self._where
+            if where is None:
+                assert self._database is not None
+                where = self._database.where()
+            raise translate(exc, where) from exc
 
 
-def _foreign_keys_off(conn: sqlite3.Connection) -> bool:
-    """Turn enforcement off (it cannot change inside a transaction); say if it was on."""
-    on = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
-    if on:
+class Database:
+    """The connection a run works on, with what it takes to give it back unchanged."""
+
+    def __init__(self, conn: sqlite3.Connection, name: str, timeout: float, owned: bool) -> None:
+        #: The connection.
+        self.conn = conn
+        #: How messages name the database (its path).
+        self.name = name
+        #: The busy timeout in force, in seconds.
+        self.timeout = timeout
+        #: True when bootmigrate opened the connection (and closes it).
+        self.owned = owned
+        #: The runner's cursor, reused for every statement (measurably cheaper).
+        self.cursor = conn.cursor()
+        self._settings: dict[str, Any] = {}
+        #: The journal mode the run started in (after making it safe).
+        self.journal_mode = ""
+        self._app_journal_mode = ""
+        self._attached: set[str] = set()
+        self._temp_objects: set[tuple[str, str]] = set()
+
+    @property
+    def is_file(self) -> bool:
+        """True when the database is a file (not ``:memory:`` or a temporary database)."""
+        return self.name not in ("", ":memory:", "<connection>")
+
+    def where(self, *, at_begin: bool = False) -> Where:
+        """What the error translator needs to name a failure on this connection."""
+        from .errors import Where
+
+        return Where(self.name, self.timeout, self.conn, at_begin=at_begin, writing=True)
+
+    def translated(self) -> translated:
+        """A block whose :mod:`sqlite3` errors become :class:`MigrationError` s."""
+        return translated(database=self)
+
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
+        """Run one statement on the runner's cursor (reused: it is measurably cheaper)."""
+        return self.cursor.execute(sql, parameters)
+
+    def begin(self) -> None:
+        """``BEGIN IMMEDIATE``: take the write lock, waiting up to the timeout."""
+        with translated(self.where(at_begin=True)):
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        """``COMMIT`` the runner's transaction."""
+        with self.translated():
+            self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll back the runner's transaction, if one is open."""
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def foreign_key_violations(self) -> set[tuple[str, int | None, str, int]]:
+        """``PRAGMA foreign_key_check``: (table, rowid, parent, foreign-key index) rows."""
+        rows = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        return {(str(t), r, str(p), int(i)) for t, r, p, i in rows}
+
+    def pragma(self, name: str) -> Any:
+        """The value of a pragma that returns one."""
+        row = self.conn.execute(f"PRAGMA {name}").fetchone()
+        return row[0] if row else None
+
+    def check_writable(self) -> None:
+        """Raise :class:`ReadOnlyDatabase` before any work if the run could not write.
+
+        Called only when something is pending: an up-to-date database may be read-only.
+        SQLite writes a journal next to the file, so the directory must be writable too.
+        A connection opened read-only (``mode=ro``) is caught by its first ``BEGIN
+        IMMEDIATE``, which comes before any change as well.
+        """
+        if self.pragma("query_only"):
+            raise ReadOnlyDatabase(
+                self.name,
+                "the connection has PRAGMA query_only = ON",
+                "migrate through a connection that may write, or turn query_only off first",
+            )
+        if not self.is_file or not os.path.isfile(self.name):
+            return
+        if not os.access(self.name, os.W_OK):
+            raise ReadOnlyDatabase(self.name, "the file is read-only")
+        directory = os.path.dirname(os.path.abspath(self.name))
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise ReadOnlyDatabase(
+                self.name,
+                f"its directory {directory!r} is read-only, and SQLite writes its journal there",
+            )
+
+    def reset_journal_mode(self) -> None:
+        """Put back the journal mode the run started in (a failed step may have changed it)."""
+        if self.journal_mode and self.pragma("journal_mode") != self.journal_mode:
+            self.conn.execute(f"PRAGMA journal_mode = {self.journal_mode}")
+
+    # -- taking the connection and giving it back -------------------------------------
+
+    def _prepare(self) -> None:
+        conn = self.conn
+        if not self.owned:
+            self._remember_borrowed()
+        elif self.pragma("foreign_keys"):
+            self._settings["foreign_keys"] = 1  # SQLITE_DEFAULT_FOREIGN_KEYS=1 builds
+        # A migration may rebuild a table, which needs enforcement off; it cannot change
+        # inside a transaction, so it is switched for the whole run.
         conn.execute("PRAGMA foreign_keys = OFF")
-    return on
+        mode = str(self.pragma("journal_mode")).lower()
+        self._app_journal_mode = mode
+        if mode in _UNSAFE_JOURNALS:
+            # OFF cannot roll back at all; MEMORY cannot after a crash. A run needs both.
+            safe = "delete" if self.is_file else "memory"
+            mode = str(conn.execute(f"PRAGMA journal_mode = {safe}").fetchone()[0]).lower()
+            if mode != safe:
+                raise UsageError(
+                    f"the connection uses PRAGMA journal_mode = {self._app_journal_mode}, "
+                    "in which a failed migration cannot be rolled back, and it could not "
+                    f"be switched to {safe}; migrate before setting it"
+                )
+        self.journal_mode = mode
+
+    def _remember_borrowed(self) -> None:
+        conn = self.conn
+        self._attached = {str(row[1]) for row in conn.execute("PRAGMA database_list")}
+        self._temp_objects = _temp_objects(conn)
+        # Everything the run or a migration may change on the app's connection.
+        for name in _CONNECTION_SETTINGS:
+            self._settings[name] = self.pragma(name)
+        conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+
+    def give_back(self) -> None:
+        """Undo what :meth:`_prepare` changed and what the run left on the connection."""
+        conn = self.conn
+        self.rollback()  # only after an interrupt between BEGIN and ROLLBACK
+        if not self.owned:
+            for name in sorted({str(row[1]) for row in conn.execute("PRAGMA database_list")}):
+                if name not in self._attached and name not in ("main", "temp"):
+                    conn.execute(f'DETACH DATABASE "{name}"')
+            for kind, name in sorted(_temp_objects(conn) - self._temp_objects):
+                if kind in ("table", "view", "trigger"):
+                    conn.execute(f'DROP {kind.upper()} IF EXISTS temp."{name}"')
+        mode = str(self.pragma("journal_mode")).lower()
+        # WAL or not is the file's (a migration may switch it on purpose); which of the
+        # rollback journals is used is the connection's, and the app's choice.
+        if mode != self._app_journal_mode and "wal" not in (mode, self._app_journal_mode):
+            conn.execute(f"PRAGMA journal_mode = {self._app_journal_mode}")
+        for name, value in self._settings.items():
+            if value is not None and self.pragma(name) != value:  # None: an older SQLite
+                conn.execute(f"PRAGMA {name} = {int(value)}")
 
 
-@contextmanager
-def _borrowed(conn: sqlite3.Connection, timeout: float) -> Iterator[Database]:
-    if conn.in_transaction:
-        raise UsageError(
-            "the connection passed to bootmigrate is inside a transaction; commit or roll "
-            "back first (a connection opened with autocommit=False is always in one: use "
-            "the default or autocommit=True)"
-        )
-    name = describe(conn)
-    isolation_level = conn.isolation_level
-    with translated(name, timeout):
-        busy_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        foreign_keys = _foreign_keys_off(conn)
-    # None: Python issues no implicit BEGIN/COMMIT; the runner owns the transaction.
-    conn.isolation_level = None
-    if sys.version_info >= (3, 12):
-        autocommit = conn.autocommit
-        conn.autocommit = True  # not in a transaction, so this commits nothing
-    try:
-        yield Database(conn, name, timeout, foreign_keys)
-    finally:
-        rollback_if_open(conn)  # only after an interrupt between BEGIN and ROLLBACK
+# Connection settings a run or a migration may change, given back to a borrowed
+# connection as they were (all hold an integer).
+_CONNECTION_SETTINGS = (
+    "foreign_keys",
+    "busy_timeout",
+    "query_only",
+    "recursive_triggers",
+    "defer_foreign_keys",
+    "reverse_unordered_selects",
+    "ignore_check_constraints",
+    "legacy_alter_table",
+    "cell_size_check",
+    "automatic_index",
+    "cache_size",
+    "temp_store",
+    "synchronous",
+    "trusted_schema",
+)
+
+
+def _temp_objects(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    rows = conn.execute("SELECT type, name FROM sqlite_temp_master").fetchall()
+    return {(str(kind), str(name)) for kind, name in rows}
+
+
+class for_writing:
+    """Open (or borrow) the database for a migration run and give it back as it was.
+
+    A path is opened with no implicit transactions (``autocommit=True`` on Python 3.12+,
+    where ``executescript()`` then does not commit; ``isolation_level=None`` before) and
+    created if missing. *create* False refuses a missing file instead.
+    """
+
+    __slots__ = ("_create", "_database", "_db", "_settings", "_timeout")
+
+    def __init__(self, db: DatabaseLike, timeout: float, *, create: bool = True) -> None:
+        self._db = db
+        self._timeout = check_timeout(timeout)
+        self._create = create
+        self._database: Database | None = None
+        self._settings: tuple[Any, ...] = ()
+
+    def __enter__(self) -> Database:
+        db = self._db
+        borrowed = isinstance(db, sqlite3.Connection)
+        database = self._borrow(db) if borrowed else self._open(_path(db))  # type: ignore[arg-type]
+        self._database = database
+        try:
+            with database.translated():
+                database._prepare()
+        except BaseException:
+            self._close()
+            raise
+        return database
+
+    def _open(self, name: str) -> Database:
+        from .errors import Where
+
+        _check_directory(name, create=self._create)
+        with translated(Where(name, self._timeout)):
+            if sys.version_info >= (3, 12):
+                conn = sqlite3.connect(name, timeout=self._timeout, autocommit=True)
+            else:
+                conn = sqlite3.connect(name, timeout=self._timeout, isolation_level=None)
+        return Database(conn, name, self._timeout, owned=True)
+
+    def _borrow(self, conn: sqlite3.Connection) -> Database:
+        _usable(conn)
+        if conn.in_transaction:
+            raise UsageError(
+                "the connection passed to bootmigrate is inside a transaction; commit or roll "
+                "back first (a connection opened with autocommit=False is always in one: use "
+                "the default or autocommit=True)"
+            )
+        settings: list[Any] = [conn.row_factory, conn.text_factory, conn.isolation_level]
+        # Rows as tuples of str whatever factories the app set; given back at the end.
+        conn.row_factory, conn.text_factory = None, str
+        # None: Python issues no implicit BEGIN/COMMIT; the runner owns the transaction.
+        conn.isolation_level = None
         if sys.version_info >= (3, 12):
-            conn.autocommit = autocommit
-        conn.isolation_level = isolation_level
-        conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
-        if foreign_keys:
-            conn.execute("PRAGMA foreign_keys = ON")
+            settings.append(conn.autocommit)
+            conn.autocommit = True  # not in a transaction, so this commits nothing
+        self._settings = tuple(settings)
+        return Database(conn, describe(conn), self._timeout, owned=False)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        database = self._database
+        if database is None:
+            return
+        conn = database.conn
+        try:
+            with database.translated():
+                database.give_back()
+        finally:
+            if database.owned:
+                conn.close()
+            else:
+                conn.row_factory, conn.text_factory, conn.isolation_level = self._settings[:3]
+                if sys.version_info >= (3, 12):
+                    conn.autocommit = self._settings[3]
 
 
-@contextmanager
-def for_reading(db: DatabaseLike) -> Iterator[sqlite3.Connection | None]:
+def _check_directory(name: str, *, create: bool) -> None:
+    if name in ("", ":memory:") or name.startswith("file:"):
+        return
+    if os.path.isdir(name):
+        raise DatabaseUnavailable(name, "it is a directory, not a database file")
+    directory = os.path.dirname(os.path.abspath(name))
+    if not os.path.isdir(directory):
+        raise DatabaseUnavailable(
+            name, f"the directory {directory!r} does not exist; create it first"
+        )
+    if os.path.exists(name):
+        return
+    if not create:
+        raise DatabaseUnavailable(name, "the file does not exist")
+    if not os.access(directory, os.W_OK):
+        raise ReadOnlyDatabase(
+            name, f"the file does not exist and its directory {directory!r} is read-only"
+        )
+
+
+class for_reading:
     """A read-only view of the database; None when the file does not exist.
 
     A path is opened with ``mode=ro``, so nothing (not even an empty file) is created.
+    Two cases need more than that, and both leave the file's logical content as it was:
+
+    - a *hot journal* (a crashed write in rollback-journal mode): the main file holds
+      half a transaction until a writer rolls it back, so a writable file is opened
+      read-write once, which makes SQLite roll it back, as any program opening it would;
+    - a WAL database in a folder that cannot be written, without ``-shm``: SQLite cannot
+      make its shared-memory file, and as no one can write the database there (no one can
+      create its ``-wal``), it is read as immutable.
     """
-    if isinstance(db, sqlite3.Connection):
-        with plain_rows(db):
-            yield db
-        return
-    path = Path(db)
-    if not path.exists():
-        yield None
-        return
-    name = os.fspath(db)
-    with translated(name):
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+
+    __slots__ = ("_conn", "_db", "_owned", "_settings", "_timeout")
+
+    def __init__(self, db: DatabaseLike, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._db = db
+        self._timeout = check_timeout(timeout)
+        self._conn: sqlite3.Connection | None = None
+        self._owned = False
+        self._settings: tuple[Any, ...] = ()
+
+    def __enter__(self) -> sqlite3.Connection | None:
+        db = self._db
+        if isinstance(db, sqlite3.Connection):
+            _usable(db)
+            self._settings = (db.row_factory, db.text_factory)
+            db.row_factory, db.text_factory = None, str
+            self._conn = db
+            return db
+        name = _path(db)
+        if os.path.isdir(name):
+            raise DatabaseUnavailable(name, "it is a directory, not a database file")
+        if not os.path.exists(name):
+            return None
+        self._conn = open_read_only(name, self._timeout)
+        self._owned = True
+        return self._conn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        if self._owned:
+            conn.close()
+        else:
+            conn.row_factory, conn.text_factory = self._settings
+
+
+def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
+    """A ``mode=ro`` connection to the file *name* (see :class:`for_reading`)."""
+    from .errors import Where, translate
+
+    where = Where(name, timeout)
+    if _hot_journal(name) and os.access(name, os.W_OK):
+        with translated(where):
+            writer = sqlite3.connect(name, timeout=timeout)
+            try:
+                writer.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                writer.close()
+    uri = _file_uri(name)
+    conn: sqlite3.Connection | None = None
     try:
-        yield conn
-    finally:
-        conn.close()
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=timeout)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        directory = os.path.dirname(os.path.abspath(name))
+        if _hot_journal(name) or os.path.exists(name + "-wal") or os.access(directory, os.W_OK):
+            raise translate(exc, where) from exc
+        # WAL mode, no -wal, a folder no one may write: nothing can change the file.
+        with translated(where):
+            conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, timeout=timeout)
+    return conn
+
+
+def _hot_journal(name: str) -> bool:
+    try:
+        return os.path.getsize(name + "-journal") > 0
+    except OSError:
+        return False
+
+
+def _file_uri(name: str) -> str:
+    from urllib.parse import quote
+
+    path = os.path.abspath(name)
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        path = "/" + path.replace("\\", "/")
+    return "file:" + quote(path)
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Database",
+    "check_timeout",
+    "describe",
+    "for_reading",
+    "for_writing",
+    "open_read_only",
+    "peek",
+    "translated",
+]

@@ -9,9 +9,14 @@ whole upgrade: the second process waits (up to the timeout), then re-reads the l
 and finds the step done.
 
 The lock file is a separate file because SQLite itself uses POSIX locks on the database
-file, and closing any other descriptor of that file would drop SQLite's locks. The OS
-releases the lock when the holder dies, so a killed run never leaves a stale lock; the
-(empty) file stays next to the database.
+file, and closing any other descriptor of that file would drop SQLite's locks. It is
+named after the database's real path (symbolic links resolved), so two processes that
+reach one file by different names take one lock; hard links are different names SQLite
+itself cannot tell apart (its journal is named after the path), so they are not
+supported, as by SQLite. The lock file is never opened through a symbolic link, and is
+created no more readable than the database. The OS releases the lock when the holder
+dies, so a killed run never leaves a stale lock; the (empty) file stays next to the
+database.
 """
 
 from __future__ import annotations
@@ -56,16 +61,32 @@ else:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
+def lock_path(database: str) -> str:
+    """The lock file of the database file *database*: beside its real path."""
+    return os.path.realpath(database) + SUFFIX
+
+
 @contextmanager
 def held(database: str | None, timeout: float) -> Iterator[None]:
     """Hold the lock of the database file *database* (None or ``:memory:``: no lock)."""
     if database is None or database in (":memory:", "<connection>") or not database:
         yield
         return
-    path = database + SUFFIX
+    path = lock_path(database)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        mode = os.stat(database).st_mode & 0o666
+    except OSError:
+        mode = 0o600
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, mode)
     except OSError as exc:
+        if os.path.islink(path):
+            raise DatabaseUnavailable(
+                database,
+                f"the lock file {path!r} is a symbolic link, which bootmigrate does not "
+                "follow; remove it",
+            ) from exc
         raise DatabaseUnavailable(
             database, f"cannot create the lock file {path!r} for a no-transaction step ({exc})"
         ) from exc

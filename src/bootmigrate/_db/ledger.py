@@ -1,21 +1,35 @@
-"""The runner's own tables in the user's database: the ledger and its format number.
+"""The runner's own tables in the user's database, and the one module that writes them.
 
 ``bootmigrate_ledger`` holds one row per applied migration. ``bootmigrate_meta`` holds
-``ledger_format``, the layout number of these tables, so that a later bootmigrate can
-upgrade them in place and an older one refuses a layout it does not know.
-``PRAGMA user_version`` is kept equal to the current version for tools that read it.
-Every function here takes an open connection; none commits.
+``ledger_format`` (the layout number of these tables, so that a later bootmigrate can
+upgrade them in place and an older one refuses a layout it does not know) and, while a
+``no-transaction`` step is under way, what the step started from (see
+:func:`begin_step`). ``PRAGMA user_version`` mirrors the current version.
+
+Every ledger row is written or deleted here, whatever the path (a batch, a
+no-transaction step, an adoption, a downgrade). Every read checks the tables first: a
+table that is not exactly the one bootmigrate made, or that carries a trigger, index or
+view it did not make, is refused before anything runs (such objects would run SQL, or
+the app's functions, on every write of the runner). All SQL names ``main.`` so that a
+``temp`` table of the same name on a borrowed connection is never read or written.
+
+No function here commits: the caller owns the transaction. This module is on the boot's
+import path (:data:`BOOT_QUERY`), so it imports nothing heavy.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
 
 from .._errors import LedgerError
-from .._plan import AppliedMigration
-from .._source.model import Migration
+from .._value import Value, _setattr
 from .._version import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .._source.model import Migration
 
 LEDGER_TABLE = "bootmigrate_ledger"
 META_TABLE = "bootmigrate_meta"
@@ -24,8 +38,9 @@ OWN_TABLES = (LEDGER_TABLE, META_TABLE)
 #: The layout these functions read and write.
 LEDGER_FORMAT = 1
 
-_CREATE = (
-    f"""CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+# sqlite_master keeps the text of CREATE TABLE as written (minus IF NOT EXISTS): the
+# tables are checked against exactly this text.
+_LEDGER_SQL = f"""CREATE TABLE {LEDGER_TABLE} (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
     checksum TEXT NOT NULL,
@@ -33,94 +48,342 @@ _CREATE = (
     execution_ms REAL NOT NULL,
     bootmigrate_version TEXT NOT NULL,
     backward_compatible INTEGER NOT NULL DEFAULT 0
-)""",
-    f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    f"INSERT OR IGNORE INTO {META_TABLE} (key, value) VALUES ('ledger_format', '{LEDGER_FORMAT}')",
+)"""
+_META_SQL = f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+# The one index SQLite makes itself (the meta table's TEXT primary key).
+_META_INDEX = f"sqlite_autoindex_{META_TABLE}_1"
+_UNFINISHED = "unfinished_step"
+
+#: The boot's one query: the ledger's (version as the lock spells it, name, checksum)
+#: rows in the layout this release reads; no row otherwise (no ledger, another layout,
+#: a step under way), and the full check then says why. It only reads, so a trigger or
+#: index planted on the tables cannot run; the full path refuses them before any write.
+#: Parameters: :data:`BOOT_PARAMETERS`.
+BOOT_QUERY = (
+    f"SELECT printf('%04d', version), name, checksum FROM main.{LEDGER_TABLE} WHERE "
+    f"(SELECT value FROM main.{META_TABLE} WHERE key = 'ledger_format') = ? "
+    f"AND NOT EXISTS (SELECT 1 FROM main.{META_TABLE} WHERE key = '{_UNFINISHED}') "
+    "ORDER BY version"
 )
+BOOT_PARAMETERS = (str(LEDGER_FORMAT),)
 
 
-def exists(conn: sqlite3.Connection) -> bool:
-    """True when the database has a ledger table."""
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (LEDGER_TABLE,)
-    ).fetchone()
-    return row is not None
+class AppliedMigration(Value):
+    """One row of the ledger: a migration as it was applied to the database."""
+
+    __slots__ = (
+        "applied_at",
+        "backward_compatible",
+        "bootmigrate_version",
+        "checksum",
+        "execution_ms",
+        "name",
+        "version",
+    )
+    version: int
+    name: str
+    checksum: str
+    applied_at: str
+    execution_ms: float
+    bootmigrate_version: str
+    backward_compatible: bool
+
+    def __init__(
+        self,
+        version: int,
+        name: str,
+        checksum: str,
+        applied_at: str,
+        execution_ms: float,
+        bootmigrate_version: str,
+        backward_compatible: bool = False,
+    ) -> None:
+        # One line per field rather than Value._init: a ledger of a thousand rows is read
+        # on every check without a lock file.
+        set_field = _setattr
+        set_field(self, "version", version)
+        set_field(self, "name", name)
+        set_field(self, "checksum", checksum)
+        set_field(self, "applied_at", applied_at)
+        set_field(self, "execution_ms", execution_ms)
+        set_field(self, "bootmigrate_version", bootmigrate_version)
+        set_field(self, "backward_compatible", backward_compatible)
 
 
-def read(conn: sqlite3.Connection) -> list[AppliedMigration]:
-    """The ledger's rows, ascending by version; empty when there is no ledger yet."""
-    if not exists(conn):
-        return []
-    _check_format(conn)
+class UnfinishedStep(Value):
+    """A ``no-transaction`` step that began and has not been recorded (see :func:`begin_step`)."""
+
+    __slots__ = ("name", "orphans", "version")
+    version: int
+    name: str
+    #: The foreign key violations the database had before the step first began.
+    orphans: frozenset[tuple[str, int | None, str, int]]
+
+    def __init__(
+        self, version: int, name: str, orphans: frozenset[tuple[str, int | None, str, int]]
+    ) -> None:
+        self._init(version, name, orphans)
+
+
+def _damaged(name: str, what: str) -> LedgerError:
+    return LedgerError(
+        f"{name}: bootmigrate's own tables were changed by something else: {what}",
+        "restore the database from a backup (bootmigrate will not write through tables "
+        "it did not make)",
+    )
+
+
+def exists(conn: sqlite3.Connection, name: str = "the database") -> bool:
+    """True when the database has the runner's tables; checks them (see the module doc)."""
+    # SQLite's names are case-insensitive: BOOTMIGRATE_LEDGER is the same table.
     rows = conn.execute(
-        f"SELECT version, name, checksum, applied_at, execution_ms, bootmigrate_version, "
-        f"backward_compatible FROM {LEDGER_TABLE} ORDER BY version"
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
+        "WHERE lower(tbl_name) IN (?, ?) OR lower(name) IN (?, ?)",
+        (*OWN_TABLES, *OWN_TABLES),
     ).fetchall()
-    return [
-        AppliedMigration(int(v), str(n), str(c), str(at), float(ms), str(bv), bool(bc))
-        for v, n, c, at, ms, bv, bc in rows
-    ]
+    temp = conn.execute(
+        "SELECT type, name FROM temp.sqlite_master WHERE type = 'trigger' "
+        "AND lower(tbl_name) IN (?, ?)",
+        OWN_TABLES,
+    ).fetchall()
+    if not rows and not temp:
+        return False
+    found = {str(row[1]): row for row in rows}
+    planted = sorted(
+        f"{kind} {object_name}"
+        for kind, object_name, *_ in [*rows, *temp]
+        if object_name not in (*OWN_TABLES, _META_INDEX)
+    )
+    if planted:
+        raise _damaged(name, f"{', '.join(planted)} on them")
+    meta = found.get(META_TABLE)
+    if meta is not None and (meta[0] != "table" or meta[3] != _META_SQL):
+        raise _damaged(name, f"{META_TABLE} is not the table bootmigrate made")
+    _check_format(conn, name, meta is not None)
+    ledger = found.get(LEDGER_TABLE)
+    if ledger is None:
+        raise _damaged(name, f"{META_TABLE} is there but {LEDGER_TABLE} is missing")
+    if ledger[0] != "table" or ledger[3] != _LEDGER_SQL:
+        raise _damaged(name, f"{LEDGER_TABLE} is not the table bootmigrate made")
+    return True
 
 
-def _check_format(conn: sqlite3.Connection) -> None:
-    try:
-        row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'ledger_format'").fetchone()
-    except sqlite3.OperationalError as exc:
-        raise LedgerError(
-            f"the ledger table {LEDGER_TABLE!r} exists but {META_TABLE!r} does not ({exc}); "
-            "the database was changed by hand: restore it from a backup"
-        ) from exc
-    found = int(row[0]) if row else None
-    if found != LEDGER_FORMAT:
-        raise LedgerError(
-            f"the ledger has format {found}, and this bootmigrate reads format {LEDGER_FORMAT}; "
-            "upgrade bootmigrate"
-            if found is not None and found > LEDGER_FORMAT
-            else f"the ledger has an unknown format ({found!r}); restore the database from a backup"
+def _check_format(conn: sqlite3.Connection, name: str, has_meta: bool) -> None:
+    if not has_meta:
+        raise _damaged(
+            name, f"the ledger table {LEDGER_TABLE!r} exists but {META_TABLE!r} does not"
         )
+    row = conn.execute(
+        f"SELECT value FROM main.{META_TABLE} WHERE key = 'ledger_format'"
+    ).fetchone()
+    value = row[0] if row else None
+    found = int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+    if found == LEDGER_FORMAT:
+        return
+    if found is not None and found > LEDGER_FORMAT:
+        raise LedgerError(
+            f"{name}: the ledger has format {found}, and this bootmigrate reads format "
+            f"{LEDGER_FORMAT}: a newer bootmigrate wrote it",
+            "upgrade bootmigrate",
+        )
+    raise _damaged(name, f"the ledger has an unknown format ({value!r})")
+
+
+def read(conn: sqlite3.Connection, name: str = "the database") -> list[AppliedMigration]:
+    """The ledger's rows, ascending by version; empty when there is no ledger yet.
+
+    Every value is checked: a damaged row is a :class:`LedgerError` naming it, never a
+    ``ValueError`` from somewhere deeper.
+    """
+    if not exists(conn, name):
+        return []
+    read_unfinished(conn, name)  # a damaged note is a damaged table
+    rows = conn.execute(
+        "SELECT version, name, checksum, applied_at, execution_ms, bootmigrate_version, "
+        f"backward_compatible FROM main.{LEDGER_TABLE} ORDER BY version"
+    ).fetchall()
+    return [_applied(row, name) for row in rows]
+
+
+def _applied(row: tuple[object, ...], name: str) -> AppliedMigration:
+    version, label, checksum, applied_at, ms, by, compatible = row
+    problem = None
+    if not isinstance(version, int) or version < 1:
+        problem = f"version {version!r} is not a positive integer"
+    elif not isinstance(label, str) or not label:
+        problem = f"the name of version {version} is {label!r}"
+    elif not isinstance(checksum, str) or len(checksum) != 64:
+        problem = f"the checksum of version {version} is {checksum!r}"
+    elif not isinstance(applied_at, str):
+        problem = f"applied_at of version {version} is {applied_at!r}"
+    elif isinstance(ms, bool) or not isinstance(ms, (int, float)):
+        problem = f"execution_ms of version {version} is {ms!r}, not a number"
+    elif not isinstance(by, str):
+        problem = f"bootmigrate_version of version {version} is {by!r}"
+    elif compatible not in (0, 1):
+        problem = f"backward_compatible of version {version} is {compatible!r}"
+    if problem is not None:
+        raise _damaged(name, problem)
+    return AppliedMigration(
+        version,  # type: ignore[arg-type]
+        label,  # type: ignore[arg-type]
+        checksum,  # type: ignore[arg-type]
+        applied_at,  # type: ignore[arg-type]
+        float(ms),  # type: ignore[arg-type]
+        by,  # type: ignore[arg-type]
+        bool(compatible),
+    )
 
 
 def ensure(conn: sqlite3.Connection) -> None:
     """Create the runner's tables if they are missing (inside the caller's transaction)."""
-    for statement in _CREATE:
-        conn.execute(statement)
-
-
-def record(conn: sqlite3.Connection, migration: Migration, execution_ms: float) -> None:
-    """Write the ledger row of an applied migration and move ``user_version`` to it."""
+    conn.execute(_LEDGER_SQL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS main.", 1))
+    conn.execute(_META_SQL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS main.", 1))
     conn.execute(
-        f"INSERT INTO {LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
+        f"INSERT OR IGNORE INTO main.{META_TABLE} (key, value) "
+        f"VALUES ('ledger_format', '{LEDGER_FORMAT}')"
+    )
+
+
+def record(
+    conn: sqlite3.Connection,
+    migration: Migration,
+    execution_ms: float,
+    *,
+    at: str | None = None,
+    finishes_step: bool = False,
+) -> None:
+    """Write the ledger row of an applied migration and move ``user_version`` to it.
+
+    *finishes_step*: the migration is a ``no-transaction`` step, whose note
+    (:func:`begin_step`) this row replaces.
+    """
+    conn.execute(
+        f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
         "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             migration.version,
             migration.name,
             migration.checksum,
-            utc_now(),
+            at or utc_now(),
             round(execution_ms, 3),
             __version__,
             int(migration.backward_compatible),
         ),
     )
-    set_user_version(conn, max_version(conn))
+    if finishes_step:
+        unfinished = read_unfinished(conn)
+        if unfinished is not None and unfinished.version == migration.version:
+            clear_unfinished(conn)
+    _mirror_user_version(conn)
+
+
+def record_adopted(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> None:
+    """Write the rows of migrations an adopted database already had (no time: 0 ms)."""
+    at = utc_now()
+    for migration in migrations:
+        record(conn, migration, 0.0, at=at)
 
 
 def forget(conn: sqlite3.Connection, version: int) -> None:
     """Delete the ledger row of an undone migration and move ``user_version`` back."""
-    conn.execute(f"DELETE FROM {LEDGER_TABLE} WHERE version = ?", (version,))
-    set_user_version(conn, max_version(conn))
+    conn.execute(f"DELETE FROM main.{LEDGER_TABLE} WHERE version = ?", (version,))
+    _mirror_user_version(conn)
+
+
+def begin_step(
+    conn: sqlite3.Connection,
+    migration: Migration,
+    orphans: frozenset[tuple[str, int | None, str, int]],
+) -> UnfinishedStep:
+    """Note that a ``no-transaction`` step is about to run (the caller commits the note).
+
+    Until :func:`record` writes the step's row, the note says the step began, and what
+    the database's foreign key violations were before its first attempt: a step that
+    failed after it changed the database and is run again by a later boot is checked
+    against the database as it was before the step, not against what it left behind.
+    An earlier note of the same step is kept.
+    """
+    unfinished = read_unfinished(conn)
+    if unfinished is not None and unfinished.version == migration.version:
+        return unfinished
+    import json
+
+    value = json.dumps(
+        {
+            "version": migration.version,
+            "name": migration.name,
+            "orphans": sorted(orphans, key=lambda o: (o[0], o[1] or 0, o[2], o[3])),
+        }
+    )
+    conn.execute(
+        f"INSERT OR REPLACE INTO main.{META_TABLE} (key, value) VALUES ('{_UNFINISHED}', ?)",
+        (value,),
+    )
+    return UnfinishedStep(migration.version, migration.name, orphans)
+
+
+def read_unfinished(conn: sqlite3.Connection, name: str = "the database") -> UnfinishedStep | None:
+    """The ``no-transaction`` step a run began and did not record, if any."""
+    row = conn.execute(
+        f"SELECT value FROM main.{META_TABLE} WHERE key = '{_UNFINISHED}'"
+    ).fetchone()
+    if row is None:
+        return None
+    import json
+
+    try:
+        data = json.loads(row[0])
+        orphans = frozenset(
+            (str(t), None if r is None else int(r), str(p), int(i))
+            for t, r, p, i in data["orphans"]
+        )
+        return UnfinishedStep(int(data["version"]), str(data["name"]), orphans)
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as exc:
+        shown = row[0] if len(str(row[0])) <= 200 else str(row[0])[:197] + "..."
+        raise _damaged(name, f"the note of an unfinished step is {shown!r}") from exc
+
+
+def clear_unfinished(conn: sqlite3.Connection) -> None:
+    """Remove the note of an unfinished step (it failed without changing anything)."""
+    conn.execute(f"DELETE FROM main.{META_TABLE} WHERE key = '{_UNFINISHED}'")
 
 
 def max_version(conn: sqlite3.Connection) -> int:
     """The highest applied version, 0 when none."""
-    row = conn.execute(f"SELECT MAX(version) FROM {LEDGER_TABLE}").fetchone()
+    row = conn.execute(f"SELECT MAX(version) FROM main.{LEDGER_TABLE}").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def set_user_version(conn: sqlite3.Connection, version: int) -> None:
-    """Keep ``PRAGMA user_version`` equal to the current version (it takes no parameters)."""
-    conn.execute(f"PRAGMA user_version = {int(version)}")
+def _mirror_user_version(conn: sqlite3.Connection) -> None:
+    # PRAGMA user_version takes no parameters; the value is an int from the ledger.
+    conn.execute(f"PRAGMA main.user_version = {int(max_version(conn))}")
 
 
 def utc_now() -> str:
     """The current time in UTC as ISO-8601 with milliseconds, e.g. ``2026-01-02T03:04:05.678Z``."""
+    from datetime import datetime, timezone
+
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+__all__ = [
+    "BOOT_PARAMETERS",
+    "BOOT_QUERY",
+    "LEDGER_FORMAT",
+    "LEDGER_TABLE",
+    "META_TABLE",
+    "OWN_TABLES",
+    "AppliedMigration",
+    "UnfinishedStep",
+    "begin_step",
+    "clear_unfinished",
+    "ensure",
+    "exists",
+    "forget",
+    "max_version",
+    "read",
+    "read_unfinished",
+    "record",
+    "record_adopted",
+]

@@ -18,8 +18,8 @@ from .._errors import (
     OrphanDownFile,
     TransactionControlError,
 )
-from .._source import text as _sqltext
-from .._source.filenames import FileName, parse_filename
+from . import text as _sqltext
+from .filenames import FileName, label, parse_filename
 
 
 @dataclass(frozen=True)
@@ -34,13 +34,11 @@ class Script:
     @classmethod
     def from_text(cls, filename: str, text: str) -> Script:
         """Build a script from (already decoded) text, normalising it first."""
-        text = _sqltext.normalize(text)
-        return cls(
-            filename=filename,
-            text=text,
-            checksum=_sqltext.checksum(text),
-            directives=_sqltext.directives(text, filename),
-        )
+        return cls._normalized(filename, _sqltext.normalize(text))
+
+    @classmethod
+    def _normalized(cls, filename: str, text: str) -> Script:
+        return cls(filename, text, _sqltext.sha256(text), _sqltext.directives(text, filename))
 
     @cached_property
     def statements(self) -> tuple[_sqltext.Statement, ...]:
@@ -90,7 +88,7 @@ class Migration:
     @property
     def label(self) -> str:
         """``0003_add_users``: how messages and reports name the migration."""
-        return f"{self.version:04d}_{self.name}"
+        return label(self.version, self.name)
 
 
 @dataclass(frozen=True)
@@ -157,14 +155,14 @@ def build_set(
         for other in (down_name, fixture_name):
             if other is not None and other.name != up_name.name:
                 raise NameMismatch(version, up_name.filename, other.filename)
-        up = _script(up_name.filename, files[up_name.filename])
-        if not _sqltext.has_statement(up.text):
-            raise EmptyMigration(up.filename)
-        down = _script(down_name.filename, files[down_name.filename]) if down_name else None
-        if down is not None and not _sqltext.has_statement(down.text):
-            # An empty down file (a forgotten placeholder from `bootmigrate new`) would
-            # undo nothing yet delete the ledger row: remove it to make the step irreversible.
-            raise EmptyMigration(down.filename)
+        up = _script(up_name.filename, files[up_name.filename], required=True)
+        # An empty down file (a forgotten placeholder from `bootmigrate new`) would undo
+        # nothing yet delete the ledger row: remove it to make the step irreversible.
+        down = (
+            _script(down_name.filename, files[down_name.filename], required=True)
+            if down_name
+            else None
+        )
         fixture = (
             _script(fixture_name.filename, files[fixture_name.filename]) if fixture_name else None
         )
@@ -172,11 +170,15 @@ def build_set(
     return MigrationSet(origin, tuple(migrations), lock_text)
 
 
-def _script(filename: str, data: bytes) -> Script:
-    """Decode and parse one file; refuse transaction control in a transactional script."""
-    script = Script.from_text(filename, _sqltext.decode(data, filename))
+def _script(filename: str, data: bytes, *, required: bool = False) -> Script:
+    """Decode and parse one file; refuse transaction control in a transactional script,
+    and (*required*) a file without a statement."""
+    script = Script._normalized(filename, _sqltext.decode(data, filename))
+    text = script.text
+    if required and not _sqltext.has_statement(text):
+        raise EmptyMigration(filename)
     if script.transactional:
-        control = _sqltext.find_transaction_control(_sqltext.iter_split(script.text), script.text)
+        control = _sqltext.find_transaction_control(_sqltext.iter_split(text), text)
         if control is not None:
             raise TransactionControlError(
                 filename, control.line, _sqltext.first_keyword(control.sql)

@@ -1,38 +1,61 @@
-"""SQL text handling: normalising, checksums, directives, statement splitting. Pure.
+"""SQL text: decoding, normalising, checksums, directives, statement splitting. Pure.
 
-Splitting uses :func:`sqlite3.complete_statement`, which is SQLite's own tokenizer: it
-knows string literals, quoted identifiers, both comment styles and ``CREATE TRIGGER ...
-BEGIN ... END``, so a statement ends exactly where SQLite would end it. It is linear in
-the file size for ordinary files (each ``;`` is checked once against the statement it
-ends) and measured at 60-75 MB/s, where ``sqlparse.split`` manages about 1 MB/s and
-mis-splits a trigger on a column named ``begin`` (see BENCHMARKS.md).
+Splitting asks SQLite's own tokenizer, :func:`sqlite3.complete_statement`, where a
+statement ends: it knows string literals, quoted identifiers, both comment styles and
+``CREATE TRIGGER ... BEGIN ... END``, so a statement ends exactly where SQLite would end
+it. Each ``;`` is offered to it with the text since the statement began, which is linear
+for ordinary files (measured at 60-75 MB/s; ``sqlparse.split`` manages about 1 MB/s and
+mis-splits a trigger on a column named ``begin``, see BENCHMARKS.md). A statement whose
+``;`` keep landing inside a string or a trigger body would make that quadratic, so after
+a few such ``;`` the rest of that statement is read by :func:`_statement_end`, a
+transcription of the same state machine (SQLite's ``complete.c``) that reads each
+character once; the statement it finds is confirmed by ``complete_statement`` before it
+is used, and a property test holds the two to the same answers.
+
+What counts as whitespace is SQLite's (space, tab, CR, LF, form feed, and a byte-order
+mark, which SQLite's tokenizer skips), never Python's wider idea of it: a statement is
+never cut where SQLite would read on, and no character SQLite would see is dropped.
+The transaction-control scan here only fails fast; the executor refuses transaction
+control as SQLite's parser prepares it, whatever the text looks like.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .._errors import DirectiveError, EncodingError
 
-#: Statements that open or close a transaction; a transactional migration may not hold them.
-TRANSACTION_KEYWORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+#: Statements that open or close a transaction, or (VACUUM) need one of their own; a
+#: transactional migration may not hold them.
+TRANSACTION_KEYWORDS = frozenset(
+    {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "VACUUM"}
+)
 
 #: The directives a migration may declare on its leading comment lines.
 DIRECTIVES = frozenset({"no-transaction", "backward-compatible"})
 
+# SQLite's whitespace (tokenize.c: CC_SPACE, and CC_BOM for U+FEFF).
+_SPACE = " \t\n\f\r\ufeff"
 #: Whitespace and comments before a statement's first token.
-LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|/\*.*?\*/)*", re.DOTALL)
+# An unterminated /* runs to the end of the text, as SQLite's tokenizer reads it, except
+# when "/*" are the text's last two characters: then "/" is an operator (tokenize.c).
+LEADING = re.compile(r"(?:[ \t\n\f\r\ufeff]+|--[^\n]*(?:\n|\Z)|/\*(?:.*?\*/|.+\Z))*", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]+")
 # A ';' followed by what could begin a transaction keyword (or a comment that could hide
 # one). Spelled without re.IGNORECASE so the search runs at memchr speed between the ';'s.
 # Only a prefilter: a match is confirmed statement by statement.
-_CONTROL_CANDIDATE = re.compile(r";\s*(?:--|/\*|[Bb][Ee]|[Cc][Oo]|[Ee][Nn]|[Rr][OoEe]|[Ss][Aa])")
+_CONTROL_CANDIDATE = re.compile(
+    r";[ \t\n\f\r\ufeff]*(?:--|/\*|[Bb][Ee]|[Cc][Oo]|[Ee][Nn]|[Rr][OoEe]|[Ss][Aa]|[Vv][Aa])"
+)
 _DIRECTIVE_LINE = re.compile(
     r"^[ \t]*--[ \t]*bootmigrate[ \t]*:(.*)$", re.MULTILINE | re.IGNORECASE
 )
+# After this many ';' inside one statement (strings, trigger bodies), the rest of it is
+# read once by _statement_end instead of offering complete_statement ever longer text.
+_RESCANS = 4
 
 
 @dataclass(frozen=True)
@@ -68,9 +91,14 @@ def normalize(text: str) -> str:
 
 def checksum(text: str) -> str:
     """SHA-256 (hex) of the normalised text, so Windows and Linux checkouts agree."""
+    return sha256(normalize(text))
+
+
+def sha256(text: str) -> str:
+    """SHA-256 (hex) of *text*, already normalised (:func:`checksum` for any text)."""
     import hashlib  # not on the no-op boot path: OpenSSL's _hashlib costs milliseconds
 
-    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def directives(text: str, filename: str) -> frozenset[str]:
@@ -78,13 +106,17 @@ def directives(text: str, filename: str) -> frozenset[str]:
 
     Directives belong on the file's leading comment lines, before the first statement.
     An unknown directive, or one further down (where a reader could think it applies to
-    part of the file), is a :class:`DirectiveError` rather than something silently ignored.
+    part of the file), is a :class:`DirectiveError` rather than something silently
+    ignored; the same words inside a string literal further down are data.
     """
     if "--" not in text or "bootmigrate" not in text.lower():
         return frozenset()  # the common case; "--" first, as lower() copies a big file
     header_end = LEADING.match(text).end()  # type: ignore[union-attr]
     found: set[str] = set()
     for match in _DIRECTIVE_LINE.finditer(text):
+        context = _context(text, match.start() + match.group(0).index("--"))
+        if context == "data":
+            continue  # inside a string literal or a quoted identifier
         line = text.count("\n", 0, match.start()) + 1
         if match.start() >= header_end:
             raise DirectiveError(
@@ -92,6 +124,13 @@ def directives(text: str, filename: str) -> frozenset[str]:
                 line,
                 "a '-- bootmigrate:' directive must be on the leading comment lines, before "
                 "the first statement; move it to the top of the file",
+            )
+        if context == "block":
+            raise DirectiveError(
+                filename,
+                line,
+                "a '-- bootmigrate:' directive inside a /* */ comment is ambiguous; write it "
+                "as a '--' comment line of its own, or remove it",
             )
         for word in match.group(1).replace(",", " ").split():
             word = word.strip().lower()
@@ -106,6 +145,88 @@ def directives(text: str, filename: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def _context(text: str, position: int) -> str:
+    """What the ``--`` at *position* is part of: ``"line"`` (it starts a comment),
+    ``"block"`` (a ``/* */`` comment) or ``"data"`` (a string or quoted identifier)."""
+    begin = 0  # a place outside every token: the start, or a statement's edge
+    for start, end, _ in statement_spans(text):
+        if position < start:
+            break
+        if position < end:
+            begin = start
+            break
+        begin = end
+    for token in _TOKEN.finditer(text, begin):
+        if token.end() > position:
+            kind = token.lastgroup
+            if kind == "line" and token.start() == position:
+                return "line"
+            if kind in ("line", "block") or token.group().startswith("/*"):
+                return "block"
+            return "data"
+    return "data"
+
+
+# -- splitting --------------------------------------------------------------------------
+
+
+def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(first, end, sql)`` of each statement: where its first token starts, where it
+    ends (after its ``;``), and ``text[first:end]``. Empty statements are skipped; a last
+    statement without ``;`` is kept.
+
+    The one splitter: :func:`iter_split` numbers what it yields, and the executor runs it
+    (a data migration of 200,000 statements makes no other object per statement).
+    """
+    complete = sqlite3.complete_statement
+    find = text.find
+    leading = LEADING.match
+    start = pos = 0
+    misses = 0
+    while True:
+        semi = find(";", pos)
+        if semi < 0:
+            break
+        pos = semi + 1
+        chunk = text[start:pos]
+        if not complete(chunk):  # the ';' is inside a string, comment or trigger body
+            misses += 1
+            if misses < _RESCANS:
+                continue
+            end = _statement_end(text, start)
+            if end < 0:
+                pos = len(text)
+                break
+            chunk = text[start:end]
+            if not complete(chunk):  # pragma: no cover - the property test keeps them equal
+                misses = -(1 << 62)  # trust complete_statement alone for this statement
+                continue
+            pos = end
+        misses = 0
+        sql = chunk.lstrip(_SPACE)
+        if sql.startswith(("--", "/*")):
+            first = leading(text, start, pos).end()  # type: ignore[union-attr]
+            sql = text[first:pos]
+        else:
+            first = pos - len(sql)
+        if first < pos - 1:  # not an empty statement (";" alone)
+            yield first, pos, sql
+        start = pos
+    first = leading(text, start).end()  # type: ignore[union-attr]
+    if first < len(text):
+        yield first, len(text), text[first:]
+
+
+def iter_split(text: str) -> Iterator[Statement]:
+    """:func:`split` as a generator: statements are made only as far as they are read."""
+    line = 1
+    counted = 0  # `line` is the line of text[counted]
+    for number, (first, _end, sql) in enumerate(statement_spans(text), start=1):
+        line += text.count("\n", counted, first)
+        counted = first
+        yield Statement(number, line, sql)
+
+
 def split(text: str) -> list[Statement]:
     """Split a script into statements, dropping empty ones and comment-only tails.
 
@@ -115,50 +236,104 @@ def split(text: str) -> list[Statement]:
     return list(iter_split(text))
 
 
-def iter_split(text: str) -> Iterator[Statement]:
-    """:func:`split` as a generator: statements are made only as far as they are read."""
-    number = 0
-    complete = sqlite3.complete_statement
-    find = text.find
-    leading = LEADING.match
-    start = 0
-    pos = 0
-    line = 1  # the line `start` is on
-    while True:
-        semi = find(";", pos)
-        if semi < 0:
-            break
-        pos = semi + 1
-        if not complete(text[start:pos]):
-            continue  # the ';' is inside a string, a comment or a trigger body
-        first = leading(text, start, pos).end()  # type: ignore[union-attr]
-        if first < semi:  # not an empty statement
-            number += 1
-            yield Statement(number, line + text.count("\n", start, first), text[first:pos])
-        line += text.count("\n", start, pos)
-        start = pos
-    first = leading(text, start).end()  # type: ignore[union-attr]
-    if first < len(text):
-        yield Statement(number + 1, line + text.count("\n", start, first), text[first:])
-
-
 def has_statement(text: str) -> bool:
     """True when the script holds at least one statement (it is not only comments)."""
-    return next(iter_split(text), None) is not None
+    first = LEADING.match(text).end()  # type: ignore[union-attr]
+    if first < len(text) and text[first] != ";":
+        return True  # a token that is not ';' begins a statement (or the last, unended one)
+    return next(statement_spans(text), None) is not None
+
+
+def statement_at(text: str, end: int) -> Statement:
+    """The last statement that ends at or before offset *end*: the one that failed when
+    the executor had run the text up to *end*."""
+    done = split(text[:end])
+    return done[-1] if done else Statement(1, 1, text[:end].strip(_SPACE))
+
+
+# complete.c's tokens, for _statement_end. Identifier characters are SQLite's: ASCII
+# letters, digits, '_', '$' and every character above U+007F.
+_TOKEN = re.compile(
+    r"""
+    (?P<space>[ \t\n\f\r]+)
+    | (?P<line>--[^\n]*)
+    | (?P<block>/\*.*?\*/)
+    | (?P<quoted>'[^']*'|"[^"]*"|`[^`]*`|\[[^\]]*\])
+    | (?P<open>/\*|['"`\[])
+    | (?P<semi>;)
+    | (?P<word>[A-Za-z0-9_$\x80-\U0010FFFF]+)
+    | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_SEMI, _WS, _OTHER, _EXPLAIN, _CREATE, _TEMP, _TRIGGER, _END = range(8)
+_KEYWORD_TOKENS = {
+    "explain": _EXPLAIN,
+    "create": _CREATE,
+    "temp": _TEMP,
+    "temporary": _TEMP,
+    "trigger": _TRIGGER,
+    "end": _END,
+}
+# complete.c's transitions: _TRANSITIONS[state][token]. States: 0 invalid, 1 start,
+# 2 normal, 3 explain, 4 create, 5 trigger, 6 semi, 7 end.
+_TRANSITIONS = (
+    (1, 0, 2, 3, 4, 2, 2, 2),
+    (1, 1, 2, 3, 4, 2, 2, 2),
+    (1, 2, 2, 2, 2, 2, 2, 2),
+    (1, 3, 3, 2, 4, 2, 2, 2),
+    (1, 4, 2, 2, 2, 4, 5, 2),
+    (6, 5, 5, 5, 5, 5, 5, 5),
+    (6, 6, 5, 5, 5, 5, 5, 7),
+    (1, 7, 5, 5, 5, 5, 5, 5),
+)
+
+
+def _statement_end(text: str, start: int) -> int:
+    """Where the statement that begins at *start* ends (just after its ``;``), or -1.
+
+    The state machine of SQLite's ``sqlite3_complete()`` run once over the text: the
+    first ``;`` after which it is back in its start state is the first ``;`` at which
+    ``complete_statement(text[start:...])`` is true.
+    """
+    state = 0
+    for token in _TOKEN.finditer(text, start):
+        kind = token.lastgroup
+        if kind in ("space", "line", "block"):
+            continue  # whitespace never changes the state
+        if kind == "open":
+            return -1  # an unterminated comment, string or identifier: never complete
+        if kind == "semi":
+            state = _TRANSITIONS[state][_SEMI]
+            if state == 1:
+                return token.end()
+            continue
+        word = token.group()
+        if kind == "word" and word.isascii():
+            state = _TRANSITIONS[state][_KEYWORD_TOKENS.get(word.lower(), _OTHER)]
+        else:
+            state = _TRANSITIONS[state][_OTHER]
+    return -1
+
+
+# -- transaction control ------------------------------------------------------------
 
 
 def first_keyword(sql: str) -> str:
     """The statement's first keyword, upper-cased (``""`` if it starts with no word)."""
-    match = _WORD.match(sql)
+    match = _WORD.match(sql, LEADING.match(sql).end())  # type: ignore[union-attr]
     return match.group(0).upper() if match else ""
 
 
-def find_transaction_control(statements: Iterable[Statement], text: str) -> Statement | None:
+def find_transaction_control(
+    statements: Iterator[Statement] | list[Statement], text: str
+) -> Statement | None:
     """The first statement that opens or closes a transaction, if any.
 
     *statements* may be lazy (:func:`iter_split`): it is only read when a cheap scan
     of *text* finds a place where such a statement could start, which a data file of
-    ``INSERT`` statements never has.
+    ``INSERT`` statements never has. Only a fast first look: the executor refuses
+    transaction control as SQLite prepares it.
     """
     first = _WORD.match(text, LEADING.match(text).end())  # type: ignore[union-attr]
     at_start = first is not None and first.group(0).upper() in TRANSACTION_KEYWORDS

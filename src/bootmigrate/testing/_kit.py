@@ -43,22 +43,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .._apply.runner import downgrade, migrate, status
-from .._db.connection import DatabaseLike, describe
+from .._apply.boot import migrate
+from .._apply.executor import replay
+from .._apply.runner import downgrade, status
+from .._checks import check_lock, schema_drift
+from .._db.connection import Database, describe
 from .._errors import MigrationError, UsageError
-from .._schema.core import (
-    SNAPSHOT_FILENAME,
-    Schema,
-    Table,
-    canonical_schema,
-    quote_name,
-    read_snapshot,
-    schema_at,
-    schema_diff,
-)
-from .._source import lockfile as _lockfile
-from .._source.locate import LOCK_FILENAME, SourceLike, load, resolve
+from .._schema.model import Schema, Table, schema_diff
+from .._schema.read import canonical_schema
+from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
+from .._schema.tokens import quote_name
+from .._source.locate import load, resolve
+from .._source.lockfile import LOCK_FILENAME
 from .._source.model import Migration, MigrationSet, Script
+from .._types import DatabaseLike, SourceLike
 
 #: Called with each connection the kit opens, before any SQL runs (functions, collations).
 PrepareHook = Callable[[sqlite3.Connection], object]
@@ -412,21 +410,20 @@ class MigrationKit:
 
     def check_lock(self) -> None:
         """No locked migration was edited, renamed, removed or had its number reused."""
-        text = self.migrations.lock_text
-        if text is None:
+        if self.migrations.lock_text is None:
             raise MigrationCheckFailed(
                 "lock",
                 None,
                 f"{self.migrations.origin} has no {LOCK_FILENAME}; write it with "
                 "`bootmigrate --source MIGRATIONS_DIRECTORY lock` and commit it",
             )
-        problems = _lockfile.differences(_lockfile.parse(text, LOCK_FILENAME), self.migrations)
-        if problems:
+        lock = check_lock(self.migrations)
+        if not lock.ok:
             raise MigrationCheckFailed(
                 "lock",
                 None,
                 f"frozen history: {LOCK_FILENAME} does not match the migrations:\n"
-                + "\n".join(f"- {p}" for p in problems),
+                + "\n".join(f"- {d}" for d in lock.differences),
             )
 
     def check_drift(self, db: DatabaseLike) -> None:
@@ -436,12 +433,10 @@ class MigrationKit:
         if current.problems:
             raise MigrationCheckFailed("drift", current.current, "; ".join(current.problems))
         version = current.current or 0
-        diff = schema_diff(
-            schema_at(self.migrations, version, prepare=self.prepare),
-            canonical_schema(db),
-            expected_label=f"new database at version {version}",
-            actual_label=name,
-        )
+        try:
+            diff = schema_drift(db, self.migrations, prepare=self.prepare)
+        except MigrationError as exc:  # newer versions the files lack: no schema to expect
+            raise MigrationCheckFailed("drift", current.current, f"{name}: {exc}") from exc
         if diff:
             raise MigrationCheckFailed(
                 "drift",
@@ -485,23 +480,12 @@ class MigrationKit:
 
 
 def _run_fixture(conn: sqlite3.Connection, script: Script, version: int) -> None:
-    conn.execute("BEGIN")
+    """Run a fixture file the way a migration runs (bootmigrate's one executor), in a
+    transaction of its own."""
     try:
-        for statement in script.statements:
-            try:
-                conn.execute(statement.sql)
-            except sqlite3.Error as exc:
-                raise MigrationCheckFailed(
-                    "fixture",
-                    version,
-                    f"{script.filename}: statement {statement.number} (line {statement.line}) "
-                    f"failed: {exc}",
-                ) from exc
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        replay(Database(conn, describe(conn), 0.0, owned=True), script)
+    except MigrationError as exc:
+        raise MigrationCheckFailed("fixture", version, f"fixture {exc}") from exc
 
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:

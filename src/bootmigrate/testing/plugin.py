@@ -218,6 +218,6 @@ def bootmigrate_database(
 @pytest.fixture
 def bootmigrate_schema() -> Callable[..., Any]:
     """:func:`bootmigrate.canonical_schema`: ``bootmigrate_schema(path).to_text()``."""
-    from .._schema.core import canonical_schema
+    from .._schema.read import canonical_schema
 
     return canonical_schema

@@ -1,8 +1,8 @@
 """The test kit's hook for the reference app: every legacy shape is an origin.
 
-``make migrate-test`` loads this module as a pytest plugin (``-p tests.migration_kit``),
-so ``pytest --bootmigrate`` checks, besides the migrations themselves, that each database
-the legacy daemon left behind (tests/legacy/builder.py), opened by ``sessionstore.open``,
+tests/conftest.py loads this module as a pytest plugin, so ``pytest --bootmigrate``
+(``make migrate-test``) checks, besides the migrations themselves, that each database the
+legacy daemon left behind (tests/support/legacy_store.py), opened by ``sessionstore.open``,
 reaches the schema of a new store: ``bootmigrate::origin[upgraded-13]`` and so on.
 """
 
@@ -21,7 +21,7 @@ REFUSED = frozenset({"legacy-23"})
 
 def _builder(shape: str) -> Callable[[Path], object]:
     def build(path: Path) -> object:
-        from tests.legacy.builder import build
+        from legacy_store import build
 
         return build(path, shape)
 
@@ -36,7 +36,7 @@ def _open_like_the_app(path: Path) -> None:
 
 def pytest_bootmigrate_kit(config: pytest.Config, source: str) -> MigrationKit:
     """The kit with the legacy shapes as origins, upgraded by ``sessionstore.open``."""
-    from tests.legacy.builder import SHAPES
+    from legacy_store import SHAPES
 
     origins = {shape: _builder(shape) for shape in SHAPES if shape not in REFUSED}
     return MigrationKit(source, origins=origins, upgrade=_open_like_the_app)

@@ -8,15 +8,21 @@ NOT EXISTS`` for the schema *it* knew, in the column order of its text), inserts
 mode and get rows in every table at every stage, written through the column names the
 table has at that moment; one connection enforces foreign keys and one does not (the
 legacy pool), which is how orphan rows got in.
+
+:func:`read_rows` reads every row back, to check that a takeover kept them. Run as a
+script, ``python tests/support/legacy_store.py PATH [SHAPE]`` writes one database
+(``make run-legacy``); it needs only the standard library.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Columns added to the version-1 CREATE TABLE text later, without a migration.
 LATE_COLUMNS = ("summary", "num_turns", "result_content")
@@ -634,3 +640,67 @@ def build(path: str | os.PathLike[str], shape: str) -> Path:
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     SHAPES[shape][1](target)
     return target
+
+
+# -- reading the rows back ----------------------------------------------------------------
+
+#: table -> {row key: {column: value}}
+Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+
+# Not data: bootmigrate's ledger, and the search index (checked on its own).
+_SKIP_PREFIXES = ("bootmigrate_", "sessions_search")
+
+
+def read_rows(path: str | os.PathLike[str]) -> Rows:
+    """Every table's rows keyed by primary key (by rowid for tables without one).
+
+    sqlite_sequence is included: a takeover must keep each AUTOINCREMENT counter.
+    """
+    conn = sqlite3.connect(f"file:{os.fspath(path)}?mode=ro", uri=True)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+            if name == "sqlite_sequence"
+            or not (name.startswith("sqlite_") or name.startswith(_SKIP_PREFIXES))
+        ]
+        rows: Rows = {}
+        for table in tables:
+            info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
+            columns = [row[1] for row in info]
+            key = [row[1] for row in sorted(info, key=lambda r: r[5]) if row[5]] or ["name"]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            rows[table] = {}
+            for values in conn.execute(f'SELECT {listed} FROM "{table}"'):
+                row = dict(zip(columns, values))
+                rows[table][tuple(row[k] for k in key)] = row
+        return rows
+    finally:
+        conn.close()
+
+
+# -- python tests/support/legacy_store.py PATH [SHAPE] ----------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    """Write a legacy daemon database of SHAPE (default stamped-3) at PATH."""
+    if (
+        not argv
+        or argv[0] in ("-h", "--help")
+        or len(argv) > 2
+        or (len(argv) == 2 and argv[1] not in SHAPES)
+    ):
+        print("usage: python tests/support/legacy_store.py PATH [SHAPE]\nshapes:", file=sys.stderr)
+        for name, (what, _) in SHAPES.items():
+            print(f"  {name:12} {what}", file=sys.stderr)
+        return 2
+    shape = argv[1] if len(argv) == 2 else "stamped-3"
+    path = build(argv[0], shape)
+    print(f"{path}: built a legacy database ({shape}: {SHAPES[shape][0]})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

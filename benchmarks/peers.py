@@ -15,7 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parents[2] / ".bench-cache"
+CACHE = Path(__file__).resolve().parents[1] / ".bench-cache"
 
 PIP_PACKAGES = {
     "yoyo": ["yoyo-migrations"],

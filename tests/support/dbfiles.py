@@ -1,21 +1,19 @@
-"""Shared test helpers: write migration sets, snapshot database files, run the CLI.
+"""Files on disk for tests: write migration sets, snapshot database files.
 
-Plain functions (no pytest import) so any test module, fixture or subprocess script can
-use them. The fixtures in tests/conftest.py are thin wrappers around these.
+Plain functions (no pytest import) so any test module, fixture or script can use them;
+``import dbfiles`` works because tests/support is on pytest's ``pythonpath``. The fixtures
+in tests/conftest.py are thin wrappers around these.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-#: The repository root (tests/helpers/__init__.py -> ../../).
+#: The repository root (tests/support/dbfiles.py -> ../../).
 REPO = Path(__file__).resolve().parents[2]
 #: The small example set shipped with the repository.
 EXAMPLE_SET = REPO / "tests" / "data" / "example_set"
@@ -140,42 +138,3 @@ def numbered_set(count: int, *, start: int = 1, triggers: bool = True) -> dict[s
             f"DROP TABLE t{n}_log;\n" if triggers and n % 5 == 0 else ""
         )
     return files
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for a CLI subprocess: this one, minus BOOTMIGRATE_* settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOTMIGRATE_")}
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.update(extra)
-    return env
-
-
-def run_cli(
-    args: Sequence[str | os.PathLike[str]],
-    *,
-    cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    script: bool = False,
-    python: str | os.PathLike[str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m bootmigrate ARGS`` (or the ``bootmigrate`` script) in a new process.
-
-    *python* selects another interpreter (a fresh virtual environment); *script* runs the
-    console script installed beside it instead of ``-m``.
-    """
-    interpreter = Path(python) if python is not None else Path(sys.executable)
-    if script:
-        name = "bootmigrate.exe" if os.name == "nt" else "bootmigrate"
-        command: list[str | os.PathLike[str]] = [interpreter.parent / name]
-    else:
-        command = [interpreter, "-m", "bootmigrate"]
-    return subprocess.run(
-        [*command, *args],
-        cwd=cwd,
-        env=dict(env) if env is not None else cli_env(),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )

@@ -1,9 +1,9 @@
-"""Boot like an app: ``boot.py DB SOURCE [options]``; print the report as JSON.
+"""Boot like an app: ``worker_boot.py DB SOURCE [options]``; print the report as JSON.
 
-Options: ``--ready FILE`` (created once imports are done), ``--go FILE`` (wait for it
-before migrating: a barrier for processes started together), ``--timeout S``,
-``--backup``, ``--journal-mode MODE`` (set on the connection before migrating; the
-run then uses a borrowed connection), ``--prepare`` (register ``normalize``).
+Options: ``--ready FILE`` (created once the migrations are loaded), ``--go FILE`` (wait
+for it before migrating: a barrier for processes started together), ``--timeout S``,
+``--backup``, ``--connection`` (migrate a connection this script opened, as apps that
+borrow one do).
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import REPO, cli_env
+from dbfiles import REPO
+from processes import cli_env
 
 
 def run(command: list[str | os.PathLike[str]], cwd: Path | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Hold a write transaction on a database: ``hold_lock.py DB READY [SECONDS]``.
+"""Hold a write transaction on a database: ``worker_hold_lock.py DB READY [SECONDS]``.
 
 Opens the database, runs ``BEGIN IMMEDIATE`` and writes a row (so the lock is real),
 creates READY, then holds the transaction until killed or for SECONDS (default 60),

@@ -1,0 +1,136 @@
+"""Commands that write files beside the migrations: a new migration, the lock, the snapshot.
+
+They need a directory source (a package's resources are not written to) and are used
+while developing an app, by the ``bootmigrate`` command and by scripts; the app's boot
+never imports this module (:mod:`bootmigrate` loads it on first use).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._errors import LockFileError, UsageError
+from ._schema.snapshot import SNAPSHOT_FILENAME, render_snapshot, schema_at
+from ._source import lockfile as _lockfile
+from ._source.locate import load, read_set, resolve
+from ._source.lockfile import LOCK_FILENAME
+
+# The name part of NNNN_name.up.sql (see bootmigrate._source.filenames).
+_NAME = re.compile(r"[a-z0-9_]+")
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """A file :func:`write_lock` or :func:`write_schema_snapshot` wrote, and what it holds.
+
+    It is path-like (``open(written)`` opens the file).
+    """
+
+    path: Path
+    #: What the file holds, for people: ``3 migration(s) locked, up to version 3``.
+    description: str
+
+    def summary(self) -> str:
+        """``wrote PATH: DESCRIPTION``."""
+        return f"wrote {self.path}: {self.description}"
+
+    def __fspath__(self) -> str:
+        return os.fspath(self.path)
+
+
+def name_problem(name: str) -> str | None:
+    """Why *name* cannot be the name of a new migration, or None when it can."""
+    if _NAME.fullmatch(name):
+        return None
+    return f"the name {name!r} may hold only lower-case letters, digits and '_'"
+
+
+def new_migration(source: str | os.PathLike[str], name: str) -> tuple[Path, Path]:
+    """Write the next-numbered ``NNNN_name.up.sql`` and ``.down.sql`` into *source*.
+
+    *source* must be a directory; the version is one above the newest migration, as
+    wide as the widest version so far (at least four digits). Both files hold only a
+    comment: the set refuses them until they hold SQL (delete the down file to make the
+    migration irreversible). Returns the up and down paths. Raises :class:`UsageError`
+    for a *name* that is not lower-case letters, digits and ``_``.
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(problem)
+    directory = _directory(source, "'new' writes files")
+    migrations = read_set(source)
+    head = migrations.head or 0
+    stem = f"{head + 1:0{max(4, len(str(head)))}d}_{name}"
+    up, down = directory / f"{stem}.up.sql", directory / f"{stem}.down.sql"
+    up.write_text(f"-- {stem}: write the change here.\n", encoding="utf-8")
+    down.write_text(
+        f"-- {stem}: write here how to undo it, or delete this file.\n", encoding="utf-8"
+    )
+    return up, down
+
+
+def write_lock(source: str | os.PathLike[str]) -> WrittenFile:
+    """Write ``bootmigrate.lock`` beside the migrations of the directory *source*.
+
+    Refused with :class:`LockFileError` (a :class:`SourceError`), one line per
+    difference, when a locked migration was edited, renamed, removed or its number
+    reused: locking again would bless a change to released history. Delete the lock
+    file first if that is intended. A malformed lock file raises its error too.
+    """
+    path = _directory(source, f"'lock' writes {LOCK_FILENAME}") / LOCK_FILENAME
+    migrations = load(source)
+    differences: list[str] = []
+    if migrations.lock_text is not None:
+        entries = _lockfile.parse(migrations.lock_text, LOCK_FILENAME)
+        differences = _lockfile.differences(entries, migrations)
+    if differences:
+        raise LockFileError(
+            "\n".join(f"{LOCK_FILENAME}: {d}" for d in differences)
+            + f"\n{LOCK_FILENAME} not written; restore the locked files, or delete "
+            f"{path} first if rewriting released history is intended"
+        )
+    path.write_text(_lockfile.render(migrations), encoding="utf-8")
+    return WrittenFile(
+        path, f"{len(migrations)} migration(s) locked, up to version {migrations.head}"
+    )
+
+
+def write_schema_snapshot(
+    source: str | os.PathLike[str],
+    *,
+    prepare: Callable[[sqlite3.Connection], object] | None = None,
+) -> WrittenFile:
+    """Write ``schema.sql`` beside the migrations of the directory *source*.
+
+    It holds the canonical schema of a new database migrated to the newest version
+    (:func:`bootmigrate.canonical_schema`'s text under a comment header); the test kit
+    compares it with the migrations. *prepare* is called with that database's
+    connection first, to register the functions or collations the migrations use.
+    """
+    directory = _directory(source, f"'schema --write' writes {SNAPSHOT_FILENAME}")
+    migrations = read_set(source)
+    schema = schema_at(migrations, prepare=prepare)
+    path = directory / SNAPSHOT_FILENAME
+    path.write_text(render_snapshot(schema, migrations.head), encoding="utf-8")
+    return WrittenFile(
+        path,
+        f"the schema at version {migrations.head or 0} ({len(schema.tables)} table(s), "
+        f"{len(schema.indexes)} index(es), {len(schema.triggers)} trigger(s), "
+        f"{len(schema.views)} view(s))",
+    )
+
+
+def _directory(source: str | os.PathLike[str], what: str) -> Path:
+    """The directory of *source*; a :class:`UsageError` for a package's resources."""
+    directory = resolve(source).directory
+    if directory is None:
+        raise UsageError(
+            f"{what}, so it needs a directory source, not the package resource "
+            f"{os.fspath(source)!r}; pass the migrations directory with --source"
+        )
+    return directory

@@ -1,0 +1,199 @@
+"""The canonical schema as data: tables, columns, keys, indexes, triggers, views.
+
+Pure: no database here. :mod:`.read` builds a :class:`Schema` from a database's
+catalogue; :func:`schema_diff` compares two of them (or their texts) for people.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from .tokens import quote_name
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column as ``PRAGMA table_xinfo`` and the table's definition describe it."""
+
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+    #: Position in the primary key (1-based), 0 when not part of it.
+    primary_key: int
+    collate: str | None = None
+    #: ``"virtual"`` or ``"stored"`` for a generated column, ``"hidden"`` for a hidden one.
+    hidden: str | None = None
+    generated: str | None = None
+
+    def to_text(self, composite_key: bool) -> str:
+        """``name TYPE NOT NULL DEFAULT ...``: one line of :meth:`Schema.to_text`."""
+        parts = [quote_name(self.name), self.type or "(no type)"]
+        if self.primary_key:
+            parts.append(f"PRIMARY KEY #{self.primary_key}" if composite_key else "PRIMARY KEY")
+        if self.not_null:
+            parts.append("NOT NULL")
+        if self.default is not None:
+            parts.append(f"DEFAULT {self.default}")
+        if self.collate:
+            parts.append(f"COLLATE {self.collate}")
+        if self.generated is not None:
+            parts.append(f"GENERATED ALWAYS AS {self.generated}")
+        if self.hidden:
+            parts.append(self.hidden.upper())
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key: child columns, parent table and columns, actions."""
+
+    columns: tuple[str, ...]
+    table: str
+    references: tuple[str | None, ...]
+    on_update: str
+    on_delete: str
+    match: str
+
+    def to_text(self) -> str:
+        """``FOREIGN KEY (a) REFERENCES t (b) ON DELETE CASCADE``."""
+        parent = quote_name(self.table)
+        if any(name is not None for name in self.references):
+            parent += " (" + ", ".join(quote_name(n or "?") for n in self.references) + ")"
+        text = f"FOREIGN KEY ({', '.join(map(quote_name, self.columns))}) REFERENCES {parent}"
+        for event, action in (("UPDATE", self.on_update), ("DELETE", self.on_delete)):
+            if action != "NO ACTION":
+                text += f" ON {event} {action}"
+        if self.match != "NONE":
+            text += f" MATCH {self.match}"
+        return text
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: columns in order, keys, constraints and storage options."""
+
+    name: str
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    #: Column lists of ``UNIQUE`` constraints (their automatic indexes), sorted.
+    unique: tuple[tuple[str, ...], ...] = ()
+    #: ``CHECK (...)`` constraints, normalised and sorted.
+    checks: tuple[str, ...] = ()
+    without_rowid: bool = False
+    strict: bool = False
+    autoincrement: bool = False
+
+    def lines(self) -> list[str]:
+        """This table's lines of :meth:`Schema.to_text`."""
+        options = [
+            word
+            for word, on in (
+                ("WITHOUT ROWID", self.without_rowid),
+                ("STRICT", self.strict),
+                ("AUTOINCREMENT", self.autoincrement),
+            )
+            if on
+        ]
+        head = f"table {quote_name(self.name)}"
+        lines = [head + (f" ({', '.join(options)})" if options else "")]
+        composite = sum(1 for c in self.columns if c.primary_key) > 1
+        lines += [f"  column {c.to_text(composite)}" for c in self.columns]
+        lines += [f"  {fk.to_text()}" for fk in self.foreign_keys]
+        lines += [f"  UNIQUE ({', '.join(map(quote_name, u))})" for u in self.unique]
+        lines += [f"  {check}" for check in self.checks]
+        return lines
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index made by ``CREATE INDEX``: table, key columns or expressions, partial WHERE."""
+
+    name: str
+    table: str
+    columns: tuple[str, ...]
+    unique: bool
+    where: str | None = None
+
+    def to_text(self) -> str:
+        """``UNIQUE INDEX name ON table (a, b DESC) WHERE ...``."""
+        text = (
+            f"{'unique index' if self.unique else 'index'} {quote_name(self.name)} "
+            f"ON {quote_name(self.table)} ({', '.join(self.columns)})"
+        )
+        return text + (f" WHERE {self.where}" if self.where else "")
+
+
+@dataclass(frozen=True)
+class SqlObject:
+    """A trigger, view or virtual table: its name, table, and normalised SQL."""
+
+    name: str
+    table: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The canonical schema of a database; ``==`` compares schemas, not SQL text.
+
+    Build it with :func:`canonical_schema`; show it with :meth:`to_text` (one line per
+    column, key, index, trigger...) or :meth:`to_dict` (JSON-ready); compare two with
+    :func:`schema_diff`.
+    """
+
+    tables: tuple[Table, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    triggers: tuple[SqlObject, ...] = ()
+    views: tuple[SqlObject, ...] = ()
+    virtual_tables: tuple[SqlObject, ...] = ()
+
+    def to_text(self) -> str:
+        """The schema as deterministic text, one line per item, ending in a newline."""
+        lines: list[str] = []
+        for table in self.tables:
+            lines += table.lines()
+        lines += [index.to_text() for index in self.indexes]
+        lines += [f"virtual table {quote_name(v.name)}: {v.sql}" for v in self.virtual_tables]
+        lines += [f"view {quote_name(v.name)}: {v.sql}" for v in self.views]
+        lines += [
+            f"trigger {quote_name(t.name)} ON {quote_name(t.table)}: {t.sql}" for t in self.triggers
+        ]
+        return "".join(line + "\n" for line in lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The schema as plain dicts and lists (for ``json.dumps``)."""
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def schema_diff(
+    expected: Schema | str,
+    actual: Schema | str,
+    *,
+    expected_label: str = "expected",
+    actual_label: str = "actual",
+) -> str:
+    """A unified diff of two schemas' texts (``-`` expected, ``+`` actual); ``""`` if equal.
+
+    Either side may be a :class:`Schema` or its :meth:`Schema.to_text` (e.g. read from a
+    committed ``schema.sql`` with :func:`read_snapshot`).
+    """
+    expected_text = expected.to_text() if isinstance(expected, Schema) else expected
+    actual_text = actual.to_text() if isinstance(actual, Schema) else actual
+    if expected_text == actual_text:
+        return ""
+    return "".join(
+        difflib.unified_diff(
+            expected_text.splitlines(keepends=True),
+            actual_text.splitlines(keepends=True),
+            expected_label,
+            actual_label,
+            n=1,
+        )
+    )

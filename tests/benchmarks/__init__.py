@@ -1,1 +1,0 @@
-"""The benchmark suite behind ``make bench`` (not collected by the test run)."""

@@ -1,4 +1,0 @@
-"""Legacy daemon databases, built the way each historical build left them.
-
-See :mod:`tests.legacy.builder`; ``python -m tests.legacy PATH [SHAPE]`` writes one.
-"""
