@@ -67,20 +67,36 @@ migrate-freeze: install
 # dbmate; installed into .bench-cache/ on first use); a few minutes. BENCHMARKS.md holds a run's table.
 # BENCH_PYTHON picks the interpreter, e.g. BENCH_PYTHON=python3.13; BENCH_ARGS=--no-peers.
 BENCH_PYTHON ?= $(BIN)/python
+# The other interpreters make bench runs on (without peers), after the default one.
+BENCH_PYTHONS ?= 3.9 3.13
 .PHONY: bench
 bench: install
 	PYTHONPATH=src $(BENCH_PYTHON) benchmarks/run.py $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory PYTHONS="$(BENCH_PYTHONS)" matrix-venvs
+	@for v in $(BENCH_PYTHONS); do \
+	  [ -x .venv-$$v/bin/python ] || continue; \
+	  echo "== make bench on Python $$v (without peers)"; \
+	  PYTHONPATH=src .venv-$$v/bin/python benchmarks/run.py --no-peers || exit 1; \
+	done
 
-test-matrix:
+# .venv-3.9, .venv-3.13, ...: a venv for each Python of PYTHONS found on the machine (on
+# PATH or under pyenv) with the project and its test tools; a missing one is reported.
+.PHONY: matrix-venvs
+matrix-venvs:
 	@for v in $(PYTHONS); do \
 	  py=$$(command -v python$$v); \
 	  [ -n "$$py" ] && ! "$$py" -c '' 2>/dev/null && py=; \
 	  [ -n "$$py" ] || py=$$(ls -d $$(pyenv root 2>/dev/null)/versions/$$v.*/bin/python 2>/dev/null | tail -n 1); \
-	  if [ -z "$$py" ]; then echo "test-matrix: Python $$v not found, skipped"; continue; fi; \
-	  echo "== Python $$v ($$py)"; \
+	  if [ -z "$$py" ]; then echo "Python $$v not found, skipped"; continue; fi; \
 	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
 	  .venv-$$v/bin/python -m pip install --quiet --upgrade pip && \
-	  .venv-$$v/bin/python -m pip install --quiet -e '.[test]' && \
+	  .venv-$$v/bin/python -m pip install --quiet -e '.[test]' || exit 1; \
+	done
+
+test-matrix: matrix-venvs
+	@for v in $(PYTHONS); do \
+	  [ -x .venv-$$v/bin/python ] || continue; \
+	  echo "== Python $$v"; \
 	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider || exit 1; \
 	done
 
