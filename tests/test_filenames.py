@@ -38,8 +38,19 @@ from bootmigrate._source.filenames import (
         ("0042_v2_index_2.up.sql", FileName(42, "v2_index_2", "up", "0042_v2_index_2.up.sql")),
         # leading zeros beyond 4 digits are still version 3
         ("000003_x.up.sql", FileName(3, "x", "up", "000003_x.up.sql")),
-        # the largest version PRAGMA user_version can hold
-        ("2147483647_last.up.sql", FileName(MAX_VERSION, "last", "up", "2147483647_last.up.sql")),
+        # the largest version PRAGMA user_version can hold, and one more
+        ("2147483647_last.up.sql", FileName(2**31 - 1, "last", "up", "2147483647_last.up.sql")),
+        ("2147483648_big.up.sql", FileName(2**31, "big", "up", "2147483648_big.up.sql")),
+        # a timestamp version, as golang-migrate, sqlx, diesel and dbmate write them
+        (
+            "20240315120000_add.up.sql",
+            FileName(20240315120000, "add", "up", "20240315120000_add.up.sql"),
+        ),
+        # the largest version: SQLite's INTEGER, the ledger's primary key
+        (
+            "9223372036854775807_last.up.sql",
+            FileName(MAX_VERSION, "last", "up", "9223372036854775807_last.up.sql"),
+        ),
     ],
 )
 def test_valid_names(filename: str, expected: FileName) -> None:
@@ -105,10 +116,8 @@ def test_non_migration_files_are_ignored(filename: str) -> None:
         ("0006_.up.sql", "name after the version is empty", None),
         # a name that is not numbered at all
         ("add_tags.up.sql", "must start with a version number", None),
-        # above PRAGMA user_version's 32-bit range: user_version could not follow it
-        ("2147483648_big.up.sql", f"at most {MAX_VERSION}", None),
-        # a timestamp version (14 digits) is out of range too
-        ("20240315120000_add.up.sql", f"at most {MAX_VERSION}", None),
+        # above SQLite's 64-bit INTEGER
+        ("9223372036854775808_big.up.sql", f"at most {MAX_VERSION}", None),
         # thousands of digits: int() would refuse them on Python 3.11+ with ValueError
         ("1" * 5000 + "_huge.up.sql", f"at most {MAX_VERSION}", None),
     ],
@@ -271,8 +280,8 @@ def test_whitespace_around_a_valid_name_suggests_the_name(
     [
         # version 0, with a trailing space: suggests '0000_init.up.sql'
         "0000_init.up.sql ",
-        # above PRAGMA user_version's range, with a leading space
-        " 2147483648_big.up.sql",
+        # above the largest version, with a leading space
+        " 9223372036854775808_big.up.sql",
     ],
 )
 def test_the_suggestion_for_a_padded_name_is_valid(filename: str) -> None:
@@ -325,8 +334,10 @@ def test_compose_keeps_the_digits_it_is_given(
         (1234, "1234"),
         # more than four: as is
         (20240315, "20240315"),
+        # a timestamp
+        (20240313170000, "20240313170000"),
         # the largest version
-        (MAX_VERSION, "2147483647"),
+        (MAX_VERSION, "9223372036854775807"),
     ],
 )
 def test_format_version(version: int, expected: str) -> None:

@@ -4,7 +4,9 @@
 ``ledger_format`` (the layout number of these tables, so that a later bootmigrate can
 upgrade them in place and an older one refuses a layout it does not know) and, while a
 ``no-transaction`` step is under way, what the step started from (see
-:func:`begin_step`). ``PRAGMA user_version`` mirrors the current version.
+:func:`begin_step`). ``PRAGMA user_version`` mirrors the current version, up to its
+largest value, 2,147,483,647 (a signed 32-bit integer): a larger version (a timestamp)
+leaves it at that largest value, so ``user_version >= N`` stays true for every smaller N.
 
 Every ledger row is written or deleted here, whatever the path (a batch, a
 no-transaction step, an adoption, a downgrade). Every read checks the tables first: a
@@ -355,9 +357,13 @@ def max_version(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+#: The largest value ``PRAGMA user_version`` holds.
+USER_VERSION_MAX = 2**31 - 1
+
+
 def _mirror_user_version(conn: sqlite3.Connection) -> None:
     # PRAGMA user_version takes no parameters; the value is an int from the ledger.
-    conn.execute(f"PRAGMA main.user_version = {int(max_version(conn))}")
+    conn.execute(f"PRAGMA main.user_version = {min(int(max_version(conn)), USER_VERSION_MAX)}")
 
 
 def utc_now() -> str:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
     Kind = Literal["up", "down", "fixture"]
 
-#: The highest version: ``PRAGMA user_version`` holds a signed 32-bit integer.
-MAX_VERSION = 2**31 - 1
+#: The highest version: what SQLite's INTEGER (the ledger's primary key) holds, so that
+#: timestamp versions (``20240313170000_add_tags.up.sql``) work as other tools write them.
+MAX_VERSION = 2**63 - 1
 _MAX_DIGITS = len(str(MAX_VERSION))
 #: The kinds of file, as they appear in the name.
 KINDS = ("up", "down", "fixture")
@@ -114,12 +115,12 @@ def parse_filename(filename: str) -> FileName | None:
     match = (_patterns or _compiled())[0].fullmatch(filename)
     if match:
         digits = match["version"].lstrip("0")
-        # PRAGMA user_version, kept equal to the current version, is a signed 32-bit number.
-        # The length first: int() of thousands of digits is slow, and refused on 3.11+.
+        # The ledger's version is a signed 64-bit integer. The length first: int() of
+        # thousands of digits is slow, and refused on 3.11+.
         version = int(digits or "0") if len(digits) <= _MAX_DIGITS else MAX_VERSION + 1
         if version > MAX_VERSION:
             raise InvalidFileName(
-                filename, f"the version must be at most {MAX_VERSION} (PRAGMA user_version)"
+                filename, f"the version must be at most {MAX_VERSION} (a signed 64-bit integer)"
             )
         if version == 0:
             raise InvalidFileName(filename, "the version must be greater than 0")
@@ -148,7 +149,7 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
     fixed_kind = (kind or "up").lower()
     number = digits.lstrip("0")
     if len(number) > len(str(MAX_VERSION)) or int(number or "0") > MAX_VERSION:
-        return f"the version must be at most {MAX_VERSION} (PRAGMA user_version)", None
+        return f"the version must be at most {MAX_VERSION} (a signed 64-bit integer)", None
     suggestion = None
     if fixed_name and fixed_kind in ("up", "down", "fixture"):
         suggestion = compose_filename(int(number or "0"), fixed_name, fixed_kind)
