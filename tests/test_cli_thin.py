@@ -84,7 +84,20 @@ CASES = [
     (["up", "--dry-run", "--to", "2"], [("dry_run", (DB, SOURCE, ("target", 2)))]),
     (
         ["down", "--to", "1"],
-        [("load", (SOURCE,)), ("downgrade", (DB, "<the loaded set>", 1, ("timeout", 30.0)))],
+        [
+            ("load", (SOURCE,)),
+            (
+                "downgrade",
+                (
+                    DB,
+                    "<the loaded set>",
+                    1,
+                    ("backup", False),
+                    ("backup_keep", 1),
+                    ("timeout", 30.0),
+                ),
+            ),
+        ],
     ),
     (["new", "add_tags"], [("new_migration", (SOURCE, "add_tags"))]),
     (["verify"], [("verify", (DB, SOURCE, ("prepare", None), ("schema", False)))]),

@@ -61,6 +61,8 @@ _OWN = frozenset(OWN_TABLES)
 _DML = frozenset({_INSERT, _UPDATE, _DELETE})
 # Every other action the guard looks at.
 _WATCHED = frozenset({_TRANSACTION, _SAVEPOINT, _PRAGMA}) | (_TABLE_WRITES - _DML) | _ON_TABLE
+# Actions after which a table's rows (or the table) may break or mend a foreign key.
+_CHANGES_A_TABLE = _DML | {_CREATE_TABLE, _DROP_TABLE, _ALTER_TABLE}
 # Actions that only read; any other action (or none reported) may have written.
 _READS = frozenset({_SELECT, _READ, _FUNCTION, _RECURSIVE})
 # Pragmas that set a property of the connection, not of the file.
@@ -101,7 +103,7 @@ class Guard:
     and each statement's actions are recorded).
     """
 
-    __slots__ = ("_conn", "actions", "denied", "mode")
+    __slots__ = ("_conn", "actions", "denied", "mode", "written")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -110,14 +112,18 @@ class Guard:
         self.denied: tuple[int, str | None, str | None] | None = None
         #: The actions recorded in mode "alone" (the executor empties it per statement).
         self.actions: list[tuple[int, str | None, str | None]] = []
+        #: The tables migration SQL wrote since :meth:`Executor.start_batch` (rows, or
+        #: the table itself), for the foreign key check.
+        self.written: set[str] = set()
 
     def __call__(
         self, action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
     ) -> int:
         # The hot path: one call per action of every statement a migration prepares (an
-        # INSERT of a data migration is one INSERT action), so the common answer is first.
+        # INSERT of a data migration is one INSERT action), so the common answer is first:
+        # a table already written in this batch (SQLite gives the table's own name here).
         if action in _DML:
-            if arg1 not in _OWN:  # SQLite gives the table's own (lower-case) name here
+            if arg1 in self.written:
                 return _OK
         elif action not in _WATCHED:
             return _OK
@@ -147,6 +153,8 @@ class Guard:
         if table is not None and schema in schemas and table.lower() in _OWN:
             self.denied = (action, arg1, arg2)
             return _DENY
+        if table is not None and action in _CHANGES_A_TABLE and schema in ("main", None):
+            self.written.add(table)
         return _OK
 
     def _record(
@@ -216,6 +224,17 @@ class Executor:
                 conn.set_authorizer(_allow_everything)
         except sqlite3.ProgrammingError:
             pass  # a callback closed the connection; the run reports that
+
+    def start_batch(self) -> None:
+        """Forget the tables written so far. Setting the authorizer again expires the
+        connection's prepared statements, so a statement of an earlier batch that is run
+        again is reported again (and its table counted)."""
+        self.guard.written = set()
+        self.database.conn.set_authorizer(self.guard)
+
+    def written(self) -> set[str]:
+        """The tables migration SQL wrote since :meth:`start_batch`."""
+        return set(self.guard.written)
 
     # -- a file inside the runner's transaction ----------------------------------------
 

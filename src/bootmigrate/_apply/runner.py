@@ -27,6 +27,7 @@ from .._db import backup as backups
 from .._db import filelock, ledger
 from .._db.connection import DEFAULT_TIMEOUT, check_timeout, describe, for_reading, for_writing
 from .._db.errors import translate
+from .._db.foreign_keys import Orphans
 from .._errors import (
     UNCHANGED,
     ApplyError,
@@ -41,11 +42,12 @@ from .executor import Executor, StepFailed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from .._db.connection import Database
     from .._report import State
-    from .._source.model import Migration, MigrationSet
+    from .._source.model import Migration, MigrationSet, Script
     from .._types import DatabaseLike, SourceLike
     from .adopt import Adoption, Baseline
 
@@ -61,10 +63,7 @@ def upgrade(
     backup_keep: int = 1,
 ) -> Report:
     """:func:`bootmigrate.migrate` when the boot's one query could not settle it."""
-    if backup and (isinstance(backup_keep, bool) or not isinstance(backup_keep, int)):
-        raise UsageError(f"backup_keep must be a whole number, not {backup_keep!r}")
-    if backup and backup_keep < 1:
-        raise UsageError(f"backup_keep must be 1 or more, not {backup_keep!r}")
+    _check_backup_keep(backup, backup_keep)
     timeout = check_timeout(timeout)
     migrations = load(source)
     first = _look(db, migrations, target, timeout)
@@ -83,18 +82,28 @@ def upgrade(
             return run.upgrade(target, baseline)
 
 
+def _check_backup_keep(backup: bool, backup_keep: object) -> None:
+    if backup and (isinstance(backup_keep, bool) or not isinstance(backup_keep, int)):
+        raise UsageError(f"backup_keep must be a whole number, not {backup_keep!r}")
+    if backup and backup_keep < 1:  # type: ignore[operator]
+        raise UsageError(f"backup_keep must be 1 or more, not {backup_keep!r}")
+
+
+def _read_ledger(
+    conn: sqlite3.Connection, name: str, timeout: float
+) -> list[ledger.AppliedMigration]:
+    """The ledger of a database opened for reading, its SQLite errors translated."""
+    from .._db.connection import translated
+    from .._db.errors import Where
+
+    with translated(Where(name, timeout, conn)):
+        return ledger.read(conn, name)
+
+
 def _look(db: DatabaseLike, migrations: MigrationSet, target: int | None, timeout: float) -> Plan:
     """The plan as the database stands, read without a lock and without writing."""
     with for_reading(db, timeout) as conn:
-        if conn is None:
-            applied = []
-        else:
-            name = describe(db)
-            from .._db.connection import translated
-            from .._db.errors import Where
-
-            with translated(Where(name, timeout, conn)):
-                applied = ledger.read(conn, name)
+        applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
     return plan(migrations.migrations, applied, target)
 
 
@@ -125,52 +134,103 @@ class _Run:
         self.from_version: int | None = None
         #: True once this run committed a migration (a batch, a no-transaction step).
         self.committed = False
-        #: The no-transaction step that failed, if one did.
-        self.failed_step: Migration | None = None
+        #: The file of the no-transaction step that failed, if one did.
+        self.failed_step: str | None = None
         #: True when that step changed the database before it failed.
         self.partial = False
         #: True while the runner's transaction is open: a failure rolls it back.
         self.in_batch = False
+        #: The database's foreign key violations, known table by table.
+        self.orphans = Orphans(database.conn)
 
     # -- the loop ---------------------------------------------------------------------
 
     def upgrade(self, target: int | None, baseline: Baseline | None) -> Report:
         """Apply what is pending up to *target*, batch by batch."""
+
+        def pending() -> list[Migration]:
+            # Read the ledger again under the write lock: another process may have
+            # migrated since the look.
+            current = plan(self.migrations.migrations, self._ledger(), target)
+            current.check()
+            if self.from_version is None and not self.committed:
+                self.from_version = current.current
+            return list(current.pending)
+
+        steps, adoption = self._batches("up", pending, baseline)
+        name, origin = self.database.name, self.migrations.origin
+        if not steps:
+            return Report(
+                name, origin, "up-to-date", self.from_version, self.from_version, adoption=adoption
+            )
+        to_version = ledger.max_version(self.database.conn)
+        return Report(
+            name, origin, "migrated", self.from_version, to_version, tuple(steps), adoption=adoption
+        )
+
+    def downgrade(self, target: int) -> Report:
+        """Undo migrations down to *target*, batch by batch (a ``no-transaction`` down file
+        runs alone between them, as an up file does)."""
+
+        def to_undo() -> list[Migration]:
+            applied = self._ledger()
+            plan(self.migrations.migrations, applied).check(allow_compatible=False)
+            if self.from_version is None and not self.committed:
+                self.from_version = applied[-1].version if applied else None
+            return list(plan_downgrade(self.migrations.migrations, applied, target))
+
+        steps, _ = self._batches("down", to_undo, None)
+        name, origin = self.database.name, self.migrations.origin
+        if not steps:
+            return Report(name, origin, "up-to-date", self.from_version, self.from_version)
+        to_version = target if target != 0 else None
+        return Report(name, origin, "downgraded", self.from_version, to_version, tuple(steps))
+
+    def _batches(
+        self,
+        direction: str,
+        next_steps: Callable[[], list[Migration]],
+        baseline: Baseline | None,
+    ) -> tuple[list[Step], Adoption | None]:
+        """The loop of a run: under the write lock, plan again and run each step of the
+        plan with its ledger row, in one transaction, until a ``no-transaction`` file,
+        which runs alone; then again, until nothing is left."""
         conn = self.database.conn
         steps: list[Step] = []
         adoption: Adoption | None = None
         try:
             while True:
-                alone: Migration | None = None
                 self._begin()
+                # What the database's foreign keys looked like before this run changed
+                # anything (the whole database, once; nothing without foreign keys).
+                self.orphans.known()
                 if baseline is not None and not steps and not self.committed:
                     from .adopt import adopt
 
                     adoption = adopt(self.executor, self.migrations, baseline)
-                # Read the ledger again under the write lock: another process may have
-                # migrated since the look.
-                current = plan(self.migrations.migrations, self._ledger(), target)
-                current.check()
-                if self.from_version is None and not self.committed:
-                    self.from_version = current.current
-                if not current.pending:
+                todo = next_steps()
+                if not todo:
                     self._commit()
                     self._keep_backup(needed=bool(steps) or self.committed)
                     break
                 self._keep_backup(needed=True)
                 ledger.ensure(conn)
-                orphans = self.database.foreign_key_violations()
-                for migration in current.pending:
-                    if not migration.transactional:
+                self.executor.start_batch()
+                alone: Migration | None = None
+                ran = 0
+                for migration in todo:
+                    if not _script(migration, direction).transactional:
                         alone = migration
                         break
-                    steps.append(self._apply(migration, "up"))
-                self._check_foreign_keys("the run", orphans)
+                    steps.append(self._apply(migration, direction))
+                    ran += 1
+                if ran:
+                    self._check_foreign_keys("the run")
                 self._commit()
-                self.committed = self.committed or bool(steps)
+                self.committed = self.committed or ran > 0
                 if alone is None:
                     break
-                steps.append(self._apply_alone(alone))
+                steps.append(self._apply_alone(alone, direction))
                 self.committed = True
         except MigrationError as error:
             raise self.failed(error) from error.__cause__
@@ -179,58 +239,7 @@ class _Run:
         except BaseException:
             self.database.rollback()
             raise
-        if not steps:
-            state: State = "up-to-date"
-            return Report(
-                self.database.name,
-                self.migrations.origin,
-                state,
-                self.from_version,
-                self.from_version,
-                adoption=adoption,
-            )
-        return Report(
-            self.database.name,
-            self.migrations.origin,
-            "migrated",
-            self.from_version,
-            ledger.max_version(conn),
-            tuple(steps),
-            adoption=adoption,
-        )
-
-    def downgrade(self, target: int) -> Report:
-        """Undo migrations down to *target* in one transaction."""
-        steps: list[Step] = []
-        try:
-            self._begin()
-            applied = self._ledger()
-            plan(self.migrations.migrations, applied).check(allow_compatible=False)
-            to_undo = plan_downgrade(self.migrations.migrations, applied, target)
-            self.from_version = applied[-1].version if applied else None
-            orphans = self.database.foreign_key_violations()
-            for migration in to_undo:
-                assert migration.down is not None
-                if not migration.down.transactional:
-                    raise ApplyError(
-                        f"{migration.down.filename!r} is a no-transaction down file; "
-                        "downgrades run in one transaction, so undo this step by hand"
-                    )
-                steps.append(self._apply(migration, "down"))
-            self._check_foreign_keys("the run", orphans)
-            self._commit()
-        except MigrationError as error:
-            raise self.failed(error) from error.__cause__
-        except sqlite3.Error as exc:
-            raise self.failed(translate(exc, self.database.where())) from exc
-        except BaseException:
-            self.database.rollback()
-            raise
-        name, origin = self.database.name, self.migrations.origin
-        if not steps:
-            return Report(name, origin, "up-to-date", self.from_version, self.from_version)
-        to_version = target if target != 0 else None
-        return Report(name, origin, "downgraded", self.from_version, to_version, tuple(steps))
+        return steps, adoption
 
     # -- named steps ------------------------------------------------------------------
 
@@ -281,8 +290,7 @@ class _Run:
 
     def _apply(self, migration: Migration, direction: str) -> Step:
         """Run one file inside the open transaction and write (or delete) its ledger row."""
-        script = migration.up if direction == "up" else migration.down
-        assert script is not None
+        script = _script(migration, direction)
         started = time.perf_counter()
         self.executor.run(script)
         elapsed = (time.perf_counter() - started) * 1000
@@ -297,77 +305,84 @@ class _Run:
             migration.version, migration.name, "up" if direction == "up" else "down", elapsed
         )
 
-    def _apply_alone(self, migration: Migration) -> Step:
+    def _apply_alone(self, migration: Migration, direction: str) -> Step:
         """Run a ``no-transaction`` file between committed batches, then record it.
 
         Before it runs, a note of it is committed (:func:`ledger.begin_step`) with the
         foreign key violations the database had: if the file fails after changing the
         database, or the process dies, the next run knows the step was under way and
         checks the step against the database as it was before it, not against what the
-        failed attempt left. The row is written only after the file succeeded.
+        failed attempt left. The row is written (or, for a down file, deleted) only after
+        the file succeeded.
         """
         database, conn = self.database, self.database.conn
+        script = _script(migration, direction)
         self._begin()
         with database.translated():
             found = ledger.read_unfinished(conn, database.name)
-            if found is None or found.version != migration.version:
-                orphans = frozenset(database.foreign_key_violations())
-                found = ledger.begin_step(conn, migration, orphans)
-            unfinished = found
+            if found is not None and found.version == migration.version:
+                self.orphans.assume(found.orphans)  # before the step's first attempt
+            else:
+                ledger.begin_step(conn, migration, self.orphans.known())
         self._commit()
+        self.executor.start_batch()
         started = time.perf_counter()
         try:
-            self.executor.run_alone(migration.up)
+            self.executor.run_alone(script)
         except StepFailed as failed:
-            self.failed_step, self.partial = migration, failed.changed
+            self.failed_step, self.partial = script.filename, failed.changed
             if not failed.changed:
                 self._forget_note(migration)
             raise failed.error from failed.error.__cause__
         # The file may have changed the runner's connection (PRAGMA foreign_keys = ON).
         conn.execute("PRAGMA foreign_keys = OFF")
         elapsed = (time.perf_counter() - started) * 1000
-        # The file committed by itself, so no check ran before its COMMIT: check now,
-        # against the database as it was before the step's first attempt.
+        # The file committed by itself, so no check ran before its COMMIT: check now, the
+        # tables it wrote, against the database as it was before the step's first attempt.
         with database.translated():
-            orphans_now = database.foreign_key_violations()
-        added = orphans_now - unfinished.orphans
+            added = self.orphans.added_by(self.executor.written())
         if added:
-            self.failed_step, self.partial = migration, True
-            raise ForeignKeyViolation(repr(migration.up.filename), _sorted(added), step=True)
+            self.failed_step, self.partial = script.filename, True
+            raise ForeignKeyViolation(repr(script.filename), added, step=True)
         self._begin()
         with database.translated():
             ledger.ensure(conn)
             # Another bootmigrate (without the step lock) may have recorded it meanwhile.
-            if migration.version not in {a.version for a in self._ledger()}:
+            applied = {a.version for a in self._ledger()}
+            if direction == "up" and migration.version not in applied:
                 ledger.record(conn, migration, elapsed, finishes_step=True)
+            elif direction == "down" and migration.version in applied:
+                ledger.forget(conn, migration.version, finishes_step=True)
             else:
                 ledger.clear_unfinished(conn)
         self._commit()
-        _log.logger().info("applied %s (no transaction) in %.1f ms", migration.up.filename, elapsed)
-        return Step(migration.version, migration.name, "up", elapsed)
+        verb = "applied" if direction == "up" else "reverted"
+        _log.logger().info("%s %s (no transaction) in %.1f ms", verb, script.filename, elapsed)
+        return Step(
+            migration.version, migration.name, "up" if direction == "up" else "down", elapsed
+        )
 
     def _forget_note(self, migration: Migration) -> None:
         """The step changed nothing: take back the note that it was under way."""
         self._begin()
         with self.database.translated():
-            unfinished = ledger.read_unfinished(self.database.conn)
+            unfinished = ledger.read_unfinished(self.database.conn, self.database.name)
             if unfinished is not None and unfinished.version == migration.version:
                 ledger.clear_unfinished(self.database.conn)
         self._commit()
 
-    def _check_foreign_keys(
-        self, after: str, before: set[tuple[str, int | None, str, int]]
-    ) -> None:
+    def _check_foreign_keys(self, after: str) -> None:
         """Raise :class:`ForeignKeyViolation` for violations the transaction added.
 
         The check runs whether or not the connection enforced foreign keys: a path is
         opened with them off while the app's own connections may enforce them; orphans
-        that were already there before the transaction are not the migration's doing.
+        that were already there before the run are not the migration's doing. Only the
+        tables the batch wrote, and the tables that reference them, are checked.
         """
         with self.database.translated():
-            added = self.database.foreign_key_violations() - before
+            added = self.orphans.added_by(self.executor.written())
         if added:
-            raise ForeignKeyViolation(after, _sorted(added))
+            raise ForeignKeyViolation(after, added)
 
     # -- the one place that knows the state a failure left ------------------------------
 
@@ -393,9 +408,7 @@ class _Run:
             except Exception as exc:
                 now = _version(database)
                 where = (
-                    f" with {step.up.filename!r} partly applied"
-                    if step is not None and self.partial
-                    else ""
+                    f" with {step!r} partly applied" if step is not None and self.partial else ""
                 )
                 return error.with_state(
                     f"putting back the backup {str(self.saved)!r} failed ({exc}), so the "
@@ -415,10 +428,10 @@ class _Run:
         if step is not None and self.partial:
             return error.with_state(
                 "it is a no-transaction migration, so what it ran took effect and could not "
-                f"be undone: the database is at version {_v(now)} with {step.up.filename!r} "
+                f"be undone: the database is at version {_v(now)} with {step!r} "
                 "partly applied and not recorded. The next run retries the whole file, which "
                 "is only safe if the file can run twice; otherwise restore the database from "
-                "a backup first (migrate(..., backup=True) takes one)"
+                "a backup first (backup=True takes one)"
             )
         if step is not None:
             return error.with_state(
@@ -430,6 +443,12 @@ class _Run:
             "this batch was rolled back; the migrations before it were committed, so the "
             f"database is at version {_v(now)}. Fix the migration and run again"
         )
+
+
+def _script(migration: Migration, direction: str) -> Script:
+    script = migration.up if direction == "up" else migration.down
+    assert script is not None  # plan_downgrade refuses a migration without a down file
+    return script
 
 
 def _version(database: Database) -> int | None:
@@ -480,20 +499,43 @@ def _v(version: int | None) -> str:
 
 
 def downgrade(
-    db: DatabaseLike, source: SourceLike, target: int, *, timeout: float = DEFAULT_TIMEOUT
+    db: DatabaseLike,
+    source: SourceLike,
+    target: int,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    backup: bool = False,
+    backup_keep: int = 1,
 ) -> Report:
-    """Undo migrations down to *target* (0: all) with their down files, in one transaction.
+    """Undo migrations down to *target* (0: all) with their down files.
 
-    Refused with :class:`IrreversibleMigration` when a step has no down file, and with
-    :class:`DatabaseTooNew` when the database holds versions the files do not know. A
-    path that does not exist is refused, not created.
+    The down files run in one transaction with their ledger rows, newest first; a down
+    file marked ``-- bootmigrate: no-transaction`` runs alone between committed batches,
+    as such an up file does, with the same state reporting (and *backup*, as for
+    :func:`migrate`). Refused with :class:`IrreversibleMigration` when a step has no down
+    file, and with :class:`DatabaseTooNew` when the database holds versions the files do
+    not know. A path that does not exist is refused, not created.
     """
     if isinstance(target, bool) or not isinstance(target, int):
         raise UsageError(f"the target of a downgrade is a version number, not {target!r}")
+    _check_backup_keep(backup, backup_keep)
     timeout = check_timeout(timeout)
     migrations = load(source)
-    with for_writing(db, timeout, create=False) as database, Executor(database) as executor:
-        return _Run(database, executor, migrations, None).downgrade(target)
+    with for_reading(db, timeout) as conn:
+        applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
+    plan(migrations.migrations, applied).check(allow_compatible=False)
+    to_undo = plan_downgrade(migrations.migrations, applied, target)
+    with for_writing(db, timeout, create=False) as database:
+        if to_undo:
+            database.check_writable()
+        # The write lock is released around a no-transaction step: serialise those runs.
+        alone = any(m.down is not None and not m.down.transactional for m in to_undo)
+        with (
+            filelock.held(database.name if alone else None, timeout),
+            Executor(database) as executor,
+        ):
+            run = _Run(database, executor, migrations, backup_keep if backup else None)
+            return run.downgrade(target)
 
 
 def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIMEOUT) -> Status:
@@ -506,17 +548,9 @@ def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIM
     timeout = check_timeout(timeout)
     migrations = load(source)
     name = describe(db)
-    exists = True
     with for_reading(db, timeout) as conn:
-        if conn is None:
-            applied = []
-            exists = False
-        else:
-            from .._db.connection import translated
-            from .._db.errors import Where
-
-            with translated(Where(name, timeout, conn)):
-                applied = ledger.read(conn, name)
+        exists = conn is not None
+        applied = [] if conn is None else _read_ledger(conn, name, timeout)
     current_plan = plan(migrations.migrations, applied)
     problems = []
     try:

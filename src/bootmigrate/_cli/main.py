@@ -95,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--to", type=int, metavar="N", required=True, help="the version to go back to (0: all)"
     )
+    p.add_argument(
+        "--backup",
+        type=int,
+        nargs="?",
+        const=1,
+        metavar="KEEP",
+        help="back the database up next to it before undoing; keep the newest KEEP (1)",
+    )
     p = commands.add_parser("new", parents=[common], help="write the next-numbered up/down pair")
     p.add_argument("name", help="lower-case name of [a-z0-9_], e.g. add_user_email")
     p = commands.add_parser(
@@ -286,7 +294,14 @@ def _cmd_down(args: argparse.Namespace, settings: dict[str, object]) -> int:
     migrations = bootmigrate.load(_source(args, settings))  # before opening: see _cmd_up
     db = _database(args, settings)
     try:
-        report = bootmigrate.downgrade(db, migrations, args.to, timeout=_timeout(args))
+        report = bootmigrate.downgrade(
+            db,
+            migrations,
+            args.to,
+            timeout=_timeout(args),
+            backup=args.backup is not None,
+            backup_keep=1 if args.backup is None else args.backup,
+        )
     finally:
         if isinstance(db, sqlite3.Connection):
             db.close()

@@ -287,9 +287,17 @@ def record_adopted(conn: sqlite3.Connection, migrations: Iterable[Migration]) ->
         record(conn, migration, 0.0, at=at)
 
 
-def forget(conn: sqlite3.Connection, version: int) -> None:
-    """Delete the ledger row of an undone migration and move ``user_version`` back."""
+def forget(conn: sqlite3.Connection, version: int, *, finishes_step: bool = False) -> None:
+    """Delete the ledger row of an undone migration and move ``user_version`` back.
+
+    *finishes_step*: the undoing was a ``no-transaction`` down file, whose note
+    (:func:`begin_step`) this replaces.
+    """
     conn.execute(f"DELETE FROM main.{LEDGER_TABLE} WHERE version = ?", (version,))
+    if finishes_step:
+        unfinished = read_unfinished(conn)
+        if unfinished is not None and unfinished.version == version:
+            clear_unfinished(conn)
     _mirror_user_version(conn)
 
 
