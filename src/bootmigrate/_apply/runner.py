@@ -142,6 +142,8 @@ class _Run:
         self.in_batch = False
         #: The database's foreign key violations, known table by table.
         self.orphans = Orphans(database.conn)
+        #: The file of a no-transaction step that ran but whose row is not committed yet.
+        self.unrecorded: str | None = None
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -194,13 +196,20 @@ class _Run:
     ) -> tuple[list[Step], Adoption | None]:
         """The loop of a run: under the write lock, plan again and run each step of the
         plan with its ledger row, in one transaction, until a ``no-transaction`` file,
-        which runs alone; then again, until nothing is left."""
+        which runs alone; then again, until nothing is left.
+
+        The transaction that records a no-transaction step stays open into the next
+        round, and a round that stops at a no-transaction step writes its note before it
+        commits: one commit per step, which is most of what a run of table rebuilds
+        costs beyond the rebuilds themselves.
+        """
         conn = self.database.conn
         steps: list[Step] = []
         adoption: Adoption | None = None
         try:
             while True:
-                self._begin()
+                if not self.in_batch:
+                    self._begin()
                 # What the database's foreign keys looked like before this run changed
                 # anything (the whole database, once; nothing without foreign keys).
                 self.orphans.known()
@@ -213,6 +222,11 @@ class _Run:
                     self._commit()
                     self._keep_backup(needed=bool(steps) or self.committed)
                     break
+                if self.unrecorded is not None and _script(todo[0], direction).transactional:
+                    # The last step's row shares a commit only with the next step's
+                    # note: a batch that failed would roll it back with its own rows.
+                    self._commit()
+                    continue
                 self._keep_backup(needed=True)
                 ledger.ensure(conn)
                 self.executor.start_batch()
@@ -226,6 +240,8 @@ class _Run:
                     ran += 1
                 if ran:
                     self._check_foreign_keys("the run")
+                if alone is not None:
+                    self._note(alone)
                 self._commit()
                 self.committed = self.committed or ran > 0
                 if alone is None:
@@ -287,6 +303,7 @@ class _Run:
     def _commit(self) -> None:
         self.database.commit()
         self.in_batch = False
+        self.unrecorded = None
 
     def _apply(self, migration: Migration, direction: str) -> Step:
         """Run one file inside the open transaction and write (or delete) its ledger row."""
@@ -317,14 +334,6 @@ class _Run:
         """
         database, conn = self.database, self.database.conn
         script = _script(migration, direction)
-        self._begin()
-        with database.translated():
-            found = ledger.read_unfinished(conn, database.name)
-            if found is not None and found.version == migration.version:
-                self.orphans.assume(found.orphans)  # before the step's first attempt
-            else:
-                ledger.begin_step(conn, migration, self.orphans.known())
-        self._commit()
         self.executor.start_batch()
         started = time.perf_counter()
         try:
@@ -344,6 +353,9 @@ class _Run:
         if added:
             self.failed_step, self.partial = script.filename, True
             raise ForeignKeyViolation(repr(script.filename), added, step=True)
+        # Recorded in a transaction the loop commits with the next step's note (or alone
+        # when nothing follows); until then a failure reports this step as unrecorded.
+        self.unrecorded = script.filename
         self._begin()
         with database.translated():
             ledger.ensure(conn)
@@ -355,12 +367,23 @@ class _Run:
                 ledger.forget(conn, migration.version, finishes_step=True)
             else:
                 ledger.clear_unfinished(conn)
-        self._commit()
         verb = "applied" if direction == "up" else "reverted"
         _log.logger().info("%s %s (no transaction) in %.1f ms", verb, script.filename, elapsed)
         return Step(
             migration.version, migration.name, "up" if direction == "up" else "down", elapsed
         )
+
+    def _note(self, migration: Migration) -> None:
+        """Note, in the open transaction, that a ``no-transaction`` step is about to run,
+        with the foreign key violations the database has (or keep the note an earlier,
+        failed attempt of the same step left: what it knew is what counts)."""
+        database = self.database
+        with database.translated():
+            found = ledger.read_unfinished(database.conn, database.name)
+            if found is not None and found.version == migration.version:
+                self.orphans.assume(found.orphans)  # before the step's first attempt
+            else:
+                ledger.begin_step(database.conn, migration, self.orphans.known())
 
     def _forget_note(self, migration: Migration) -> None:
         """The step changed nothing: take back the note that it was under way."""
@@ -391,6 +414,9 @@ class _Run:
         *error* the state the database is in now."""
         database = self.database
         was_in_batch = self.in_batch
+        if self.unrecorded is not None and self.failed_step is None:
+            # The step's file ran and took effect; its row was rolled back with the rest.
+            self.failed_step, self.partial = self.unrecorded, True
         with suppress(Exception):  # the first error is the one to report
             database.rollback()
         self.in_batch = False
