@@ -142,3 +142,14 @@ def test_the_kit_round_trips_no_transaction_down_files(tmp_path: Path) -> None:
     assert kit.versions_for("round_trip") == (1, 2, 3, 4)
     for version in kit.versions_for("round_trip"):
         kit.check_round_trip(version)
+
+
+def test_status_says_a_step_began_and_was_not_recorded(tmp_path: Path) -> None:
+    source = make_set(tmp_path, {**FILES, "0002_rebuild.down.sql": PARTIAL_DOWN})
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source)
+    assert bootmigrate.status(db, source).problems == ()
+    with pytest.raises(bootmigrate.StatementError):
+        bootmigrate.downgrade(db, source, 1)
+    (problem,) = bootmigrate.status(db, source).problems
+    assert "the no-transaction step 2 (rebuild) began on an earlier run" in problem

@@ -574,15 +574,24 @@ def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIM
     timeout = check_timeout(timeout)
     migrations = load(source)
     name = describe(db)
+    unfinished = None
     with for_reading(db, timeout) as conn:
         exists = conn is not None
         applied = [] if conn is None else _read_ledger(conn, name, timeout)
+        if conn is not None and applied:
+            unfinished = ledger.read_unfinished(conn, name)
     current_plan = plan(migrations.migrations, applied)
     problems = []
     try:
         current_plan.check()
     except MigrationError as exc:
         problems.append(str(exc))
+    if unfinished is not None:
+        problems.append(
+            f"the no-transaction step {unfinished.version} ({unfinished.name}) began on an "
+            "earlier run and was not recorded: it failed after it changed the database, or "
+            "the process stopped while it ran; the next run retries it"
+        )
     return Status(
         database=name,
         source=migrations.origin,
