@@ -8,17 +8,19 @@ after each migration of every database it builds, as a user of that release woul
 
 What the rows honour, read from the canonical schema (:mod:`.._schema.read`):
 
-- foreign keys point at an existing row of the parent (the newest one), at its
-  primary key when the ``REFERENCES`` clause names no column (SQLite's rule: the
-  parent's ``PRIMARY KEY``, the whole of a composite one); parents are filled first; a
-  self-reference points at the table's newest row, or at the row itself. Without a row
-  to point at, a nullable key is NULL and a ``NOT NULL`` one skips the row: an orphan
-  would make the runner's foreign key check fail a correct migration;
+- foreign keys point at an existing row of the parent (the newest one; in a ``WITHOUT
+  ROWID`` parent, the one with the greatest key), at its primary key when the
+  ``REFERENCES`` clause names no column (SQLite's rule: the parent's ``PRIMARY KEY``,
+  the whole of a composite one); parents are filled first; a self-reference points at
+  the table's newest row, or at the row itself. Without a row to point at, a nullable
+  key is NULL and a ``NOT NULL`` one skips the row: an orphan would make the runner's
+  foreign key check fail a correct migration;
 - ``NOT NULL`` (every column gets a value) and ``UNIQUE``: each row's values come from
   a serial number shared by the whole build, so no two rows are alike (see
   :class:`RowWriter` for the populated check's two rows alike);
-- ``CHECK (col IN (...))`` lists (the values in turn) and ``CHECK (json_valid(col))``;
-  a CHECK it cannot read refuses the row, which is then skipped and remembered;
+- ``CHECK (col IN (...))`` lists (each table's rows take the values in turn, as they
+  take 0 and 1 in a boolean) and ``CHECK (json_valid(col))``; a CHECK it cannot read
+  refuses the row, which is then skipped and remembered;
 - generated and hidden columns are left alone; ``WITHOUT ROWID`` and ``STRICT`` tables
   get values of the declared type;
 - date-like declared types (``DATE``, ``DATETIME``, ``TIMESTAMP``, ``TIME`` and names
@@ -95,6 +97,9 @@ class RowWriter:
     def __init__(self, plans: PlanCache) -> None:
         self._plans = plans
         self._serial = 0
+        # {table: rows written}: few-valued columns (IN lists, booleans) take their
+        # values in turn per table, so a table's first rows differ there too.
+        self._turns: dict[str, int] = {}
         #: ``{table: why SQLite refused its last refused row}``.
         self.refused: dict[str, str] = {}
 
@@ -107,8 +112,11 @@ class RowWriter:
         try:
             for plan in plans:
                 shared = self._next()
+                turn = self._turns.get(plan.table.name, 0)
+                self._turns[plan.table.name] = turn + 1
                 for _ in range(2 if alike else 1):
-                    self._insert(conn, plan, shared, self._next() if alike else shared)
+                    own = self._next() if alike else shared
+                    self._insert(conn, plan, _Row(shared, own, turn))
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -154,10 +162,10 @@ class RowWriter:
             self._plans[key] = plans
         return plans
 
-    def _insert(self, conn: sqlite3.Connection, plan: _Plan, shared: int, own: int) -> None:
+    def _insert(self, conn: sqlite3.Connection, plan: _Plan, row: _Row) -> None:
         first_error: str | None = None
         for attempt in _attempts(plan):
-            values = _row_values(conn, plan, attempt, shared, own)
+            values = _row_values(conn, plan, attempt, row)
             if isinstance(values, str):
                 first_error = first_error or values
                 continue
@@ -170,6 +178,18 @@ class RowWriter:
                 continue
             return
         self.refused[plan.table.name] = first_error or "refused"
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The numbers one row's values come from."""
+
+    #: The serial of the values outside the primary key (shared by two rows alike).
+    shared: int
+    #: The serial of the primary key's values (the row's own).
+    own: int
+    #: How many rows this build gave the table before (for few-valued columns).
+    turn: int
 
 
 @dataclass(frozen=True)
@@ -202,7 +222,7 @@ def _insert_sql(table: Table, names: list[str]) -> str:
 
 
 def _row_values(
-    conn: sqlite3.Connection, plan: _Plan, attempt: _Attempt, shared: int, own: int
+    conn: sqlite3.Connection, plan: _Plan, attempt: _Attempt, row: _Row
 ) -> dict[str, object] | str:
     """``{column: value}`` for one row, or why no row can be written."""
     values: dict[str, object] = {}
@@ -212,10 +232,10 @@ def _row_values(
         if column.default is not None and not column.primary_key and not attempt.defaults:
             continue
         # The populated check's two rows share every value but their key.
-        serial = own if column.primary_key else shared
         values[column.name] = column_value(
             column,
-            serial,
+            row.own if column.primary_key else row.shared,
+            row.turn,
             plan.allowed.get(column.name.lower()),
             json_text=column.name.lower() in plan.json_columns,
         )
@@ -398,11 +418,12 @@ def _literals(tokens: list[Token]) -> tuple[object, ...]:
 def column_value(
     column: Column,
     serial: int,
+    turn: int,
     allowed: Sequence[object] | None = None,
     *,
     json_text: bool = False,
 ) -> object:
-    """The value of *column* in the row numbered *serial*.
+    """The value of *column* in the row numbered *serial*, its table's row number *turn*.
 
     A CHECK's IN list gives the value (in turn); else the declared type does: date-like
     names ISO-8601 text, booleans 0 or 1, JSON JSON text, and the rest a value of the
@@ -410,7 +431,7 @@ def column_value(
     a ``STRICT`` table requires of ``INT``, ``INTEGER``, ``REAL``, ``TEXT`` and ``BLOB``.
     """
     if allowed:
-        return allowed[serial % len(allowed)]
+        return allowed[turn % len(allowed)]
     declared = column.type.upper()
     if "DATETIME" in declared or "TIMESTAMP" in declared:
         return (EPOCH + timedelta(minutes=serial)).strftime("%Y-%m-%d %H:%M:%S")
@@ -419,7 +440,7 @@ def column_value(
     if "TIME" in declared:
         return (EPOCH + timedelta(seconds=serial)).strftime("%H:%M:%S")
     if "BOOL" in declared:
-        return serial % 2
+        return turn % 2
     if "JSON" in declared or json_text:
         return json.dumps({"bootmigrate": serial, "column": column.name})
     if "INT" in declared:
