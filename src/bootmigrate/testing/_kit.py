@@ -414,11 +414,14 @@ class MigrationKit:
             rows = self._build(conn, "populated", version, previous, name)
             if self.synthetic_rows:
                 rows.fill(conn, alike=True)
-            counts = ", ".join(f"{t}: {n}" for t, n in _row_counts(conn).items())
             note = _refusals(rows, conn)
             try:
                 migrate(conn, self.migrations, target=version)
             except MigrationError as exc:
+                # Counted after the failure, which left the database as it was before
+                # (rolled back, or restored from the run's backup): a passing check
+                # does not pay for reading every table's schema again.
+                counts = ", ".join(f"{t}: {n}" for t, n in _row_counts(conn).items())
                 raise MigrationCheckFailed(
                     "populated",
                     version,

@@ -15,9 +15,12 @@ What the rows honour, read from the canonical schema (:mod:`.._schema.read`):
   the table's newest row, or at the row itself. Without a row to point at, a nullable
   key is NULL and a ``NOT NULL`` one skips the row: an orphan would make the runner's
   foreign key check fail a correct migration;
-- ``NOT NULL`` (every column gets a value) and ``UNIQUE``: each row's values come from
-  a serial number shared by the whole build, so no two rows are alike (see
-  :class:`RowWriter` for the populated check's two rows alike);
+- ``NOT NULL`` (every column gets a value, also one with a default) and ``UNIQUE``:
+  each row's values come from a serial number shared by the whole build, so no two
+  rows are alike and a ``UNIQUE`` index a later version adds meets no duplicates of the
+  kit's making (see :class:`RowWriter` for the populated check's two rows alike, where
+  duplicates are the point). Only a column that allows a few values (an IN list, a
+  boolean) repeats them, once its table has more rows than values, as a user's would;
 - ``CHECK (col IN (...))`` lists (each table's rows take the values in turn, as they
   take 0 and 1 in a boolean) and ``CHECK (json_valid(col))``; a CHECK it cannot read
   refuses the row, which is then skipped and remembered;
