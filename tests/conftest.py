@@ -19,6 +19,7 @@ File-level: real files on disk (migration sets, databases, wheels); quick subpro
   test_baseline         adopting a database made before bootmigrate
   test_prepare          connections the app prepares
   test_testkit          the migration test kit's checks
+  test_synthetic_rows   the kit's own rows in every table (a property over schemas too)
   test_plugin           the pytest plugin, through pytester
   test_cli              the CLI, run in quick subprocesses
   test_lock_cli         schema, lock and verify --schema commands

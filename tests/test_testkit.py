@@ -51,8 +51,15 @@ def test_database_at_a_version_holds_the_fixture_rows(make_set_in, tmp_path):
         }
     )
     path = MigrationKit(source).database_at(1, tmp_path / "at1.db")
-    assert rows(path, "SELECT id, title FROM notes ORDER BY id") == [(1, "first"), (2, "second")]
+    # The fixture runs first, then the kit's synthetic row (a key far above the app's).
+    assert rows(path, "SELECT id, title FROM notes ORDER BY id") == [
+        (1, "first"),
+        (2, "second"),
+        (987654321, "title 0"),
+    ]
     assert bootmigrate.status(path, source).current == 1
+    bare = MigrationKit(source, synthetic_rows=False).database_at(1, tmp_path / "bare.db")
+    assert rows(bare, "SELECT id, title FROM notes ORDER BY id") == [(1, "first"), (2, "second")]
 
 
 # -- populated tables -------------------------------------------------------------------
@@ -81,7 +88,7 @@ def test_a_migration_that_only_works_on_empty_tables_fails(
     message = str(failure.value)
     assert failure.value.version == 2
     assert message.startswith("populated tables, 0002_change: the migration fails on tables")
-    assert "notes: 2" in message
+    assert "(notes: 3)" in message  # the version-1 row and the two alike
     assert sqlite_says in message
     assert "'0002_change.up.sql' statement 1 (line 1)" in message
 
@@ -120,7 +127,7 @@ def test_rows_take_a_value_a_check_in_list_allows(make_set_in):
             "0002_one_per_state.up.sql": "CREATE UNIQUE INDEX jobs_state ON jobs (state);\n",
         }
     )
-    with pytest.raises(MigrationCheckFailed, match=r"\(jobs: 2\).*UNIQUE constraint failed"):
+    with pytest.raises(MigrationCheckFailed, match=r"\(jobs: 3\).*UNIQUE constraint failed"):
         MigrationKit(source).check_populated(2)
 
 
@@ -177,7 +184,8 @@ def test_convergence_runs_fixtures_and_the_rows_hook(make_set_in):
         seen.append((from_version, titles))
         assert titles[:2] == ["first", "second"] or from_version == 0
 
-    kit = MigrationKit(source, fill=fill, check_rows=check_rows)
+    # Without the synthetic rows, to see exactly the fixtures' and the hook's.
+    kit = MigrationKit(source, fill=fill, check_rows=check_rows, synthetic_rows=False)
     for version in kit.versions_for("convergence"):
         kit.check_convergence(version)
     assert seen == [
@@ -211,9 +219,9 @@ def test_a_failing_rows_hook_names_the_version(make_set_in):
     source = make_set_in({"0001_notes.up.sql": NOTES, "0001_notes.fixture.sql": NOTES_ROWS})
 
     def check_rows(conn: sqlite3.Connection, from_version: int) -> None:
-        assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 3, "expected 3 notes"
+        assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 9, "expected 9 notes"
 
-    with pytest.raises(MigrationCheckFailed, match=r"from version 0001_notes: the rows check.*3"):
+    with pytest.raises(MigrationCheckFailed, match=r"from version 0001_notes: the rows check.*9"):
         MigrationKit(source, check_rows=check_rows).check_convergence(1)
 
 
@@ -230,7 +238,11 @@ def test_a_rebuild_that_loses_rows_fails_convergence(make_set_in):
     kit.check_convergence(0)
     with pytest.raises(MigrationCheckFailed) as failure:
         kit.check_convergence(1)
-    assert "table(s) notes held rows at version 1 and are empty" in str(failure.value)
+    message = str(failure.value)
+    assert "table(s) notes held rows at version 1 and are empty" in message
+    # The kit's own rows count too; the message says what to do if that was the point.
+    advice = "give the table rows that stay in a fixture file, or pass synthetic_rows=False"
+    assert message.endswith(advice)
 
 
 def test_an_upgrade_that_breaks_on_fixture_rows_fails_convergence(make_set_in):

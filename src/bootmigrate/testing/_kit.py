@@ -9,15 +9,16 @@ for each version, the questions CI must answer before a release::
     kit.check_all()            # or one check for one version, e.g. kit.check_round_trip(3)
 
 - :meth:`~MigrationKit.check_convergence` (per version k, 0 to head): a database migrated
-  to k, given rows (``NNNN_name.fixture.sql`` beside the migrations and the *fill* hook,
-  after each migration up to k), then migrated to the head has the schema of a new
-  database at the head, no table that held rows is empty, and the *check_rows* hook
-  passes.
+  to k, given rows after each migration up to k (``NNNN_name.fixture.sql`` beside the
+  migrations, the *fill* hook, and the kit's synthetic rows in every table), then
+  migrated to the head has the schema of a new database at the head, no table that held
+  rows is empty, and the *check_rows* hook passes.
 - :meth:`~MigrationKit.check_round_trip` (per migration with a down file): up then down
   gives back the schema from before; up again gives the first up's schema.
 - :meth:`~MigrationKit.check_populated` (per migration): the migration runs on tables that
-  hold rows (two alike per table, so a new ``UNIQUE`` index over duplicates, ``ADD
-  COLUMN ... NOT NULL`` without a default and a non-constant default all fail here).
+  hold rows (besides the rows above, two alike per table, so a new ``UNIQUE`` index over
+  duplicates, ``ADD COLUMN ... NOT NULL`` without a default and a non-constant default
+  all fail here).
 - :meth:`~MigrationKit.check_snapshot`: the head schema equals the committed
   ``schema.sql`` (``bootmigrate schema --write``).
 - :meth:`~MigrationKit.check_lock`: no locked migration changed (``bootmigrate lock``).
@@ -27,6 +28,12 @@ for each version, the questions CI must answer before a release::
 :func:`fingerprint` (``{table: digest of its rows}``) helps a *check_rows* hook prove that
 rows a migration should not touch are identical.
 
+The synthetic rows (:mod:`._rows`: foreign keys to the parent's key, ``NOT NULL``,
+``UNIQUE``, ``CHECK ... IN`` lists, ISO-8601 text in date-like columns...) make every
+database the kit builds look like a user's, without any fixture file;
+``MigrationKit(source, synthetic_rows=False)`` leaves the tables to the fixtures and
+hooks alone.
+
 Each check raises :class:`MigrationCheckFailed` (an :class:`AssertionError`, so pytest
 shows it as a failure) whose message names the check, the version and the difference.
 The pytest plugin (``pytest --bootmigrate``) generates one test per check and version.
@@ -35,11 +42,10 @@ The pytest plugin (``pytest --bootmigrate``) generates one test per check and ve
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,7 +55,7 @@ from .._apply.runner import downgrade, status
 from .._checks import check_lock, schema_drift
 from .._db.connection import Database, describe
 from .._errors import MigrationError, UsageError
-from .._schema.model import Schema, Table, schema_diff
+from .._schema.model import Schema, schema_diff
 from .._schema.read import canonical_schema
 from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
 from .._schema.tokens import quote_name
@@ -57,6 +63,7 @@ from .._source.locate import load, resolve
 from .._source.lockfile import LOCK_FILENAME
 from .._source.model import Migration, MigrationSet, Script
 from .._types import DatabaseLike, SourceLike
+from ._rows import PlanCache, RowWriter
 
 #: Called with each connection the kit opens, before any SQL runs (functions, collations).
 PrepareHook = Callable[[sqlite3.Connection], object]
@@ -96,6 +103,11 @@ class MigrationKit:
     *origins* names databases made by other means (see :meth:`check_origin`), which
     *upgrade* brings to the head as the app would. *directory* is where the kit's
     database files go (default: a temporary directory per check, removed afterwards).
+
+    *synthetic_rows* (default True): after each migration, after its fixture and the
+    *fill* hook, the kit puts a row of its own into every table (see :mod:`._rows` for
+    what the rows honour), so every check meets populated tables; False leaves the
+    tables to the fixtures and the hook.
     """
 
     def __init__(
@@ -108,6 +120,7 @@ class MigrationKit:
         origins: Mapping[str, OriginBuilder] | None = None,
         upgrade: UpgradeHook | None = None,
         directory: str | os.PathLike[str] | None = None,
+        synthetic_rows: bool = True,
     ) -> None:
         self.source = source
         self.migrations: MigrationSet = load(source)
@@ -117,7 +130,10 @@ class MigrationKit:
         self.origins: dict[str, OriginBuilder] = dict(origins or {})
         self.upgrade = upgrade
         self.directory = Path(directory) if directory is not None else None
+        self.synthetic_rows = synthetic_rows
         self._head_schema: Schema | None = None
+        # How to fill each table, by schema: shared by every database the kit builds.
+        self._row_plans: PlanCache = {}
 
     # -- what there is to check -------------------------------------------------------
 
@@ -164,11 +180,12 @@ class MigrationKit:
     # -- databases --------------------------------------------------------------------
 
     def database_at(self, version: int, path: str | os.PathLike[str]) -> Path:
-        """Create the database file *path* at *version*, with the fixtures of every
-        migration up to it applied (and the *fill* hook called) after that migration."""
+        """Create the database file *path* at *version*: after each migration up to it,
+        its fixture, the *fill* hook and (unless ``synthetic_rows=False``) the kit's
+        synthetic rows; the database the convergence check upgrades from."""
         path = Path(path)
         with self._connect(path) as conn:
-            self._migrate_with_rows(conn, version)
+            self._migrate_with_rows(conn, version, RowWriter(self._row_plans))
         return path
 
     @contextmanager
@@ -195,12 +212,34 @@ class MigrationKit:
         finally:
             shutil.rmtree(directory, ignore_errors=True)
 
-    def _migrate_with_rows(self, conn: sqlite3.Connection, version: int) -> None:
+    def _migrate_with_rows(self, conn: sqlite3.Connection, version: int, rows: RowWriter) -> None:
+        """Migrate to *version* one migration at a time, adding rows after each (*rows*
+        writes the synthetic ones and remembers what the tables refused)."""
         for migration in self.migrations:
             if migration.version > version:
                 break
             migrate(conn, self.migrations, target=migration.version)
             self._add_rows(conn, migration)
+            if self.synthetic_rows:
+                rows.fill(conn)
+
+    def _build(
+        self, conn: sqlite3.Connection, check: str, version: int, target: int, name: str
+    ) -> RowWriter:
+        """:meth:`_migrate_with_rows` to *target* for the check *check* of *version*: a
+        migration that fails on the rows before the one under test fails the check,
+        saying so."""
+        rows = RowWriter(self._row_plans)
+        try:
+            self._migrate_with_rows(conn, target, rows)
+        except MigrationError as exc:
+            raise MigrationCheckFailed(
+                check,
+                version,
+                f"{name}: building a database at version {target} (rows added after each "
+                f"migration) failed: {exc}{_refusals(rows, conn)}",
+            ) from exc
+        return rows
 
     def _add_rows(self, conn: sqlite3.Connection, migration: Migration) -> None:
         if migration.fixture is not None:
@@ -222,27 +261,28 @@ class MigrationKit:
         """A database at *version*, holding rows, upgraded to the head, has the head's
         schema and still holds its rows."""
         head = self.head
+        name = f"convergence from version {self.label(version)}"
         with self._workspace() as work, self._connect(work / "upgraded.db") as conn:
+            rows = self._build(conn, "convergence", version, version, name)
+            before = _row_counts(conn)
+            note = _refusals(rows, conn)
             try:
-                self._migrate_with_rows(conn, version)
-                before = _row_counts(conn)
                 migrate(conn, self.migrations)
             except MigrationError as exc:
                 raise MigrationCheckFailed(
                     "convergence",
                     version,
-                    f"convergence from version {self.label(version)}: upgrading a database "
-                    f"from version {version} to {head} failed: {exc}",
+                    f"{name}: upgrading a database from version {version} to {head} "
+                    f"failed: {exc}{note}",
                 ) from exc
             diff = self._diff_from_head(conn, f"database upgraded from version {version}")
             if diff:
                 raise MigrationCheckFailed(
                     "convergence",
                     version,
-                    f"convergence from version {self.label(version)}: a database at version "
-                    f"{version} upgraded to {head} does not have the schema of a new database "
-                    f"at {head} ('-' new, '+' upgraded); make the migrations after {version} "
-                    f"bring both to the same schema:\n{diff}",
+                    f"{name}: a database at version {version} upgraded to {head} does not have "
+                    f"the schema of a new database at {head} ('-' new, '+' upgraded); make the "
+                    f"migrations after {version} bring both to the same schema:\n{diff}",
                 )
             after = _row_counts(conn)
             emptied = sorted(t for t, n in before.items() if n and after.get(t) == 0)
@@ -250,10 +290,16 @@ class MigrationKit:
                 raise MigrationCheckFailed(
                     "convergence",
                     version,
-                    f"convergence from version {self.label(version)}: table(s) "
-                    f"{', '.join(emptied)} held rows at version {version} and are empty after "
-                    f"the upgrade to {head}: a migration lost them (a rebuild that does not "
-                    "copy the rows?)",
+                    f"{name}: table(s) {', '.join(emptied)} held rows at version {version} and "
+                    f"are empty after the upgrade to {head}: a migration lost them (a rebuild "
+                    "that does not copy the rows?)"
+                    + (
+                        "; they include the kit's synthetic rows: if a migration deletes rows "
+                        "on purpose (orphans before a new foreign key), give the table rows "
+                        "that stay in a fixture file, or pass synthetic_rows=False"
+                        if self.synthetic_rows
+                        else ""
+                    ),
                 )
             if self.check_rows is not None:
                 try:
@@ -262,8 +308,7 @@ class MigrationKit:
                     raise MigrationCheckFailed(
                         "convergence",
                         version,
-                        f"convergence from version {self.label(version)}: the rows check "
-                        f"failed after the upgrade to {head}: {exc}",
+                        f"{name}: the rows check failed after the upgrade to {head}: {exc}",
                     ) from exc
 
     def check_origin(self, name: str) -> None:
@@ -311,15 +356,18 @@ class MigrationKit:
         previous = max((v for v in self.versions if v < version), default=0)
         name = f"round trip of {migration.label}"
         with self._workspace() as work, self._connect(work / "round_trip.db") as conn:
+            rows = self._build(conn, "round_trip", version, previous, name)
+            note = _refusals(rows, conn)
             try:
-                self._migrate_with_rows(conn, previous)
                 before = canonical_schema(conn)
                 migrate(conn, self.migrations, target=version)
                 up = canonical_schema(conn)
                 downgrade(conn, self.migrations, previous)
                 down = canonical_schema(conn)
             except MigrationError as exc:
-                raise MigrationCheckFailed("round_trip", version, f"{name} failed: {exc}") from exc
+                raise MigrationCheckFailed(
+                    "round_trip", version, f"{name} failed: {exc}{note}"
+                ) from exc
             diff = schema_diff(
                 before,
                 down,
@@ -339,7 +387,8 @@ class MigrationKit:
                 raise MigrationCheckFailed(
                     "round_trip",
                     version,
-                    f"{name}: applying {migration.up.filename} again after its down failed: {exc}",
+                    f"{name}: applying {migration.up.filename} again after its down failed: "
+                    f"{exc}{note}",
                 ) from exc
             diff = schema_diff(
                 up,
@@ -356,29 +405,28 @@ class MigrationKit:
                 )
 
     def check_populated(self, version: int) -> None:
-        """The migration runs on tables that hold rows (two alike in every table)."""
+        """The migration runs on tables that hold rows: those of every earlier version
+        and, unless ``synthetic_rows=False``, two alike in every table."""
         migration = self._migration("populated", version)
         previous = max((v for v in self.versions if v < version), default=0)
+        name = f"populated tables, {migration.label}"
         with self._workspace() as work, self._connect(work / "populated.db") as conn:
-            try:
-                self._migrate_with_rows(conn, previous)
-            except MigrationError as exc:
-                raise MigrationCheckFailed(
-                    "populated",
-                    version,
-                    f"populated tables, {migration.label}: reaching version {previous} "
-                    f"failed: {exc}",
-                ) from exc
-            filled = _add_synthetic_rows(conn)
+            rows = self._build(conn, "populated", version, previous, name)
+            if self.synthetic_rows:
+                rows.fill(conn, alike=True)
+            note = _refusals(rows, conn)
             try:
                 migrate(conn, self.migrations, target=version)
             except MigrationError as exc:
+                # Counted after the failure, which left the database as it was before
+                # (rolled back, or restored from the run's backup): a passing check
+                # does not pay for reading every table's schema again.
+                counts = ", ".join(f"{t}: {n}" for t, n in _row_counts(conn).items())
                 raise MigrationCheckFailed(
                     "populated",
                     version,
-                    f"populated tables, {migration.label}: the migration fails on tables that "
-                    f"hold rows ({', '.join(filled) or 'none'}), as a user's database would: "
-                    f"{exc}",
+                    f"{name}: the migration fails on tables that hold rows ({counts or 'none'}), "
+                    f"as a user's database would: {exc}{note}",
                 ) from exc
 
     def check_snapshot(self, snapshot: str | None = None) -> None:
@@ -497,113 +545,13 @@ def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
     }
 
 
-def _add_synthetic_rows(conn: sqlite3.Connection) -> list[str]:
-    """Put two rows alike into every table (parents first); name the tables that took them.
-
-    Values come from each column's declared type; columns with a default or a generated
-    value are left to it, foreign keys point at the parent's first row. The second row
-    differs only in an ``INTEGER PRIMARY KEY``, so a new ``UNIQUE`` index over the other
-    columns meets duplicates. If the table refuses that row (``CHECK (id = 1)`` on a
-    single-row table), SQLite numbers it instead. A table whose constraints refuse the
-    guessed values is left as it is: give it rows with a fixture.
-    """
-    filled = []
-    for table in _parents_first(canonical_schema(conn).tables):
-        inserted = 0
-        for row in range(2):
-            for own_rowid in (True, False):
-                try:
-                    conn.execute(_synthetic_insert(table, row, own_rowid))
-                except sqlite3.Error:
-                    continue  # a key, UNIQUE or CHECK constraint refuses this row
-                inserted += 1
-                break
-        if inserted:
-            filled.append(f"{table.name}: {inserted}")
-    return filled
-
-
-def _synthetic_insert(table: Table, row: int, own_rowid: bool) -> str:
-    names, values = _synthetic_values(table, row, own_rowid)
-    if not names:
-        return f"INSERT INTO {quote_name(table.name)} DEFAULT VALUES"
-    return f"INSERT INTO {quote_name(table.name)} ({', '.join(names)}) VALUES ({', '.join(values)})"
-
-
-def _parents_first(tables: Sequence[Table]) -> list[Table]:
-    by_name = {t.name.lower(): t for t in tables}
-    ordered: list[Table] = []
-    seen: set[str] = set()
-
-    def visit(table: Table, path: frozenset[str]) -> None:
-        key = table.name.lower()
-        if key in seen or key in path:
-            return
-        for fk in table.foreign_keys:
-            parent = by_name.get(fk.table.lower())
-            if parent is not None:
-                visit(parent, path | {key})
-        seen.add(key)
-        ordered.append(table)
-
-    for table in tables:
-        visit(table, frozenset())
-    return ordered
-
-
-def _synthetic_values(table: Table, row: int, own_rowid: bool) -> tuple[list[str], list[str]]:
-    parents = {}
-    for fk in table.foreign_keys:
-        for child, target in zip(fk.columns, fk.references):
-            parent_column = quote_name(target) if target is not None else "rowid"
-            parents[child.lower()] = f"(SELECT {parent_column} FROM {quote_name(fk.table)} LIMIT 1)"
-    allowed = _allowed_values(table)
-    key = [c for c in table.columns if c.primary_key]
-    names: list[str] = []
-    values: list[str] = []
-    for column in table.columns:
-        if column.hidden is not None or (column.default is not None and not column.primary_key):
-            continue
-        if len(key) == 1 and column.primary_key and column.type == "INTEGER":
-            if own_rowid:
-                # Far above the ids the migrations insert themselves (version 3...).
-                names.append(quote_name(column.name))
-                values.append(str(987654321 + row))
-            continue
-        names.append(quote_name(column.name))
-        lowered = column.name.lower()
-        values.append(parents.get(lowered) or allowed.get(lowered) or _value_for(column.type))
-    return names, values
-
-
-# CHECK (status IN ('open', 'closed')): the first value is one the table accepts.
-_CHECK_IN = re.compile(r"""CHECK \(("(?:[^"]|"")+"|\w+) IN \(('(?:[^']|'')*'|-?[\d.]+)""")
-
-
-def _allowed_values(table: Table) -> dict[str, str]:
-    allowed = {}
-    for check in table.checks:
-        match = _CHECK_IN.match(check)
-        if match:
-            name = match.group(1)
-            if name.startswith('"'):
-                name = name[1:-1].replace('""', '"')
-            allowed[name.lower()] = match.group(2)
-    return allowed
-
-
-def _value_for(declared: str) -> str:
-    """A value of the column's affinity (https://sqlite.org/datatype3.html#affname).
-
-    Unusual values, so they do not collide with the rows the migration itself inserts
-    (a version number, a settings row with id 1).
-    """
-    if "INT" in declared:
-        return "987654321"
-    if any(word in declared for word in ("CHAR", "CLOB", "TEXT")):
-        return "'bootmigrate test row'"
-    if "BLOB" in declared or not declared:
-        return "X'0B00'"
-    if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
-        return "98765.4321"
-    return "987654321"
+def _refusals(rows: RowWriter, conn: sqlite3.Connection) -> str:
+    """The note a failure message ends with when tables refused the synthetic rows and
+    are empty (so the check ran on them empty); "" otherwise."""
+    empty = rows.empty_refusals(conn)
+    if not empty:
+        return ""
+    return (
+        f"\n(the kit's synthetic rows were refused by {', '.join(empty)}, which stayed "
+        "empty: give them rows in a fixture file, NNNN_name.fixture.sql)"
+    )

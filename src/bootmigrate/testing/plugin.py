@@ -10,7 +10,8 @@ Without ``--bootmigrate`` it only adds fixtures for an app's own tests:
   ``pytest_bootmigrate_kit`` hook if ``conftest.py`` implements it; override the fixture
   to change it for your tests);
 - ``bootmigrate_database``: ``make(version=None) -> Path``, a database file at any version
-  (default: the head) holding the fixture rows;
+  (default: the head) holding the fixture rows and the kit's synthetic rows (unless the
+  kit was made with ``synthetic_rows=False``);
 - ``bootmigrate_schema``: :func:`bootmigrate.canonical_schema`, the schema of a database.
 
 With ``--bootmigrate`` it also generates the kit's tests, one per check and version, so a
@@ -206,7 +207,8 @@ def bootmigrate_database(
     tmp_path: Path, bootmigrate_kit: MigrationKit
 ) -> Iterator[Callable[..., Path]]:
     """``make(version=None, name="app.db") -> Path``: a database file at *version*
-    (default: the head), with the fixture rows of every migration up to it."""
+    (default: the head), with the rows of every migration up to it (fixtures, the fill
+    hook, synthetic rows: :meth:`~bootmigrate.testing.MigrationKit.database_at`)."""
 
     def make(version: int | None = None, name: str = "app.db") -> Path:
         target = bootmigrate_kit.head if version is None else version
