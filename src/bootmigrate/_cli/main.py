@@ -19,6 +19,7 @@ import bootmigrate
 from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, __version__
 
 from .. import _config
+from .._foreign import TOOLS
 from .._schema.snapshot import SNAPSHOT_FILENAME
 from .._source.lockfile import LOCK_FILENAME
 
@@ -120,6 +121,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--check", action="store_true", help="only check that no locked migration changed"
+    )
+    p = commands.add_parser(
+        "import",
+        parents=[common],
+        help="convert another tool's migrations into a bootmigrate source directory",
+    )
+    p.add_argument(
+        "--from",
+        dest="tool",
+        required=True,
+        choices=TOOLS,
+        metavar="TOOL",
+        help=f"the tool the migrations are written for: {', '.join(TOOLS)}",
+    )
+    p.add_argument("src", metavar="SRC", help="the tool's migrations folder")
+    p.add_argument(
+        "dest", metavar="DEST", help="the directory to write (new, or without migration files)"
     )
     return parser
 
@@ -345,6 +363,12 @@ def _cmd_lock(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
+def _cmd_import(args: argparse.Namespace, settings: dict[str, object]) -> int:
+    report = bootmigrate.import_migrations(args.tool, args.src, args.dest)
+    print(report.summary())
+    return EXIT_OK
+
+
 def _print_problems(problems: Sequence[str]) -> None:
     for problem in problems:
         print(f"bootmigrate: error: {problem}", file=sys.stderr)
@@ -358,4 +382,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, dict[str, object]], int]] = {
     "verify": _cmd_verify,
     "schema": _cmd_schema,
     "lock": _cmd_lock,
+    "import": _cmd_import,
 }
