@@ -19,6 +19,7 @@ File-level: real files on disk (migration sets, databases, wheels); quick subpro
   test_baseline         adopting a database made before bootmigrate
   test_tool_import      other tools' migration folders imported, checked against the tools'
                         own way of running them (the data: tests/data/tools/)
+  test_tool_takeover    databases another tool migrated, taken over (Baseline.from_tool)
   test_prepare          connections the app prepares
   test_testkit          the migration test kit's checks
   test_plugin           the pytest plugin, through pytester

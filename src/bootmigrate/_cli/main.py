@@ -81,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--baseline",
-        metavar="MODULE:NAME",
-        help="a bootmigrate.Baseline that adopts a database made before bootmigrate",
+        metavar="MODULE:NAME|TOOL",
+        help="a bootmigrate.Baseline that adopts a database made before bootmigrate, or "
+        f"the tool whose version table it has ({', '.join(TOOLS)})",
     )
     p.add_argument(
         "--backup",
@@ -210,9 +211,11 @@ def _import_function(spec: str) -> Callable[[sqlite3.Connection], object]:
 
 
 def _import_baseline(spec: str) -> Baseline:
+    if spec in TOOLS:
+        return Baseline.from_tool(spec)
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise _Usage(f"--baseline takes MODULE:NAME, not {spec!r}")
+        raise _Usage(f"--baseline takes MODULE:NAME or one of {', '.join(TOOLS)}, not {spec!r}")
     try:
         baseline = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
@@ -261,11 +264,11 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     source = _source(args, settings)
     if args.dry_run:
         return _dry_run(_db(args, settings), source, args.to)
+    baseline = _import_baseline(args.baseline) if args.baseline else None
     # The files are read before the database is opened, so a broken source leaves no
     # file behind; and a loaded set makes migrate() read every file (no lock fast
     # path), so `up` still names an applied migration that was edited.
     migrations = bootmigrate.load(source)
-    baseline = _import_baseline(args.baseline) if args.baseline else None
     db = _database(args, settings)
     try:
         report = bootmigrate.migrate(
