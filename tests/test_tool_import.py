@@ -469,6 +469,9 @@ def test_importing_into_the_source_folder_itself_is_refused(tmp_path: Path) -> N
 def test_a_missing_source_and_an_unknown_tool_are_errors(tmp_path: Path) -> None:
     with pytest.raises(bootmigrate.SourceNotFound, match=r"no such directory"):
         bootmigrate.import_migrations("goose", tmp_path / "missing", tmp_path / "dest")
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(bootmigrate.SourceNotFound, match=r"a_file: not a directory"):
+        bootmigrate.import_migrations("goose", tmp_path / "a_file", tmp_path / "dest")
     with pytest.raises(bootmigrate.UsageError, match=r"unknown migration tool 'flyway'"):
         bootmigrate.import_migrations("flyway", DATA / "goose", tmp_path / "dest")
     assert not (tmp_path / "dest").exists()

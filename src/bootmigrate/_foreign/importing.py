@@ -78,7 +78,8 @@ def import_migrations(
     target = Path(os.fspath(destination))
     if not folder.is_dir():
         raise SourceNotFound(
-            f"{folder}: no such directory", f"pass the folder that holds the {tool} migrations"
+            f"{folder}: " + ("not a directory" if folder.exists() else "no such directory"),
+            f"pass the folder that holds the {tool} migrations",
         )
     conversion = convert(tool, _read(folder, tool == "diesel"))
     if not conversion.files:

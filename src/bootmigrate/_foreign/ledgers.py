@@ -33,7 +33,7 @@ import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from .._errors import LegacyVersionTooNew, UnrecognizedDatabase
+from .._errors import LegacyVersionTooNew, UnrecognizedDatabase, UsageError
 from . import check_tool
 
 #: Each tool's table, and the columns bootmigrate reads from it.
@@ -68,8 +68,6 @@ class ToolLedger:
         """The ledger of *tool*, in its default table unless *table* is given."""
         tool = check_tool(tool)
         if table is not None and (not isinstance(table, str) or not table):
-            from .._errors import UsageError
-
             raise UsageError(f"table must be the name of the {tool} table, not {table!r}")
         return cls(tool, table or TABLES[tool][0])
 
