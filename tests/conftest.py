@@ -17,6 +17,9 @@ File-level: real files on disk (migration sets, databases, wheels); quick subpro
   test_fast_path        the lock-file fast path (the ledger-format test: pure)
   test_foreign_keys     foreign keys around a run
   test_baseline         adopting a database made before bootmigrate
+  test_tool_import      other tools' migration folders imported, checked against the tools'
+                        own way of running them (the data: tests/data/tools/)
+  test_tool_takeover    databases another tool migrated, taken over (Baseline.from_tool)
   test_prepare          connections the app prepares
   test_testkit          the migration test kit's checks
   test_synthetic_rows   the kit's own rows in every table (a property over schemas too)

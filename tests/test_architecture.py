@@ -443,8 +443,10 @@ def test_only_the_lock_module_parses_the_lock_format() -> None:
 # it does not name go: the foundation that every layer may import (errors, values,
 # version, type aliases, the logger, none of which imports bootmigrate); the report
 # types, plain data the runner returns, beside the planner; the configuration file
-# reader, which only the CLI and the pytest plugin use; the package itself (re-exports,
-# and the tools loaded on first use) and __main__, with the tools.
+# reader, which only the CLI and the pytest plugin use; other tools' files and version
+# tables (_foreign: files -> data like _source, tables read through a connection it is
+# given) beside the planner, below the adoption that reads them; the package itself
+# (re-exports, and the tools loaded on first use) and __main__, with the tools.
 LAYERS = {
     "_errors": 0,
     "_value": 0,
@@ -454,6 +456,7 @@ LAYERS = {
     "_source": 1,
     "_plan": 2,
     "_report": 2,
+    "_foreign": 2,
     "_db": 3,
     "_apply": 4,
     "_schema": 5,

@@ -37,6 +37,7 @@ RESULTS: dict[str, object] = {
     "new_migration": (Path("up.sql"), Path("down.sql")),
     "write_lock": OK,
     "write_schema_snapshot": OK,
+    "import_migrations": OK,
 }
 
 
@@ -107,6 +108,10 @@ CASES = [
     (["schema", "--write"], [("write_schema_snapshot", (SOURCE, ("prepare", None)))]),
     (["lock"], [("write_lock", (SOURCE,))]),
     (["lock", "--check"], [("check_lock", (SOURCE,))]),
+    (
+        ["import", "--from", "goose", "goose_dir", "new_dir"],
+        [("import_migrations", ("goose", "goose_dir", "new_dir"))],
+    ),
 ]
 
 
@@ -149,15 +154,22 @@ def test_every_line_of_an_error_is_an_error_line(calls, monkeypatch, capsys):
 
 def test_the_cli_module_imports_no_implementation():
     # The library's internals are reached through the public functions only: the CLI
-    # may import settings, the file-name constants for its help, and the name rule.
+    # may import settings, the file-name constants for its help, the name rule, and the
+    # tools' names (the choices of --from and of --baseline).
     tree = ast.parse(Path(cli_main.__file__).read_text(encoding="utf-8"))
     private = sorted(
         "." * node.level + (node.module or "")
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.level > 0
     )
-    assert private == ["..", ".._authoring", ".._schema.snapshot", ".._source.lockfile"]
-    allowed = {"_config", "name_problem", "SNAPSHOT_FILENAME", "LOCK_FILENAME"}
+    assert private == [
+        "..",
+        ".._authoring",
+        ".._foreign",
+        ".._schema.snapshot",
+        ".._source.lockfile",
+    ]
+    allowed = {"_config", "name_problem", "SNAPSHOT_FILENAME", "LOCK_FILENAME", "TOOLS"}
     imported = {
         alias.name
         for node in ast.walk(tree)

@@ -89,7 +89,11 @@ def test_project_wheel_contents(project_wheel: Path) -> None:
     archive = zipfile.ZipFile(project_wheel)
     names = set(archive.namelist())
     assert "bootmigrate/py.typed" in names
-    assert "bootmigrate/__init__.py" in names
+    # Every module of the package, so a new subpackage cannot be left out of pyproject.toml.
+    modules = sorted(
+        p.relative_to(REPO / "src").as_posix() for p in (REPO / "src/bootmigrate").rglob("*.py")
+    )
+    assert [m for m in modules if m not in names] == []
     # Every top-level migrations/*.sql ships as sessionstore.migrations package data.
     shipped = sorted(p.name for p in (REPO / "migrations").glob("*.sql"))
     missing = [n for n in shipped if f"sessionstore/migrations/{n}" not in names]

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from ._authoring import WrittenFile, new_migration, write_lock, write_schema_snapshot
     from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
     from ._db.ledger import AppliedMigration
+    from ._foreign.importing import ImportReport, import_migrations
     from ._plan import Modification, Plan, plan
     from ._schema.model import Column, ForeignKey, Index, Schema, SqlObject, Table, schema_diff
     from ._schema.read import canonical_schema
@@ -106,6 +107,8 @@ _LAZY = {
     "new_migration": "_authoring",
     "write_lock": "_authoring",
     "write_schema_snapshot": "_authoring",
+    "ImportReport": "_foreign.importing",
+    "import_migrations": "_foreign.importing",
 }
 
 
@@ -149,6 +152,7 @@ __all__ = [
     "EncodingError",
     "ForeignKey",
     "ForeignKeyViolation",
+    "ImportReport",
     "Index",
     "InvalidFileName",
     "InvalidTarget",
@@ -192,6 +196,7 @@ __all__ = [
     "check_lock",
     "downgrade",
     "dry_run",
+    "import_migrations",
     "load",
     "migrate",
     "new_migration",

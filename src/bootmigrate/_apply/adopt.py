@@ -22,6 +22,7 @@ from .._errors import (
     UnrecognizedDatabase,
     UsageError,
 )
+from .._source.filenames import MAX_VERSION
 from .._source.locate import load
 
 TYPE_CHECKING = False
@@ -54,12 +55,53 @@ class Baseline:
     commit. Without it the database is taken to be at *claimed* as it is.
 
     *label* names the old bookkeeping in messages (``"schema_version table"``).
+
+    *applied* ``(conn, versions) -> versions`` (optional, instead of *repair*) is for
+    bookkeeping that records each migration it applied, as another tool's table does:
+    given the versions of the migration files, it returns exactly those the database
+    has applied, or raises :class:`UnrecognizedDatabase` when it cannot say (a gap, a
+    version no file has). Only those get a ledger row, rather than every file up to
+    the claimed version. :meth:`from_tool` builds such a baseline.
     """
 
     detect: Callable[[sqlite3.Connection], int | None]
     highest: int
     repair: Repair | None = None
     label: str = "legacy version"
+    applied: Callable[[sqlite3.Connection, tuple[int, ...]], Collection[int]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.applied is not None and self.repair is not None:
+            raise UsageError(
+                "a Baseline takes a repair or an applied, not both: applied says exactly "
+                "which migrations the database has, so there is nothing to repair"
+            )
+
+    @classmethod
+    def from_tool(cls, tool: str, *, table: str | None = None) -> Baseline:
+        """A baseline that takes over a database another migration tool migrated.
+
+        *tool* is ``"golang-migrate"``, ``"goose"``, ``"dbmate"``, ``"sqlx"`` or
+        ``"diesel"``; *table* is its version table's name when it is not the tool's
+        default (``schema_migrations``, ``goose_db_version``, ``schema_migrations``,
+        ``_sqlx_migrations``, ``__diesel_schema_migrations``). The migration files must
+        keep the tool's versions (:func:`bootmigrate.import_migrations` writes them so).
+
+        A database whose table says which versions were applied gets a ledger row for
+        each of them and continues with the next pending file; nothing is re-run and the
+        tool's table is left as it was. Refused, with the database left unchanged:
+        a dirty (golang-migrate) or failed (sqlx) migration, applied versions that are
+        not the files' versions up to the highest of them (:class:`UnrecognizedDatabase`
+        naming them), versions above the newest file (:class:`LegacyVersionTooNew`), and
+        a database with tables but without the tool's table. A database without any
+        table is new: every migration runs.
+        """
+        from .._foreign.ledgers import ToolLedger
+
+        tool_ledger = ToolLedger.of(tool, table)
+        return cls(
+            tool_ledger.detect, MAX_VERSION, label=tool_ledger.label, applied=tool_ledger.applied
+        )
 
 
 @dataclass(frozen=True)
@@ -108,26 +150,51 @@ def adopt(executor: Executor, migrations: MigrationSet, baseline: Baseline) -> A
         raise LegacyVersionTooNew(database.name, baseline.label, claimed, baseline.highest)
     version: int = claimed
     notes: Sequence[str] = ()
-    if baseline.repair is not None:
-        repaired = executor.call("repairing the database", baseline.repair, conn, claimed)
-        if (
-            not isinstance(repaired, tuple)
-            or len(repaired) != 2
-            or isinstance(repaired[1], str)
-            or not all(isinstance(note, str) for note in repaired[1])
-        ):
-            raise UsageError(
-                f"the baseline's repair returned {repaired!r}; it must return (version, notes): "
-                "the version the database is at and a list of strings"
-            )
-        version, notes = repaired
-        _check_version("repair", version)
+    if baseline.applied is not None:
+        # The old bookkeeping names each migration it applied: exactly those are adopted.
+        found = executor.call(
+            "reading the versions it applied", baseline.applied, conn, migrations.versions
+        )
+        recorded = _check_applied(found, migrations.versions)
+        version = max(recorded, default=claimed)
+        adopted = [m for m in migrations if m.version in recorded]
+    else:
+        if baseline.repair is not None:
+            repaired = executor.call("repairing the database", baseline.repair, conn, claimed)
+            if (
+                not isinstance(repaired, tuple)
+                or len(repaired) != 2
+                or isinstance(repaired[1], str)
+                or not all(isinstance(note, str) for note in repaired[1])
+            ):
+                raise UsageError(
+                    f"the baseline's repair returned {repaired!r}; it must return (version, "
+                    "notes): the version the database is at and a list of strings"
+                )
+            version, notes = repaired
+            _check_version("repair", version)
+        adopted = [m for m in migrations if m.version <= version]
     ledger.ensure(conn)
-    adopted = [m for m in migrations if m.version <= version]
     ledger.record_adopted(conn, adopted)
     adoption = Adoption(claimed, version, tuple(notes), tuple(m.version for m in adopted))
     _log.logger().info("%s: %s", database.name, adoption.summary())
     return adoption
+
+
+def _check_applied(found: object, versions: tuple[int, ...]) -> set[int]:
+    """The versions *applied* returned, which must all be versions of the files."""
+    known = set(versions)
+    if isinstance(found, (str, bytes)) or not isinstance(found, Collection):
+        found_ok = False
+    else:
+        found_ok = all(isinstance(v, int) and not isinstance(v, bool) and v in known for v in found)
+    if not found_ok:
+        raise UsageError(
+            f"the baseline's applied returned {found!r}; it must return a collection of "
+            "versions of the migration files (the ones the database has applied)"
+        )
+    assert isinstance(found, Collection)
+    return set(found)
 
 
 def _check_version(callback: str, value: object) -> None:

@@ -19,6 +19,7 @@ import bootmigrate
 from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, __version__
 
 from .. import _config
+from .._foreign import TOOLS
 from .._schema.snapshot import SNAPSHOT_FILENAME
 from .._source.lockfile import LOCK_FILENAME
 
@@ -80,8 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--baseline",
-        metavar="MODULE:NAME",
-        help="a bootmigrate.Baseline that adopts a database made before bootmigrate",
+        metavar="MODULE:NAME|TOOL",
+        help="a bootmigrate.Baseline that adopts a database made before bootmigrate, or "
+        f"the tool whose version table it has ({', '.join(TOOLS)})",
     )
     p.add_argument(
         "--backup",
@@ -128,6 +130,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--check", action="store_true", help="only check that no locked migration changed"
+    )
+    p = commands.add_parser(
+        "import",
+        parents=[common],
+        help="convert another tool's migrations into a bootmigrate source directory",
+    )
+    p.add_argument(
+        "--from",
+        dest="tool",
+        required=True,
+        choices=TOOLS,
+        metavar="TOOL",
+        help=f"the tool the migrations are written for: {', '.join(TOOLS)}",
+    )
+    p.add_argument("src", metavar="SRC", help="the tool's migrations folder")
+    p.add_argument(
+        "dest", metavar="DEST", help="the directory to write (new, or without migration files)"
     )
     return parser
 
@@ -200,9 +219,11 @@ def _import_function(spec: str) -> Callable[[sqlite3.Connection], object]:
 
 
 def _import_baseline(spec: str) -> Baseline:
+    if spec in TOOLS:
+        return Baseline.from_tool(spec)
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise _Usage(f"--baseline takes MODULE:NAME, not {spec!r}")
+        raise _Usage(f"--baseline takes MODULE:NAME or one of {', '.join(TOOLS)}, not {spec!r}")
     try:
         baseline = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
@@ -251,11 +272,11 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     source = _source(args, settings)
     if args.dry_run:
         return _dry_run(_db(args, settings), source, args.to)
+    baseline = _import_baseline(args.baseline) if args.baseline else None
     # The files are read before the database is opened, so a broken source leaves no
     # file behind; and a loaded set makes migrate() read every file (no lock fast
     # path), so `up` still names an applied migration that was edited.
     migrations = bootmigrate.load(source)
-    baseline = _import_baseline(args.baseline) if args.baseline else None
     db = _database(args, settings)
     try:
         report = bootmigrate.migrate(
@@ -360,6 +381,12 @@ def _cmd_lock(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
+def _cmd_import(args: argparse.Namespace, settings: dict[str, object]) -> int:
+    report = bootmigrate.import_migrations(args.tool, args.src, args.dest)
+    print(report.summary())
+    return EXIT_OK
+
+
 def _print_problems(problems: Sequence[str]) -> None:
     for problem in problems:
         print(f"bootmigrate: error: {problem}", file=sys.stderr)
@@ -373,4 +400,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, dict[str, object]], int]] = {
     "verify": _cmd_verify,
     "schema": _cmd_schema,
     "lock": _cmd_lock,
+    "import": _cmd_import,
 }

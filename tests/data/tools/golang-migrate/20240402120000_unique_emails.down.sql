@@ -1,0 +1,1 @@
+-- Not reversible: the old table allowed two users with one email.
