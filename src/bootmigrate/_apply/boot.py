@@ -92,20 +92,23 @@ def migrate(
 def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
     """The up-to-date report if the lock (or, without one, the files' checksums) proves
     nothing is pending, else None."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
+        return None  # the runner explains
     text = source.read_text(LOCK_FILENAME)
     lock = read_fast(text) if text is not None else None
     if lock is not None:
         rows = lock.ledger_rows()
         if not rows or not _files_match(source, lock.filenames(), rows):
             return None
+        found = _ledger_rows(db, timeout)
     else:
-        hashed = _hashed(source)
+        # The ledger first: a new database, or one with something pending, is told
+        # apart by the files' names, and no file is read and hashed for nothing.
+        found = _ledger_rows(db, timeout)
+        hashed = _hashed(source, found) if found else None
         if not hashed:
-            return None  # not a plain set of migrations, or none at all
+            return None  # not a plain set of migrations, or not the ledger's
         rows = hashed
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0:
-        return None  # the runner explains
-    found = peek(db, ledger.BOOT_QUERY, ledger.BOOT_PARAMETERS, min(timeout, 2_147_483.0))
     if found != rows:
         return None
     name = describe(db)
@@ -114,10 +117,18 @@ def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:
     return Report(name, source.description, "up-to-date", current, current)
 
 
-def _hashed(source: Source) -> list[tuple[str, str, str]] | None:
+def _ledger_rows(db: DatabaseLike, timeout: float) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = peek(
+        db, ledger.BOOT_QUERY, ledger.BOOT_PARAMETERS, min(timeout, 2_147_483.0)
+    )
+    return rows
+
+
+def _hashed(source: Source, found: list[tuple[str, str, str]]) -> list[tuple[str, str, str]] | None:
     """Without a usable lock: the rows the ledger of an up-to-date database holds,
     computed from the files (each up file read and hashed as the full load does), or None
-    when the files are not a plain set of migrations (the full load then says why).
+    when the files are not a plain set of migrations (the full load then says why), or
+    their versions and names are not the ledger's *found* rows (nothing is read then).
 
     What the raw check of BENCHMARKS.md does, and no more: no statement is split and no
     file validated, because nothing will run; an up file that changed is a checksum the
@@ -127,11 +138,11 @@ def _hashed(source: Source) -> list[tuple[str, str, str]] | None:
     from .._source.filenames import format_version, parse_filename
     from .._source.text import checksum
 
-    ups: dict[int, tuple[str, str, str]] = {}
+    ups: dict[int, tuple[str, str]] = {}
     others: list[tuple[int, str]] = []
     try:
-        for name in source.names():
-            parsed = parse_filename(name)
+        for filename in source.names():
+            parsed = parse_filename(filename)
             if parsed is None:
                 continue
             if parsed.kind != "up":
@@ -139,15 +150,22 @@ def _hashed(source: Source) -> list[tuple[str, str, str]] | None:
                 continue
             if parsed.version in ups:
                 return None  # two up files of one version: the full load says so
-            data = source.read_text(name)
+            ups[parsed.version] = (filename, parsed.name)
+        if any(ups.get(version, ("", ""))[1] != label for version, label in others):
+            return None  # a down or fixture file without its up file
+        versions = sorted(ups)
+        expected = [(format_version(v), ups[v][1]) for v in versions]
+        if expected != [(version, name) for version, name, _ in found]:
+            return None  # something pending, or not this ledger: the runner says which
+        rows = []
+        for version in versions:
+            data = source.read_text(ups[version][0])
             if data is None:
                 return None
-            ups[parsed.version] = (format_version(parsed.version), parsed.name, checksum(data))
+            rows.append((format_version(version), ups[version][1], checksum(data)))
     except MigrationError:
         return None  # a misnamed or undecodable file: the full load reports it in order
-    if any(ups.get(version, ("", "", ""))[1] != label for version, label in others):
-        return None  # a down or fixture file without its up file
-    return [ups[version] for version in sorted(ups)]
+    return rows
 
 
 def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str, str]]) -> bool:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .._source.model import Script
 
     _T = TypeVar("_T")
+    Authorizer = Callable[[int, "str | None", "str | None", "str | None", "str | None"], int]
 
 # Authorizer action codes (sqlite3.h).
 _CREATE_INDEX, _CREATE_TABLE, _CREATE_TEMP_INDEX = 1, 2, 3
@@ -103,7 +104,7 @@ class Guard:
     and each statement's actions are recorded).
     """
 
-    __slots__ = ("_conn", "actions", "denied", "mode", "written")
+    __slots__ = ("_conn", "actions", "authorize", "denied", "mode", "written")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -115,6 +116,9 @@ class Guard:
         #: The tables migration SQL wrote since :meth:`Executor.start_batch` (rows, or
         #: the table itself), for the foreign key check.
         self.written: set[str] = set()
+        #: What SQLite calls: :meth:`__call__`'s fast path as a closure (no attribute
+        #: lookups: it runs for every action of every statement a migration prepares).
+        self.authorize = _fast_path(self)
 
     def __call__(
         self, action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
@@ -175,13 +179,34 @@ class Guard:
         self.denied = None
         self.actions = []
         if expire:
-            self._conn.set_authorizer(self._record if mode == "alone" else self)
+            self._conn.set_authorizer(self._record if mode == "alone" else self.authorize)
 
     def leave(self) -> None:
         """Back to mode ``"runner"`` (and to the callback that records nothing)."""
         if self.mode == "alone":
-            self._conn.set_authorizer(self)
+            self._conn.set_authorizer(self.authorize)
         self.mode = "runner"
+
+
+def _fast_path(
+    guard: Guard,
+) -> Callable[[int, str | None, str | None, str | None, str | None], int]:
+    """:meth:`Guard.__call__` as a closure over the guard's set and its slow path."""
+    written = guard.written  # the same set: start_batch() clears it, never replaces it
+    decide = guard._decide
+    dml, watched = _DML, _WATCHED
+
+    def authorize(
+        action: int, arg1: str | None, arg2: str | None, schema: str | None, _: str | None
+    ) -> int:
+        if action in dml:
+            if arg1 in written:
+                return _OK
+        elif action not in watched:
+            return _OK
+        return decide(action, arg1, arg2, schema)
+
+    return authorize
 
 
 def _allow_everything(*_: object) -> int:
@@ -207,7 +232,7 @@ class Executor:
         self.guard = Guard(database.conn)
 
     def __enter__(self) -> Executor:
-        self.database.conn.set_authorizer(self.guard)
+        self.database.conn.set_authorizer(self.guard.authorize)
         return self
 
     def __exit__(
@@ -229,8 +254,8 @@ class Executor:
         """Forget the tables written so far. Setting the authorizer again expires the
         connection's prepared statements, so a statement of an earlier batch that is run
         again is reported again (and its table counted)."""
-        self.guard.written = set()
-        self.database.conn.set_authorizer(self.guard)
+        self.guard.written.clear()
+        self.database.conn.set_authorizer(self.guard.authorize)
 
     def written(self) -> set[str]:
         """The tables migration SQL wrote since :meth:`start_batch`."""

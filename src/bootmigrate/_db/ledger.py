@@ -257,6 +257,8 @@ def record(
 ) -> None:
     """Write the ledger row of an applied migration and move ``user_version`` to it.
 
+    Rows are recorded in ascending order of version (as the planner gives them).
+
     *finishes_step*: the migration is a ``no-transaction`` step, whose note
     (:func:`begin_step`) this row replaces.
     """
@@ -277,7 +279,9 @@ def record(
         unfinished = read_unfinished(conn)
         if unfinished is not None and unfinished.version == migration.version:
             clear_unfinished(conn)
-    _mirror_user_version(conn)
+    # Rows are recorded in ascending order (the planner's: nothing below the current
+    # version is ever pending), so this one is the newest: no need to ask the ledger.
+    conn.execute(f"PRAGMA main.user_version = {min(int(migration.version), USER_VERSION_MAX)}")
 
 
 def record_adopted(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> None:
