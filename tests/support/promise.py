@@ -287,9 +287,14 @@ KNOWN_BOM_TRIGGER = True
 #: (test_found_a_restored_wal_backup_leaves_no_side_files).
 KNOWN_BACKUP_SIDE_FILES = True
 #: A no-transaction step that ran to its end, then recording it failed (the disk filled
-#: up): the error says "this batch was rolled back ... at version N" and not that the
-#: step took effect (test_found_a_step_that_ran_and_was_not_recorded_says_so).
+#: up): the error says "this batch was rolled back ... at version N" or "the database is
+#: unchanged", not that the step took effect
+#: (test_found_a_step_that_ran_and_was_not_recorded_says_so).
 KNOWN_UNRECORDED_STEP = True
+#: A full disk (or file-size limit) that keeps SQLite from making a WAL database's -shm
+#: is reported as DatabaseUnavailable "the disk may be failing", not DiskFull
+#: (test_found_a_full_disk_at_a_wal_databases_shm_is_disk_full).
+KNOWN_SHM_FULL = True
 
 
 def _bom_trigger(gap: str, sql: Sql) -> bool:
@@ -1214,6 +1219,8 @@ def _judge(
         elif "putting back the backup" in message:
             kind = "restore-failed"
             problems.append("putting the backup back failed")
+        elif KNOWN_UNRECORDED_STEP and _unrecorded_step(scenario, after, db):
+            kind = "unrecorded step (known)"
         else:
             kind = "unchanged"
             _check_unchanged(before, after, problems)
@@ -1240,6 +1247,9 @@ def _judge(
                 problems.append(
                     f"the model says the step {'took' if model.partial else 'did not take'} effect"
                 )
+    known_shm = KNOWN_SHM_FULL and (before.wal or after.wal) and "disk I/O" in outcome.message
+    if scenario.disk_limited and outcome.error == "DatabaseUnavailable" and not known_shm:
+        problems.append("a full disk was reported as DatabaseUnavailable, not DiskFull")
     if model.kind == "success" and outcome.error is not None:
         problems.append("a valid run failed")
     if model.kind not in ("success", "any") and outcome.error is None:
@@ -1325,6 +1335,23 @@ def _check_success(
         problems.append(f"application_id is {after.application_id}, expected {application_id}")
     if unfinished_note(db) is not None:
         problems.append("a successful run left the note of an unfinished step")
+
+
+def _unrecorded_step(scenario: Scenario, after: Image, db: Path) -> bool:
+    """The first pending file is a no-transaction step that ran to its end, the ledger is
+    where it was (the known case KNOWN_UNRECORDED_STEP, reported as "unchanged")."""
+    pending = scenario.pending
+    if scenario.source_defect or not pending or pending[0].transactional:
+        return False
+    if not pending[0].good or not after.data:
+        return False
+    step, application_id = reference(scenario, pending[0].version)
+    start = scenario.start_version or None
+    return (
+        app_dump(after.dump) == step
+        and after.application_id == application_id
+        and ledger(db) == expected_ledger(scenario, start)
+    )
 
 
 def _check_unchanged(before: Image, after: Image, problems: list[str]) -> None:
