@@ -410,7 +410,10 @@ def _alone(c: Choices, v: int, big: bool) -> list[Sql]:
             out += [
                 Sql(c.pick(("BEGIN;", "BEGIN IMMEDIATE;")), writes=False, control="BEGIN"),
                 Sql(f"INSERT OR IGNORE INTO {s} (id, label) VALUES ({50 + unit}, {_literal(c)});"),
-                Sql(f"UPDATE {s} SET label = label || '!' WHERE id = 1 AND label NOT LIKE '%!';"),
+                Sql(
+                    f"UPDATE {s} SET label = label || '!' "
+                    f"WHERE id = {50 + unit} AND label NOT LIKE '%!';"
+                ),
                 Sql(c.pick(("COMMIT;", "END;")), writes=False, control="COMMIT"),
             ]
         elif kind == "vacuum":
