@@ -338,3 +338,47 @@ def test_found_a_full_disk_at_a_wal_databases_shm_is_disk_full(tmp_path: Path) -
     assert outcome is not None
     assert db.read_bytes() == before
     assert outcome.error == "DiskFull", outcome.message
+
+
+def _fail_on_an_exclusive_connection(db: Path, source: Path) -> promise.Outcome:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    try:
+        bootmigrate.migrate(conn, source, backup=True, timeout=60)
+    except bootmigrate.MigrationError as exc:
+        return promise.Outcome(error=type(exc).__name__, migration_error=True, message=str(exc))
+    finally:
+        conn.close()
+    return promise.Outcome()
+
+
+# A hang detector, not a timing: the run is given timeout=60 and answers at once unless
+# it waits for the lock its own connection holds.
+EXCLUSIVE_DEADLINE = 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a failed run on a borrowed connection in locking_mode=EXCLUSIVE waits the "
+    "whole timeout (30 s by default) before raising: the runner opens a second connection "
+    "to replay a journal that is only cold (exclusive mode keeps it), and the borrowed "
+    "connection's own lock blocks it",
+)
+@pytest.mark.process
+def test_found_a_failed_run_on_an_exclusive_connection_does_not_wait(tmp_path: Path) -> None:
+    """Found by test_the_core_promise_holds_in_process: examples with exclusive=True and a
+    failure took exactly the run's timeout (py-spy: runner._replay_hot_journal)."""
+    source = tmp_path / "migrations"
+    source.mkdir()
+    (source / "0001_a.up.sql").write_text("CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\n")
+    (source / "0002_s.up.sql").write_text(
+        "-- bootmigrate: no-transaction\nCREATE TABLE s (x);\nINSERT INTO nope VALUES (1);\n"
+    )
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=1)
+    outcome = promise.in_child(
+        functools.partial(_fail_on_an_exclusive_connection, db, source), EXCLUSIVE_DEADLINE
+    )
+    assert outcome is not None, f"no answer within {EXCLUSIVE_DEADLINE} s (timeout=60)"
+    assert outcome.error == "StatementError" and "restored" in outcome.message, outcome

@@ -1001,7 +1001,10 @@ def run_on(scenario: Scenario, db: Path, source: Path, conn: sqlite3.Connection 
             target=scenario.target,
             backup=scenario.backup,
             backup_keep=scenario.keep,
-            timeout=5,
+            # No other process writes; a short timeout keeps a run that waits on its own
+            # locking_mode=EXCLUSIVE lock (test_found_a_failed_run_on_an_exclusive_...)
+            # from costing seconds.
+            timeout=0.5,
         )
     except BaseException as exc:  # judged by check(): it must be a MigrationError
         import traceback
@@ -1052,11 +1055,12 @@ def in_child(work: Callable[[], Outcome], deadline: float = 120) -> Outcome | No
     process = context.Process(target=child)
     process.start()
     sender.close()
+    answered = receiver.poll(deadline)
     try:
-        outcome: Outcome | None = receiver.recv() if receiver.poll(deadline) else None
+        outcome: Outcome | None = receiver.recv() if answered else None
     except EOFError:
         outcome = None
-    process.join(deadline)
+    process.join(deadline if answered else 0)
     if process.is_alive():
         process.kill()
         process.join()
