@@ -1,0 +1,384 @@
+"""The core promise, as properties: whatever the files, the database and the failure, a
+run reaches the target with the ledger equal to the files, or raises a MigrationError
+and leaves the database exactly as it was, or (after a no-transaction step) says the
+version the database is at and whether the step took effect, and that is what a new
+connection reads.
+
+The scenarios (tests/support/promise.py) are random migration sets (valid and invalid
+files, transactional and no-transaction, U+FEFF, U+200B and U+00A0 in literals, comments,
+names and before keywords, a few rows to a few thousand) on random starting databases
+(missing, empty, the app's tables only, partly migrated; WAL or rollback journal; a path,
+or a connection the app set up with foreign keys on, a row factory, bytes for text,
+journal_mode memory/off/truncate/persist/wal, locking_mode exclusive, busy_timeout 0, a
+tiny cache), with injected failures: a failing statement anywhere, orphan rows, disk
+full through ``max_page_count`` (in process) or ``RLIMIT_FSIZE`` (in a forked child), and
+SIGKILL at a random moment of a run in a subprocess.
+
+Every random part prints its seed; ``BOOTMIGRATE_SEED=N`` replays it (the Hypothesis
+test runs the same examples from the same seed; the kill loop kills at the same
+moments, counted in Python calls and SQLite VM steps, not in time). ``BOOTMIGRATE_STRESS=1``
+(``make stress`` for the tests marked ``process``) runs each loop many more times.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import gc
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+import bootmigrate
+import kills
+import processes
+import promise
+from processes import rounds, start
+
+T = TypeVar("T")
+
+# In-process examples: `make check` / BOOTMIGRATE_STRESS=1.
+EXAMPLES = rounds(300, 20_000)
+
+
+class Drawn:
+    """:class:`promise.Choices` from Hypothesis draws, so failures shrink."""
+
+    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+        self.draw = draw
+
+    def integer(self, low: int, high: int) -> int:
+        return int(self.draw(st.integers(low, high)))
+
+    def chance(self, percent: int) -> bool:
+        return bool(self.draw(st.integers(0, 99)) >= 100 - percent)
+
+    def pick(self, options: Sequence[T]) -> T:
+        return options[int(self.draw(st.integers(0, len(options) - 1)))]
+
+
+@st.composite
+def scenarios(draw: Callable[[st.SearchStrategy[Any]], Any]) -> promise.Scenario:
+    return promise.draw_scenario(Drawn(draw))
+
+
+def execute(scenario: promise.Scenario, directory: Path) -> str:
+    """Build the scenario in *directory*, run it, judge it; the kind of outcome."""
+    source = promise.write_source(scenario, directory / "migrations")
+    db = promise.build_start(scenario, directory / "data")
+    conn = promise.open_borrowed(db, scenario.access) if scenario.access.borrowed else None
+    before = promise.image(db)
+    outcome = promise.run_on(scenario, db, source, conn)
+    return promise.check(scenario, before, outcome, db, source)
+
+
+def test_the_core_promise_holds_in_process(tmp_path: Path) -> None:
+    seed = promise.seed("the core promise, in process")
+    kinds: collections.Counter[str] = collections.Counter()
+
+    @settings(max_examples=EXAMPLES, database=None, print_blob=True)
+    @hypothesis_seed(seed)
+    @given(scenarios())
+    def holds(scenario: promise.Scenario) -> None:
+        with tempfile.TemporaryDirectory(dir=tmp_path) as directory:
+            kinds[execute(scenario, Path(directory))] += 1
+
+    holds()
+    print(f"{EXAMPLES} examples; outcomes: {dict(kinds)}")
+
+
+# -- SIGKILL at a random moment ---------------------------------------------------------
+
+# Scenarios, and kills in each: `make check` / `make stress`.
+KILL_SCENARIOS = rounds(8, 300)
+KILLS_EACH = rounds(5, 10)
+
+
+def _worker(spec: dict[str, Any], path: Path) -> tuple[int, dict[str, Any]]:
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    env = dict(os.environ, PYTHONHASHSEED="0")  # the same ticks in every run
+    process = start("promise", [path], env=env)
+    out, err = process.communicate(timeout=120)
+    lines = out.strip().splitlines()
+    return process.returncode, (json.loads(lines[-1]) if lines else {"stderr": err})
+
+
+def _fresh(template: Path, directory: Path) -> Path:
+    """A copy of the starting database (if it has a file) in a folder of its own."""
+    directory.mkdir()
+    db = directory / "app.db"
+    if template.exists():
+        shutil.copyfile(template, db)
+    return db
+
+
+@pytest.mark.process
+def test_a_run_killed_at_any_moment_leaves_a_consistent_database(tmp_path: Path) -> None:
+    """SIGKILL at the N-th tick of a run (a Python call, or 10 SQLite VM steps), N drawn
+    uniformly over the whole run, which a first run of the same scenario counts: the same
+    seed kills at the same moments."""
+    rng = random.Random(promise.seed("SIGKILL at random moments"))
+    choices = promise.RandomChoices(rng)
+    landed: collections.Counter[str] = collections.Counter()
+    for i in range(KILL_SCENARIOS):
+        scenario = promise.draw_scenario(choices, mode="kill")
+        directory = tmp_path / f"scenario{i}"
+        source = promise.write_source(scenario, directory / "migrations")
+        template = promise.build_start(scenario, directory / "template")
+        spec: dict[str, Any] = {
+            "source": str(source),
+            "backup": scenario.backup,
+            "keep": scenario.keep,
+            "access": scenario.access.spec(),
+        }
+
+        counted = _fresh(template, directory / "count")
+        code, result = _worker(
+            {**spec, "db": str(counted), "kill_at": None}, directory / "count.json"
+        )
+        assert code == 0 and result.get("to") == scenario.head, (result, scenario.describe())
+        for j in range(KILLS_EACH):
+            moment = rng.randint(1, result["ticks"])
+            db = _fresh(template, directory / f"kill{j}")
+            code, _ = _worker({**spec, "db": str(db), "kill_at": moment}, directory / f"{j}.json")
+            where = f"scenario {i}, killed at tick {moment} of {result['ticks']}"
+            assert code == -signal.SIGKILL, f"{where}: not killed"
+            try:
+                landed[promise.check_after_kill(scenario, db, source, kills.half_written(db))] += 1
+            except promise.Broken as exc:
+                raise promise.Broken(f"{where}: {exc}") from None
+    print(f"{KILL_SCENARIOS} scenarios, {KILL_SCENARIOS * KILLS_EACH} kills; landed {dict(landed)}")
+    if processes.STRESS:
+        assert landed["half-written"] and landed["in a no-transaction step"], landed
+
+
+# -- a file-size limit (RLIMIT_FSIZE) in a forked child ---------------------------------
+
+LIMITED_RUNS = rounds(25, 1000)
+
+
+@pytest.mark.process
+def test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise(tmp_path: Path) -> None:
+    """A write past ``RLIMIT_FSIZE`` fails with EFBIG, as on a full disk or a quota: in the
+    main file, its journal or -wal, or a backup, at whatever moment the limit is hit."""
+    rng = random.Random(promise.seed("RLIMIT_FSIZE"))
+    choices = promise.RandomChoices(rng)
+    outcomes: collections.Counter[str] = collections.Counter()
+    for i in range(LIMITED_RUNS):
+        scenario = promise.draw_scenario(choices, mode="limit")
+        directory = tmp_path / f"scenario{i}"
+        source = promise.write_source(scenario, directory / "migrations")
+        db = promise.build_start(scenario, directory / "data")
+        if scenario.access.borrowed:  # what the app's set-up does to the file comes first
+            promise.open_borrowed(db, scenario.access).close()
+        before = promise.image(db)
+        outcome = promise.in_child(functools.partial(promise.limited_run, scenario, db, source))
+        assert outcome is not None, f"scenario {i} died:\n{scenario.describe()}"
+        outcomes[promise.check(scenario, before, outcome, db, source)] += 1
+        shutil.rmtree(directory)
+    print(f"{LIMITED_RUNS} runs; outcomes: {dict(outcomes)}")
+
+
+# -- what the properties found: each a deterministic regression test --------------------
+# While one is open, tests/support/promise.py leaves its case out of the generator (the
+# KNOWN_* flags), so the properties go on looking for others.
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="U+FEFF before CREATE TRIGGER in the middle of a file: SQLite skips it as "
+    "whitespace, but sqlite3.complete_statement reads it as part of a word, so the splitter "
+    "cuts the trigger at its first ';' and refuses its END as transaction control",
+)
+@pytest.mark.parametrize("transactional", [True, False], ids=["transactional", "no-transaction"])
+def test_found_a_bom_before_a_trigger_is_whitespace(tmp_path: Path, transactional: bool) -> None:
+    """Found by test_the_core_promise_holds_in_process (seed 4164496034 before the flag)."""
+    text = (
+        ("" if transactional else "-- bootmigrate: no-transaction\n")
+        + "CREATE TABLE a (x);\n"
+        + "\ufeffCREATE TRIGGER a_twice AFTER INSERT ON a\nBEGIN\n"
+        + "    UPDATE a SET x = x * 2 WHERE rowid = NEW.rowid;\nEND;\n"
+        + "INSERT INTO a VALUES (21);\n"
+    )
+    source = tmp_path / "migrations"
+    source.mkdir()
+    (source / "0001_a.up.sql").write_text(text, encoding="utf-8")
+    reference = sqlite3.connect(":memory:")
+    reference.executescript(text)  # SQLite itself runs the file
+    assert reference.execute("SELECT x FROM a").fetchall() == [(42,)]
+    reference.close()
+    db = tmp_path / "app.db"
+    assert bootmigrate.migrate(db, source).to_version == 1
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT x FROM a").fetchall() == [(42,)]
+    finally:
+        conn.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="putting back a backup of a WAL database opens it read-only, which leaves the "
+    "backup's -wal and -shm beside the database; rotation then deletes the backup and "
+    "the two files stay for good",
+)
+def test_found_a_restored_wal_backup_leaves_no_side_files(tmp_path: Path) -> None:
+    """Found by test_the_core_promise_holds_in_process (seed 1511793074 before the flag)."""
+    source = tmp_path / "migrations"
+    source.mkdir()
+    (source / "0001_a.up.sql").write_text("CREATE TABLE a (x);\n")
+    (source / "0002_b.up.sql").write_text(
+        "-- bootmigrate: no-transaction\nCREATE TABLE b (x);\nINSERT INTO nope VALUES (1);\n"
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    bootmigrate.migrate(db, source, target=1)
+    with pytest.raises(bootmigrate.StatementError, match="restored from the backup"):
+        bootmigrate.migrate(db, source, backup=True)
+    (source / "0002_b.up.sql").write_text(
+        "-- bootmigrate: no-transaction\nCREATE TABLE IF NOT EXISTS b (x);\n"
+    )
+    assert bootmigrate.migrate(db, source, backup=True).to_version == 2  # rotates the first
+    gc.collect()  # the runs' connections are closed for good
+    names = sorted(p.name for p in data.iterdir())
+    assert [n for n in names if n.endswith(("-wal", "-shm"))] == [], names
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a no-transaction step ran to its end and writing its ledger row failed (the "
+    "disk filled up; here the step left query_only on): the error says 'this batch was "
+    "rolled back ... at version 1' or 'the database is unchanged', not that the step took "
+    "effect and is not recorded",
+)
+@pytest.mark.parametrize("start", [None, 1], ids=["fresh", "at-1"])
+def test_found_a_step_that_ran_and_was_not_recorded_says_so(
+    tmp_path: Path, start: int | None
+) -> None:
+    """Found by test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise under
+    BOOTMIGRATE_STRESS=1 (seed 2094254026: scenario 1055 says "this batch was rolled
+    back", scenario 722 "the run was rolled back and the database is unchanged"): the
+    file-size limit was hit while recording the step. Here the step makes the recording
+    fail deterministically."""
+    source = tmp_path / "migrations"
+    source.mkdir()
+    (source / "0001_a.up.sql").write_text("CREATE TABLE a (x);\n")
+    (source / "0002_s.up.sql").write_text(
+        "-- bootmigrate: no-transaction\nCREATE TABLE s (x);\nPRAGMA query_only = ON;\n"
+    )
+    db = tmp_path / "app.db"
+    if start is not None:
+        bootmigrate.migrate(db, source, target=start)
+    with pytest.raises(bootmigrate.MigrationError) as info:
+        bootmigrate.migrate(db, source)
+    conn = sqlite3.connect(db)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    finally:
+        conn.close()
+    assert "s" in tables  # the step took effect
+    assert bootmigrate.status(db, source).current == 1  # and is not recorded
+    message = str(info.value)
+    assert "0002_s.up.sql" in message and "partly applied" in message, message
+
+
+def _migrate_limited(db: Path, source: Path) -> promise.Outcome:
+    """In a forked child: the file may not grow at all (RLIMIT_FSIZE), then migrate."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    limit = db.stat().st_size
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    try:
+        bootmigrate.migrate(db, source)
+    except bootmigrate.MigrationError as exc:
+        return promise.Outcome(error=type(exc).__name__, migration_error=True, message=str(exc))
+    return promise.Outcome()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a full disk (here a file-size limit) that keeps SQLite from making a WAL "
+    "database's -shm is reported as DatabaseUnavailable 'the disk may be failing'",
+)
+@pytest.mark.process
+def test_found_a_full_disk_at_a_wal_databases_shm_is_disk_full(tmp_path: Path) -> None:
+    """Found by test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise (31 of 1,000
+    runs under BOOTMIGRATE_STRESS=1, seed 2094254026): a WAL database closed cleanly
+    (no -shm), and no room for the 32 KiB -shm the first read needs."""
+    source = tmp_path / "migrations"
+    source.mkdir()
+    (source / "0001_a.up.sql").write_text("CREATE TABLE a (x);\n")
+    (source / "0002_b.up.sql").write_text("CREATE TABLE b (x);\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    bootmigrate.migrate(db, source, target=1)
+    before = db.read_bytes()
+    outcome = promise.in_child(functools.partial(_migrate_limited, db, source))
+    assert outcome is not None
+    assert db.read_bytes() == before
+    assert outcome.error == "DiskFull", outcome.message
+
+
+def _fail_on_an_exclusive_connection(db: Path, source: Path) -> promise.Outcome:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    try:
+        bootmigrate.migrate(conn, source, backup=True, timeout=60)
+    except bootmigrate.MigrationError as exc:
+        return promise.Outcome(error=type(exc).__name__, migration_error=True, message=str(exc))
+    finally:
+        conn.close()
+    return promise.Outcome()
+
+
+# A hang detector, not a timing: the run is given timeout=60 and answers at once unless
+# it waits for the lock its own connection holds.
+EXCLUSIVE_DEADLINE = 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a failed run on a borrowed connection in locking_mode=EXCLUSIVE waits the "
+    "whole timeout (30 s by default) before raising: the runner opens a second connection "
+    "to replay a journal that is only cold (exclusive mode keeps it), and the borrowed "
+    "connection's own lock blocks it",
+)
+@pytest.mark.process
+def test_found_a_failed_run_on_an_exclusive_connection_does_not_wait(tmp_path: Path) -> None:
+    """Found by test_the_core_promise_holds_in_process: examples with exclusive=True and a
+    failure took exactly the run's timeout (py-spy: runner._replay_hot_journal)."""
+    source = tmp_path / "migrations"
+    source.mkdir()
+    (source / "0001_a.up.sql").write_text("CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\n")
+    (source / "0002_s.up.sql").write_text(
+        "-- bootmigrate: no-transaction\nCREATE TABLE s (x);\nINSERT INTO nope VALUES (1);\n"
+    )
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=1)
+    outcome = promise.in_child(
+        functools.partial(_fail_on_an_exclusive_connection, db, source), EXCLUSIVE_DEADLINE
+    )
+    assert outcome is not None, f"no answer within {EXCLUSIVE_DEADLINE} s (timeout=60)"
+    assert outcome.error == "StatementError" and "restored" in outcome.message, outcome
