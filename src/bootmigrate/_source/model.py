@@ -50,9 +50,24 @@ class Script:
         return tuple(_sqltext.split(self.text))
 
     @property
+    def no_transaction(self) -> bool:
+        """True when the script declares ``-- bootmigrate: no-transaction``."""
+        return "no-transaction" in self.directives
+
+    @cached_property
+    def transaction_body(self) -> tuple[int, int] | None:
+        """For a ``no-transaction`` script that is one explicit transaction (``BEGIN``,
+        statements, ``COMMIT``, perhaps inside ``PRAGMA foreign_keys``), where its body
+        begins and ends in :attr:`text`; None otherwise."""
+        return _sqltext.explicit_transaction(self.text) if self.no_transaction else None
+
+    @property
     def transactional(self) -> bool:
-        """False when the script declares ``-- bootmigrate: no-transaction``."""
-        return "no-transaction" not in self.directives
+        """True when the script runs inside the run's transaction: every script but a
+        ``no-transaction`` one, which runs alone, unless it is one explicit transaction:
+        then its body runs inside the run's, atomic with its ledger row (and needs no
+        commit of its own)."""
+        return not self.no_transaction or self.transaction_body is not None
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,8 @@ class Migration:
 
     @property
     def transactional(self) -> bool:
-        """False when the up script declares ``-- bootmigrate: no-transaction``."""
+        """True when the up script runs inside the run's transaction (see
+        :attr:`Script.transactional`)."""
         return self.up.transactional
 
     @property
@@ -177,7 +193,7 @@ def _script(filename: str, data: bytes, *, required: bool = False) -> Script:
     text = script.text
     if required and not _sqltext.has_statement(text):
         raise EmptyMigration(filename)
-    if script.transactional:
+    if not script.no_transaction:
         control = _sqltext.find_transaction_control(_sqltext.iter_split(text), text)
         if control is not None:
             raise TransactionControlError(

@@ -352,3 +352,46 @@ def find_transaction_control(
         if first_keyword(statement.sql) in TRANSACTION_KEYWORDS:
             return statement
     return None
+
+
+# -- a file that is one explicit transaction ----------------------------------------
+
+_OPENS = re.compile(r"BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION)?\s*;?", re.I)
+_CLOSES = re.compile(r"(?:COMMIT|END)(?:\s+TRANSACTION)?\s*;?", re.I)
+# The one statement a table rebuild puts around its transaction (SQLite's "making other
+# kinds of table schema changes" procedure): it cannot change inside one.
+_AROUND = re.compile(
+    r"PRAGMA\s+(?:main\s*\.\s*)?foreign_keys\s*(?:=\s*\w+|\(\s*\w+\s*\))?\s*;?", re.I
+)
+
+
+def explicit_transaction(text: str) -> tuple[int, int] | None:
+    """Where the body of a script that is one explicit transaction begins and ends.
+
+    Such a script is ``BEGIN``, statements none of which is transaction control, then
+    ``COMMIT`` (or ``END``), with nothing else around them but ``PRAGMA foreign_keys``
+    (which a transaction would ignore, and which the runner has off while it runs):
+    golang-migrate's no-wrap files and SQLite's table-rebuild procedure are written so.
+    Returns ``(start, end)`` of the body in *text*, or None for any other script.
+    """
+    first = _WORD.match(text, LEADING.match(text).end())  # type: ignore[union-attr]
+    if first is None or first.group(0).upper() not in ("BEGIN", "PRAGMA"):
+        return None  # most scripts: decided without splitting them
+    spans = list(statement_spans(text))
+    opening = 0
+    while opening < len(spans) and _AROUND.fullmatch(spans[opening][2]):
+        opening += 1
+    if len(spans) - opening < 3:
+        return None  # no room for BEGIN, a statement and COMMIT
+    closing = len(spans) - 1
+    while closing > opening and _AROUND.fullmatch(spans[closing][2]):
+        closing -= 1
+    body = spans[opening + 1 : closing]
+    if (
+        not body
+        or not _OPENS.fullmatch(spans[opening][2])
+        or not _CLOSES.fullmatch(spans[closing][2])
+        or any(first_keyword(sql) in TRANSACTION_KEYWORDS for _, _, sql in body)
+    ):
+        return None
+    return body[0][0], body[-1][1]
