@@ -65,6 +65,7 @@ EXPECTED = [
     "SourceLike",
     "SourceNotFound",
     "SqlObject",
+    "Statement",
     "StatementError",
     "Status",
     "Step",

@@ -58,8 +58,13 @@ class Report(Value):
     database: str
     #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
+    #: ``"up-to-date"`` (nothing to do), ``"migrated"`` or ``"downgraded"`` (steps ran),
+    #: ``"newer-compatible"`` (the database holds newer, backward-compatible versions,
+    #: and the app may use it as it is).
     state: State
+    #: The version before the run (None: no migration had been applied).
     from_version: int | None
+    #: The version after the run (None: none is applied, as after a downgrade to 0).
     to_version: int | None
     #: The migrations applied or undone, in order.
     steps: tuple[Step, ...]

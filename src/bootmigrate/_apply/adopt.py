@@ -106,7 +106,7 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Adoption:
-    """What :func:`adopt` did to a database: the outcome of a baseline, in a :class:`Report`."""
+    """What a :class:`Baseline` did to a database without a ledger (:attr:`Report.adoption`)."""
 
     #: The version the database's own bookkeeping claimed.
     claimed: int

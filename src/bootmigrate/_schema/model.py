@@ -181,8 +181,8 @@ def schema_diff(
 ) -> str:
     """A unified diff of two schemas' texts (``-`` expected, ``+`` actual); ``""`` if equal.
 
-    Either side may be a :class:`Schema` or its :meth:`Schema.to_text` (e.g. read from a
-    committed ``schema.sql`` with :func:`read_snapshot`).
+    Either side may be a :class:`Schema` or its :meth:`Schema.to_text` (e.g. the text of
+    a committed ``schema.sql``, as ``bootmigrate schema --write`` writes it).
     """
     expected_text = expected.to_text() if isinstance(expected, Schema) else expected
     actual_text = actual.to_text() if isinstance(actual, Schema) else actual

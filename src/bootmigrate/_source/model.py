@@ -20,6 +20,7 @@ from .._errors import (
 )
 from . import text as _sqltext
 from .filenames import FileName, label, parse_filename
+from .text import Statement
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,12 @@ class Script:
         return cls(filename, text, _sqltext.sha256(text), _sqltext.directives(text, filename))
 
     @cached_property
-    def statements(self) -> tuple[_sqltext.Statement, ...]:
-        """The statements, split on first use.
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements (:class:`~bootmigrate.Statement`), split on first use.
 
-        Running a script does not need them (see ``_execute.execute_script``): a 20 MB data
-        migration would otherwise hold a second copy of its text in 200,000 objects.
+        Running a script does not need them (the runner walks the text as it runs it): a
+        20 MB data migration would otherwise hold a second copy of its text in 200,000
+        objects.
         """
         return tuple(_sqltext.split(self.text))
 
