@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
 PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: install run run-legacy test lint typecheck check migrate-test migrate-freeze test-matrix clean
+.PHONY: install run run-legacy test lint typecheck check docs migrate-test migrate-freeze test-matrix clean
 
 install: $(VENV)/.installed
 
@@ -41,14 +41,24 @@ stress: install
 	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q -raP -m process
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
+	$(BIN)/ruff format --check src tests benchmarks docs
 
 typecheck: install
 	$(BIN)/mypy
 
 # The README's test command: lint, types and the whole suite.
 check: lint typecheck test
+
+# The API reference from the docstrings, with the README as its user guide, into
+# docs/_build/html. Nitpicky and from scratch (-E): any warning, such as a reference
+# to a private or missing name, fails it.
+docs: $(VENV)/.docs-installed
+	$(BIN)/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
 
 # The migration test kit on the reference app's migrations ([tool.bootmigrate] source in
 # pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
@@ -101,4 +111,4 @@ test-matrix: matrix-venvs
 	done
 
 clean:
-	rm -rf $(VENV) .venv-* build dist var src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .bench-cache
+	rm -rf $(VENV) .venv-* build dist var docs/_build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .bench-cache
