@@ -25,9 +25,13 @@ class Step(Value):
     """One migration the run applied (``up``) or undid (``down``), and how long it took."""
 
     __slots__ = ("direction", "duration_ms", "name", "version")
+    #: The migration's version (``3`` for ``0003_add_users``).
     version: int
+    #: The migration's name (``add_users``).
     name: str
+    #: ``"up"`` (applied) or ``"down"`` (undone).
     direction: Literal["up", "down"]
+    #: How long its SQL took, in milliseconds.
     duration_ms: float
 
     def __init__(
@@ -126,17 +130,27 @@ class Status(Value):
         "source",
         "unknown",
     )
+    #: How the database was named (its path).
     database: str
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
     #: False when the database file does not exist (it was not created).
     exists: bool
+    #: The database's version (None: no migration applied).
     current: int | None
+    #: The newest migration's version (None: the source has none).
     head: int | None
+    #: Versions an upgrade would apply, in order.
     pending: tuple[int, ...]
+    #: The ledger's rows, in version order.
     applied: tuple[AppliedMigration, ...]
+    #: Applied versions that have no file: the database is newer than the app.
     unknown: tuple[int, ...]
+    #: Applied versions whose file has changed since (checksum or name).
     modified: tuple[int, ...]
+    #: Versions below the current one that were never applied.
     out_of_order: tuple[int, ...]
+    #: True when every unknown version was declared backward-compatible.
     newer_compatible: bool
     #: One sentence per disagreement between files and database (the errors a run raises).
     problems: tuple[str, ...]

@@ -64,10 +64,15 @@ class Baseline:
     the claimed version. :meth:`from_tool` builds such a baseline.
     """
 
+    #: ``(conn) -> int | None``: the version the database claims, None if not one to adopt.
     detect: Callable[[sqlite3.Connection], int | None]
+    #: The highest claimed version this baseline knows.
     highest: int
+    #: ``(conn, claimed) -> (version, notes)``: adds what the old code left out.
     repair: Repair | None = None
+    #: The old bookkeeping's name in messages.
     label: str = "legacy version"
+    #: ``(conn, versions) -> versions``: exactly the versions the database has applied.
     applied: Callable[[sqlite3.Connection, tuple[int, ...]], Collection[int]] | None = None
 
     def __post_init__(self) -> None:

@@ -27,9 +27,14 @@ from .text import Statement
 class Script:
     """One SQL file: its name, its normalised text, checksum, directives and statements."""
 
+    #: The file's name (``0003_add_users.up.sql``).
     filename: str
+    #: Its text, normalised: a UTF-8 byte-order mark removed, CRLF and CR turned into LF.
     text: str
+    #: SHA-256 (hex) of :attr:`text`: the same on Windows and Linux checkouts.
     checksum: str
+    #: The ``-- bootmigrate:`` directives it declares (``no-transaction``,
+    #: ``backward-compatible``).
     directives: frozenset[str]
 
     @classmethod
@@ -61,10 +66,15 @@ class Script:
 class Migration:
     """One version: its up script, optional down script and optional test fixture."""
 
+    #: The version, the number its file names start with.
     version: int
+    #: The name after the number (``add_users``).
     name: str
+    #: ``NNNN_name.up.sql``.
     up: Script
+    #: ``NNNN_name.down.sql``; None makes the migration irreversible.
     down: Script | None = None
+    #: ``NNNN_name.fixture.sql``: rows the test kit adds after this migration.
     fixture: Script | None = None
 
     @property
@@ -97,7 +107,9 @@ class Migration:
 class MigrationSet:
     """An ordered, validated set of migrations and where they came from."""
 
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     origin: str
+    #: The migrations, ascending by version.
     migrations: tuple[Migration, ...]
     #: The raw text of the source's lock file (``bootmigrate.lock``), if it has one.
     lock_text: str | None = field(default=None, repr=False, compare=False)
