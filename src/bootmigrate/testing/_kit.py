@@ -316,8 +316,8 @@ class MigrationKit:
         """A database built by the origin *name* (e.g. a legacy build's file), upgraded
         the way the app does it, has the schema of a new database at the head.
 
-        This is where fresh/upgraded divergence shows: a legacy build that created
-        ``sessions`` without a column for new installs while upgraded ones kept it.
+        This is where fresh and upgraded databases are seen to differ: an old build whose
+        new installs got a table without a column that upgraded installs kept.
         """
         try:
             build = self.origins[name]
