@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
 PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: install run run-legacy test lint typecheck check docs migrate-test migrate-freeze test-matrix clean
+.PHONY: install run run-legacy test lint typecheck check migrate-test migrate-freeze test-matrix clean
 
 install: $(VENV)/.installed
 
@@ -41,8 +41,8 @@ stress: install
 	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q -raP -m process
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks docs
-	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: install
 	$(BIN)/mypy
@@ -51,10 +51,13 @@ typecheck: install
 check: lint typecheck test
 
 # The API reference from the docstrings, with the README as its user guide, into
-# docs/_build/html. Nitpicky and from scratch (-E): any warning, such as a reference
-# to a private or missing name, fails it.
+# build/docs/html. Nitpicky and from scratch (-E): any warning, such as a reference
+# to a private or missing name, fails it. Its configuration is linted here too.
+.PHONY: docs
 docs: $(VENV)/.docs-installed
-	$(BIN)/sphinx-build -E -W --keep-going -n -q -b html docs docs/_build/html
+	$(BIN)/ruff check docs
+	$(BIN)/ruff format --check docs
+	$(BIN)/sphinx-build -E -W --keep-going -n -q -b html docs build/docs/html
 
 $(VENV)/.docs-installed: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
@@ -111,4 +114,4 @@ test-matrix: matrix-venvs
 	done
 
 clean:
-	rm -rf $(VENV) .venv-* build dist var docs/_build src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .bench-cache
+	rm -rf $(VENV) .venv-* build dist var src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .bench-cache

@@ -23,7 +23,6 @@ version = release
 
 extensions = ["sphinx.ext.autodoc", "myst_parser"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
 root_doc = "index"
 html_theme = "alabaster"
 html_title = f"bootmigrate {release}"
