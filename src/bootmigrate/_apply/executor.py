@@ -261,6 +261,11 @@ class Executor:
         """The tables migration SQL wrote since :meth:`start_batch`."""
         return set(self.guard.written)
 
+    def wrote_the_schema(self) -> bool:
+        """True when migration SQL wrote ``sqlite_master`` (``PRAGMA writable_schema``)
+        since :meth:`start_batch`: which rows, the authorizer does not say."""
+        return "sqlite_master" in self.guard.written
+
     # -- a file inside the runner's transaction ----------------------------------------
 
     def run(self, script: Script) -> None:

@@ -44,6 +44,11 @@ _SPACE = " \t\n\f\r\ufeff"
 # when "/*" are the text's last two characters: then "/" is an operator (tokenize.c).
 LEADING = re.compile(r"(?:[ \t\n\f\r\ufeff]+|--[^\n]*(?:\n|\Z)|/\*(?:.*?\*/|.+\Z))*", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]+")
+# A byte-order mark where a token could start: SQLite's tokenizer skips it as whitespace
+# (tokenize.c, CC_BOM), but sqlite3_complete() (complete.c) reads it as part of a word,
+# so "\ufeffCREATE TRIGGER" would not open a trigger body there. Inside a word it is part
+# of the word for both.
+_BOM_AT_TOKEN_START = re.compile("(?<![A-Za-z0-9_$\x80-\U0010ffff])\ufeff+")
 # A ';' followed by what could begin a transaction keyword (or a comment that could hide
 # one). Spelled without re.IGNORECASE so the search runs at memchr speed between the ';'s.
 # Only a prefilter: a match is confirmed statement by statement.
@@ -182,6 +187,11 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
     (a data migration of 200,000 statements makes no other object per statement).
     """
     complete = sqlite3.complete_statement
+    # What complete_statement reads: the text itself, or the same text with the
+    # byte-order marks SQLite's tokenizer skips turned into spaces (same offsets).
+    probe = text
+    if "\ufeff" in text:
+        probe = _BOM_AT_TOKEN_START.sub(lambda bom: " " * len(bom.group()), text)
     find = text.find
     leading = LEADING.match
     start = pos = 0
@@ -191,21 +201,20 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
         if semi < 0:
             break
         pos = semi + 1
-        chunk = text[start:pos]
-        if not complete(chunk):  # the ';' is inside a string, comment or trigger body
+        if not complete(probe[start:pos]):  # the ';' is inside a string, comment or trigger
             misses += 1
             if misses < _RESCANS:
                 continue
-            end = _statement_end(text, start)
+            end = _statement_end(probe, start)
             if end < 0:
                 pos = len(text)
                 break
-            chunk = text[start:end]
-            if not complete(chunk):  # pragma: no cover - the property test keeps them equal
+            if not complete(probe[start:end]):  # pragma: no cover - a property test agrees
                 misses = -(1 << 62)  # trust complete_statement alone for this statement
                 continue
             pos = end
         misses = 0
+        chunk = text[start:pos]
         sql = chunk.lstrip(_SPACE)
         if sql.startswith(("--", "/*")):
             first = leading(text, start, pos).end()  # type: ignore[union-attr]
