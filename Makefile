@@ -50,6 +50,19 @@ typecheck: install
 # The README's test command: lint, types and the whole suite.
 check: lint typecheck test
 
+# The API reference from the docstrings, with the README as its user guide, into
+# build/docs/html. Nitpicky and from scratch (-E): any warning, such as a reference
+# to a private or missing name, fails it. Its configuration is linted here too.
+.PHONY: docs
+docs: $(VENV)/.docs-installed
+	$(BIN)/ruff check docs
+	$(BIN)/ruff format --check docs
+	$(BIN)/sphinx-build -E -W --keep-going -n -q -b html docs build/docs/html
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
 # The migration test kit on the reference app's migrations ([tool.bootmigrate] source in
 # pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
 # per check and version, and every legacy shape as an origin (tests/support/migration_kit.py,

@@ -31,6 +31,7 @@ class WrittenFile:
     It is path-like (``open(written)`` opens the file).
     """
 
+    #: Where it was written.
     path: Path
     #: What the file holds, for people: ``3 migration(s) locked, up to version 3``.
     description: str

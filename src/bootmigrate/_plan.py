@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 class Modification:
     """An applied migration whose file now differs (checksum or name)."""
 
+    #: The ledger's row, as the migration was applied.
     applied: AppliedMigration
+    #: The file as it is now.
     migration: Migration
 
 
@@ -37,13 +39,17 @@ class Modification:
 class Plan:
     """What the database has, what the files offer, and what an upgrade would do."""
 
+    #: The database's version (None: no migration applied).
     current: int | None
+    #: The newest migration's version (None: the source has none).
     head: int | None
+    #: The ledger's rows, in version order.
     applied: tuple[AppliedMigration, ...]
     #: Migrations to apply, in order, up to the target.
     pending: tuple[Migration, ...]
     #: Applied versions that have no file: the database is newer than the app.
     unknown: tuple[AppliedMigration, ...]
+    #: Applied migrations whose file has changed since.
     modified: tuple[Modification, ...]
     #: Unapplied migrations below the current version.
     out_of_order: tuple[Migration, ...]

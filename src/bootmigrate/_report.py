@@ -25,9 +25,13 @@ class Step(Value):
     """One migration the run applied (``up``) or undid (``down``), and how long it took."""
 
     __slots__ = ("direction", "duration_ms", "name", "version")
+    #: The migration's version (``3`` for ``0003_add_users``).
     version: int
+    #: The migration's name (``add_users``).
     name: str
+    #: ``"up"`` (applied) or ``"down"`` (undone).
     direction: Literal["up", "down"]
+    #: How long its SQL took, in milliseconds.
     duration_ms: float
 
     def __init__(
@@ -58,8 +62,13 @@ class Report(Value):
     database: str
     #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
+    #: ``"up-to-date"`` (nothing to do), ``"migrated"`` or ``"downgraded"`` (steps ran),
+    #: ``"newer-compatible"`` (the database holds newer, backward-compatible versions,
+    #: and the app may use it as it is).
     state: State
+    #: The version before the run (None: no migration had been applied).
     from_version: int | None
+    #: The version after the run (None: none is applied, as after a downgrade to 0).
     to_version: int | None
     #: The migrations applied or undone, in order.
     steps: tuple[Step, ...]
@@ -121,17 +130,27 @@ class Status(Value):
         "source",
         "unknown",
     )
+    #: How the database was named (its path).
     database: str
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
     #: False when the database file does not exist (it was not created).
     exists: bool
+    #: The database's version (None: no migration applied).
     current: int | None
+    #: The newest migration's version (None: the source has none).
     head: int | None
+    #: Versions an upgrade would apply, in order.
     pending: tuple[int, ...]
+    #: The ledger's rows, in version order.
     applied: tuple[AppliedMigration, ...]
+    #: Applied versions that have no file: the database is newer than the app.
     unknown: tuple[int, ...]
+    #: Applied versions whose file has changed since (checksum or name).
     modified: tuple[int, ...]
+    #: Versions below the current one that were never applied.
     out_of_order: tuple[int, ...]
+    #: True when every unknown version was declared backward-compatible.
     newer_compatible: bool
     #: One sentence per disagreement between files and database (the errors a run raises).
     problems: tuple[str, ...]

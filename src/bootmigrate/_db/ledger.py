@@ -85,12 +85,19 @@ class AppliedMigration(Value):
         "name",
         "version",
     )
+    #: The migration's version.
     version: int
+    #: The migration's name, as its file had it then.
     name: str
+    #: SHA-256 (hex) of the up file's normalised text, as it was applied.
     checksum: str
+    #: When it was applied: UTC, ISO-8601 (``2024-03-13T17:00:00.123Z``).
     applied_at: str
+    #: How long its SQL took, in milliseconds.
     execution_ms: float
+    #: The version of bootmigrate that applied it.
     bootmigrate_version: str
+    #: Whether its up file declared ``-- bootmigrate: backward-compatible``.
     backward_compatible: bool
 
     def __init__(

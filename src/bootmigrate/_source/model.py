@@ -20,15 +20,21 @@ from .._errors import (
 )
 from . import text as _sqltext
 from .filenames import FileName, label, parse_filename
+from .text import Statement
 
 
 @dataclass(frozen=True)
 class Script:
     """One SQL file: its name, its normalised text, checksum, directives and statements."""
 
+    #: The file's name (``0003_add_users.up.sql``).
     filename: str
+    #: Its text, normalised: a UTF-8 byte-order mark removed, CRLF and CR turned into LF.
     text: str
+    #: SHA-256 (hex) of :attr:`text`: the same on Windows and Linux checkouts.
     checksum: str
+    #: The ``-- bootmigrate:`` directives it declares (``no-transaction``,
+    #: ``backward-compatible``).
     directives: frozenset[str]
 
     @classmethod
@@ -41,11 +47,12 @@ class Script:
         return cls(filename, text, _sqltext.sha256(text), _sqltext.directives(text, filename))
 
     @cached_property
-    def statements(self) -> tuple[_sqltext.Statement, ...]:
-        """The statements, split on first use.
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements (:class:`~bootmigrate.Statement`), split on first use.
 
-        Running a script does not need them (see ``_execute.execute_script``): a 20 MB data
-        migration would otherwise hold a second copy of its text in 200,000 objects.
+        Running a script does not need them (the runner walks the text as it runs it): a
+        20 MB data migration would otherwise hold a second copy of its text in 200,000
+        objects.
         """
         return tuple(_sqltext.split(self.text))
 
@@ -74,10 +81,15 @@ class Script:
 class Migration:
     """One version: its up script, optional down script and optional test fixture."""
 
+    #: The version, the number its file names start with.
     version: int
+    #: The name after the number (``add_users``).
     name: str
+    #: ``NNNN_name.up.sql``.
     up: Script
+    #: ``NNNN_name.down.sql``; None makes the migration irreversible.
     down: Script | None = None
+    #: ``NNNN_name.fixture.sql``: rows the test kit adds after this migration.
     fixture: Script | None = None
 
     @property
@@ -111,7 +123,9 @@ class Migration:
 class MigrationSet:
     """An ordered, validated set of migrations and where they came from."""
 
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     origin: str
+    #: The migrations, ascending by version.
     migrations: tuple[Migration, ...]
     #: The raw text of the source's lock file (``bootmigrate.lock``), if it has one.
     lock_text: str | None = field(default=None, repr=False, compare=False)

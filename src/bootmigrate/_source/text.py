@@ -67,8 +67,11 @@ _RESCANS = 4
 class Statement:
     """One SQL statement of a script: its 1-based number, the line its first token is on."""
 
+    #: Its position in the script, from 1.
     number: int
+    #: The line (from 1) its first token is on.
     line: int
+    #: Its text as written, from its first token through its ``;`` (if it has one).
     sql: str
 
 
