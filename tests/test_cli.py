@@ -51,7 +51,7 @@ def test_fifty_migrations_with_triggers(tmp_path: Path, script: bool) -> None:
     db = tmp_path / "app.db"
     first = run_cli(["--db", str(db), "--source", str(source), "up"], cwd=tmp_path, script=script)
     assert first.returncode == 0, first.stderr
-    assert "migrated from version none to 50 (50 migration(s))" in first.stdout
+    assert "migrated from an empty database to version 50 (50 migration(s))" in first.stdout
     assert first.stderr == ""
 
     data = status_json(db, source, tmp_path)
@@ -398,4 +398,4 @@ def test_verbose_logs_each_step_to_stderr(tmp_path: Path) -> None:
         "bootmigrate: applied 0002_tags.up.sql",
         "bootmigrate: applied 0003_seed.up.sql",
     ]
-    assert "migrated from version none to 3" in result.stdout
+    assert "migrated from an empty database to version 3" in result.stdout
