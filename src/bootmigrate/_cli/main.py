@@ -271,7 +271,10 @@ def _main(argv: list[str]) -> int:
     if options.get("verbose"):
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
-        project = _config.load_project()
+        try:
+            project = _config.load_project()
+        except UsageError as exc:  # a broken pyproject.toml is a usage error (exit 2)
+            raise _Usage(str(exc)) from exc
         handler = _COMMANDS[args.command]
         return handler(args, project)
     except _Usage as exc:
