@@ -406,3 +406,23 @@ def test_a_library_error_keeps_its_class_in_json(tmp_path, monkeypatch, capsys):
     error = json.loads(out)["error"]
     assert error["type"] == bootmigrate.EmptyMigration.__name__
     assert "0002_add_tags.up.sql" in error["message"]
+
+
+@pytest.mark.process
+def test_an_editable_install_reads_the_package_and_writes_its_folder(tmp_path):
+    # myapp imported from the checkout itself (as an editable install does): the
+    # commands read the package source as the app does and write into its folder.
+    root = write_project(tmp_path / "proj", 'db = "app.db"\nsource = "myapp:migrations"\n')
+    folder = root / "src" / "myapp" / "migrations"
+    env = cli_env(PYTHONPATH=str(root / "src"))
+    done = run_cli(["new", "add_flags"], cwd=root, env=env, script=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"created {folder / '0003_add_flags.up.sql'}\n")
+    for name, text in THIRD.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    done = run_cli(["status", "--json"], cwd=root, env=env, script=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["source"] == "myapp:migrations"
+    assert json.loads(done.stdout)["pending"] == [1, 2, 3]
+    done = run_cli(["verify"], cwd=root, env=env, script=True)
+    assert done.returncode == 0, done.stderr  # nothing to compare: one copy

@@ -138,7 +138,8 @@ class ProjectSource:
     #: The working copy's folder (where ``new``, ``lock`` and ``schema --write``
     #: write), or None when it is unknown.
     directory: str | None = None
-    #: The package source the working copy stands for, when it is a package source.
+    #: The package source the working copy stands for, when the package is installed
+    #: (``read`` is this source when the installed copy is the working copy).
     package: str | None = None
 
     @property
@@ -160,6 +161,8 @@ def project_source(source: str, project: Project) -> ProjectSource:
         return ProjectSource(source)
     if installed is not None and _same(installed, working):
         return ProjectSource(source, working, source)
+    if installed is None and locate.package_files(source) is None:
+        return ProjectSource(working, working)  # not installed: nothing to compare
     return ProjectSource(working, working, source)
 
 
