@@ -323,7 +323,12 @@ def test_settings_from_pyproject_in_the_current_directory(tmp_path: Path) -> Non
 def test_broken_pyproject_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.bootmigrate\n")
     result = cli("status", cwd=tmp_path)
-    assert_clean_error(result, "pyproject.toml", "[tool.bootmigrate]")
+    # A usage error (exit 2): the settings of the command line are broken.
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        f"bootmigrate: error: {tmp_path / 'pyproject.toml'}: cannot read [tool.bootmigrate] ("
+    )
 
 
 # -- exit status 2 and tracebacks ---------------------------------------------------

@@ -4,8 +4,10 @@ entry point, so installing bootmigrate is enough).
 Without ``--bootmigrate`` it only adds fixtures for an app's own tests:
 
 - ``bootmigrate_source``: the migration source (``--bootmigrate-source``,
-  ``BOOTMIGRATE_SOURCE``, or ``source`` under ``[tool.bootmigrate]`` in the rootdir's
-  ``pyproject.toml``; a directory there is relative to that file);
+  ``BOOTMIGRATE_SOURCE``, or ``source`` under ``[tool.bootmigrate]`` in the
+  ``pyproject.toml`` nearest the rootdir; a directory there is relative to that file), a
+  package source as its working copy when the project has one (see
+  :mod:`bootmigrate._config`);
 - ``bootmigrate_kit``: the :class:`~bootmigrate.testing.MigrationKit` for it (from the
   ``pytest_bootmigrate_kit`` hook if ``conftest.py`` implements it; override the fixture
   to change it for your tests);
@@ -16,7 +18,8 @@ Without ``--bootmigrate`` it only adds fixtures for an app's own tests:
 
 With ``--bootmigrate`` it also generates the kit's tests, one per check and version, so a
 failure names the version: ``bootmigrate::convergence[0003_add_tags]``,
-``round_trip[...]``, ``populated[...]``, ``origin[...]``, ``snapshot``, ``lock``. They are
+``round_trip[...]``, ``populated[...]``, ``origin[...]``, ``snapshot``, ``lock``, and
+``package_data`` when the package is installed apart from its working copy. They are
 marked ``bootmigrate``: ``pytest --bootmigrate -m bootmigrate`` runs only them.
 """
 
@@ -215,7 +218,7 @@ class KitItem(pytest.Item):
 @pytest.fixture(scope="session")
 def bootmigrate_source(pytestconfig: pytest.Config) -> str:
     """The migration source: ``--bootmigrate-source``, ``BOOTMIGRATE_SOURCE`` or
-    ``[tool.bootmigrate] source`` in the rootdir's ``pyproject.toml``."""
+    ``[tool.bootmigrate] source`` in the nearest ``pyproject.toml`` (its working copy)."""
     return source_for(pytestconfig)
 
 
