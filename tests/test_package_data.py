@@ -131,6 +131,7 @@ def test_files_the_installed_package_lacks_fail_verify_and_the_kit(tmp_path):
     assert tested.returncode == 1, tested.stdout
     assert "FAILED bootmigrate::package_data" in tested.stdout
     assert "lacks 0003_add_flags.down.sql, 0003_add_flags.up.sql, bootmigrate.lock" in tested.stdout
+    assert "bootmigrate::convergence[0003_add_flags] PASSED" in tested.stdout
     failed = re.findall(r"^FAILED (\S+)", tested.stdout, flags=re.MULTILINE)
     assert failed == ["bootmigrate::package_data"]  # the working copy itself is fine
 

@@ -181,7 +181,7 @@ def _working_copy(
     if installed is not None and _inside(installed, project.folder):
         return installed
     package, folder = spec
-    parts = [p for p in (folder or "migrations").strip("/").split("/") if p not in ("", ".")]
+    parts = locate.folder_parts(folder or "migrations")
     for base in (project.folder / "src", project.folder):
         candidate = base.joinpath(*package.split("."), *parts)
         if candidate.is_dir():
@@ -219,7 +219,7 @@ def package_data_problem(source: ProjectSource) -> SourceError | None:
     if not missing:
         return None
     package, folder = locate.package_spec(source.package) or (source.package, "")
-    parts = "/".join(p for p in (folder or "migrations").split("/") if p not in ("", "."))
+    parts = "/".join(locate.folder_parts(folder or "migrations"))
     prefix = f"{parts}/" if parts else ""
     where = locate.package_directory(source.package)
     return SourceError(

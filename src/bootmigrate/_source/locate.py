@@ -156,7 +156,7 @@ def _package_source(package: str, folder: str) -> Source:
             f"cannot import package {package!r} for migration source {description!r} ({exc})",
             "install the package or fix the name",
         ) from exc
-    parts = _folder_parts(folder)
+    parts = folder_parts(folder)
     plain = _plain_directory(module)
     if plain is not None:
         directory = os.path.join(plain, *parts)
@@ -191,7 +191,7 @@ def package_directory(source: str) -> str | None:
     plain = _plain_directory(module)
     if plain is None:
         return None
-    directory = os.path.join(plain, *_folder_parts(spec[1] or "migrations"))
+    directory = os.path.join(plain, *folder_parts(spec[1] or "migrations"))
     return directory if os.path.isdir(directory) else None
 
 
@@ -213,7 +213,8 @@ def package_files(source: str) -> set[str] | None:
         return set()
 
 
-def _folder_parts(folder: str) -> list[str]:
+def folder_parts(folder: str) -> list[str]:
+    """The path parts of a package source's *folder* (``"."`` and ``""`` are none)."""
     return [part for part in folder.strip("/").split("/") if part not in ("", ".")]
 
 
