@@ -102,7 +102,11 @@ def _parser() -> argparse.ArgumentParser:
         "--traceback", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
     common.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log each step"
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log each step to stderr",
     )
 
     parser = _Parser(
@@ -128,7 +132,11 @@ def _parser() -> argparse.ArgumentParser:
         "bootmigrate status --exit-code || echo 'pending or wrong: exit status' $?",
     )
     p.epilog = f"{p.epilog}\n\n{EXIT_CODES}"
-    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON object; an error too: {"error": {"type": ..., "message": ...}}',
+    )
     p.add_argument(
         "--exit-code",
         action="store_true",
@@ -207,7 +215,11 @@ def _parser() -> argparse.ArgumentParser:
         "bootmigrate --db var/app.db schema",
         f"bootmigrate schema --write   # {SNAPSHOT_FILENAME} for a new database at the head",
     )
-    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON object; an error too: {"error": {"type": ..., "message": ...}}',
+    )
     p.add_argument(
         "--write",
         action="store_true",
