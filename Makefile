@@ -73,8 +73,8 @@ migrate-test: install
 # After adding a migration: write migrations/schema.sql and migrations/bootmigrate.lock
 # (then commit them; migrate-test fails until they match the migrations).
 migrate-freeze: install
-	$(BIN)/bootmigrate --source migrations schema --write
-	$(BIN)/bootmigrate --source migrations lock
+	$(BIN)/bootmigrate schema --write
+	$(BIN)/bootmigrate lock
 
 # Benchmarks against a raw sqlite3 baseline and peer tools (yoyo, alembic, sqlite-utils,
 # dbmate; installed into .bench-cache/ on first use); a few minutes. BENCHMARKS.md holds a run's table.

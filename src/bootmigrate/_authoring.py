@@ -132,6 +132,7 @@ def _directory(source: str | os.PathLike[str], what: str) -> Path:
     if directory is None:
         raise UsageError(
             f"{what}, so it needs a directory source, not the package resource "
-            f"{os.fspath(source)!r}; pass the migrations directory with --source"
+            f"{os.fspath(source)!r}; pass the migrations directory with --source, or "
+            "name it in directory = ... under [tool.bootmigrate] (the working copy)"
         )
     return directory

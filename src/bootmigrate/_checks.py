@@ -62,11 +62,12 @@ class Verification:
         """The ``ok: ...`` line when nothing is wrong, else the problems one per line."""
         if self.problems:
             return "\n".join(self.problems)
-        # "at version None" for a database without a ledger is what `bootmigrate verify`
-        # has always printed; scripts may read the line.
+        where = (
+            "has no migration applied" if self.current is None else f"is at version {self.current}"
+        )
         return (
-            f"ok: {self.migrations} migration file(s) valid; {self.database} at version "
-            f"{self.current}, {len(self.pending)} pending"
+            f"ok: {self.migrations} migration file(s) valid; {self.database} {where}, "
+            f"{len(self.pending)} pending"
             + ("; the lock file matches" if self.lock_checked else "")
             + ("; its schema is the one of its version" if self.schema_checked else "")
         )

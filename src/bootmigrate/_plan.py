@@ -124,7 +124,8 @@ def plan(
         if current is not None and target < current:
             raise InvalidTarget(
                 f"target version {target} is below the database's version {current}; "
-                "use a downgrade to go back"
+                f"to go back, run `bootmigrate down --to {target}` "
+                f"(bootmigrate.downgrade(db, source, {target}) from Python)"
             )
     limit = head if target is None else target
     pending = tuple(
@@ -154,7 +155,8 @@ def plan_downgrade(
     if target > current:
         raise InvalidTarget(
             f"target version {target} is above the database's version {current}; "
-            "use an upgrade to go forward"
+            f"to go forward, run `bootmigrate up --to {target}` "
+            f"(bootmigrate.migrate(db, source, target={target}) from Python)"
         )
     if target != 0 and target not in {a.version for a in applied}:
         raise InvalidTarget(

@@ -105,10 +105,15 @@ class Report(Value):
             )
         else:
             verb = "migrated" if self.state == "migrated" else "downgraded"
-            lines.append(
-                f"{self.database}: {verb} from version {_v(self.from_version)} to "
-                f"{_v(self.to_version)} ({len(self.steps)} migration(s))"
-            )
+            # A database without a ledger is one no migration ran on: "version none"
+            # read like a bug, so the line says what such a database is.
+            if self.from_version is None:
+                span = f"from an empty database to version {_v(self.to_version)}"
+            elif self.to_version is None:
+                span = f"from version {self.from_version} to version 0 (no migration applied)"
+            else:
+                span = f"from version {self.from_version} to {self.to_version}"
+            lines.append(f"{self.database}: {verb} {span} ({len(self.steps)} migration(s))")
             lines += [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
         return "\n".join(lines)
 
