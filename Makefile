@@ -5,14 +5,16 @@ BIN := $(VENV)/bin
 # Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
 PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: install run run-legacy test lint typecheck check migrate-test migrate-freeze test-matrix clean
+.PHONY: install run run-legacy test lint typecheck check migrate-test migrate-freeze test-matrix dist clean
 
+# Both distributions, editable: bootmigrate (pyproject.toml) with its test and lint tools,
+# and the reference app sessionstore (reference-app/pyproject.toml).
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml reference-app/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./reference-app
 	touch $@
 
 # The main job: create or open var/sessions.db with the reference app, migrate it, and
@@ -41,8 +43,8 @@ stress: install
 	BOOTMIGRATE_STRESS=1 $(BIN)/python -m pytest -q -raP -m process
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks reference-app
+	$(BIN)/ruff format --check src tests benchmarks reference-app
 
 typecheck: install
 	$(BIN)/mypy
@@ -103,7 +105,7 @@ matrix-venvs:
 	  if [ -z "$$py" ]; then echo "Python $$v not found, skipped"; continue; fi; \
 	  [ -x .venv-$$v/bin/python ] || $$py -m venv .venv-$$v || exit 1; \
 	  .venv-$$v/bin/python -m pip install --quiet --upgrade pip && \
-	  .venv-$$v/bin/python -m pip install --quiet -e '.[test]' || exit 1; \
+	  .venv-$$v/bin/python -m pip install --quiet -e '.[test]' -e ./reference-app || exit 1; \
 	done
 
 test-matrix: matrix-venvs
@@ -113,5 +115,15 @@ test-matrix: matrix-venvs
 	  .venv-$$v/bin/python -m pytest -q -p no:cacheprovider || exit 1; \
 	done
 
+# What a release uploads, in dist/: bootmigrate's sdist and wheel (the wheel built from the
+# sdist, so a file the sdist lacks fails here), and the reference app's wheel (it has no
+# sdist: reference-app/pyproject.toml says why). tests/test_packaging.py builds the same
+# files in make check and checks what is inside them.
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/python -m build --no-isolation --wheel --outdir dist reference-app
+
 clean:
 	rm -rf $(VENV) .venv-* build dist var src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .bench-cache
+	rm -rf reference-app/build reference-app/*.egg-info

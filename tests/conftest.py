@@ -27,7 +27,8 @@ File-level: real files on disk (migration sets, databases, wheels); quick subpro
   test_cli              the CLI, run in quick subprocesses
   test_lock_cli         schema, lock and verify --schema commands
   test_sessionstore     the reference app on a file
-  test_packaging        wheels, zip imports, editable installs (marked slow)
+  test_packaging        the two distributions' wheels and the sdist, zip imports, editable
+                        installs (marked slow); the README as a package index shows it
   test_sessionstore_wheel  the reference app from its wheel (marked slow)
 File-level, with some tests marked ``process`` (they start workers, fork or kill):
   test_backup           processes booting together keep one backup
@@ -103,8 +104,24 @@ def snapshot() -> Callable[[Path], Snapshot]:
 
 
 @pytest.fixture(scope="session")
-def project_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This project's wheel, built once per session and shared by the packaging tests."""
-    from wheels import build_project_wheel
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The checkout as a clone has it, copied once per session for the builds below."""
+    from wheels import copy_project
 
-    return build_project_wheel(tmp_path_factory.mktemp("bootmigrate"))
+    return copy_project(tmp_path_factory.mktemp("checkout"))
+
+
+@pytest.fixture(scope="session")
+def project_wheel(tmp_path_factory: pytest.TempPathFactory, project_copy: Path) -> Path:
+    """bootmigrate's wheel, built once per session and shared by the packaging tests."""
+    from wheels import build_wheel
+
+    return build_wheel(project_copy, tmp_path_factory.mktemp("bootmigrate-wheel"))
+
+
+@pytest.fixture(scope="session")
+def app_wheel(tmp_path_factory: pytest.TempPathFactory, project_copy: Path) -> Path:
+    """The reference app's wheel (distribution ``sessionstore``), built once per session."""
+    from wheels import APP_PROJECT, build_wheel
+
+    return build_wheel(project_copy / APP_PROJECT, tmp_path_factory.mktemp("app-wheel"))

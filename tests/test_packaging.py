@@ -7,10 +7,15 @@ put on sys.path.
 
 from __future__ import annotations
 
+import configparser
+import email.message
+import email.parser
 import json
 import os
+import re
 import subprocess
 import sys
+import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -21,7 +26,7 @@ import bootmigrate
 from bootmigrate import SourceNotFound
 from dbfiles import REPO, make_set, read_db
 from processes import cli_env, run_cli
-from wheels import build_wheel, make_venv, run
+from wheels import APP_PROJECT, build_sdist, build_wheel, make_venv, run
 
 EXAMPLE_MIGRATIONS = {
     "0001_create_items.up.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT);\n",
@@ -35,8 +40,18 @@ EXAMPLE_MIGRATIONS = {
 }
 
 
+def readme_package_data(package: str) -> str:
+    """The README's setuptools package-data snippet, for *package* instead of ``myapp``."""
+    readme = (REPO / "README.md").read_text()
+    found = re.search(r"```toml\n(\[tool\.setuptools\.package-data\]\n.*?)```", readme, re.S)
+    assert found is not None, "the README has no package-data snippet"
+    snippet = found.group(1)
+    assert snippet.count("myapp = ") == 1, snippet
+    return snippet.replace("myapp = ", f"{package} = ")
+
+
 def write_example_project(root: Path) -> Path:
-    """A tiny app that ships its migrations as package data, as the README tells apps to."""
+    """A tiny app that ships its migrations, lock and snapshot as the README says to."""
     (root / "src" / "bm_example").mkdir(parents=True)
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
@@ -49,13 +64,14 @@ def write_example_project(root: Path) -> Path:
             name = "bm-example"
             version = "1.0"
 
-            [tool.setuptools.package-data]
-            bm_example = ["migrations/*.sql"]
             """
         )
+        + readme_package_data("bm_example")
     )
     (root / "src" / "bm_example" / "__init__.py").write_text('"""An example app."""\n')
-    make_set(root / "src" / "bm_example", EXAMPLE_MIGRATIONS)
+    migrations = make_set(root / "src" / "bm_example", EXAMPLE_MIGRATIONS)
+    bootmigrate.write_lock(migrations)
+    bootmigrate.write_schema_snapshot(migrations)
     return root
 
 
@@ -73,35 +89,159 @@ def installed(
     return make_venv(tmp_path_factory.mktemp("venv") / "env", project_wheel, example_wheel)
 
 
-# -- the wheels themselves ------------------------------------------------------------
+# -- the distributions themselves ------------------------------------------------------
+# What a package index would show and install: bootmigrate's wheel holds bootmigrate only,
+# the reference app's wheel holds the app with its migrations, lock and snapshot, and the
+# sdist builds bootmigrate's wheel and carries no tests (MANIFEST.in says why).
 
 
-@pytest.mark.slow
-def test_example_wheel_carries_its_migrations(example_wheel: Path) -> None:
-    names = set(zipfile.ZipFile(example_wheel).namelist())
-    for name in EXAMPLE_MIGRATIONS:
-        if name.endswith(".sql"):
-            assert f"bm_example/migrations/{name}" in names
+def _metadata(archive: zipfile.ZipFile) -> email.message.Message:
+    (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    return email.parser.Parser().parsestr(archive.read(name).decode())
+
+
+def _console_scripts(archive: zipfile.ZipFile) -> dict[str, str]:
+    (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(archive.read(name).decode())
+    return dict(entry_points["console_scripts"])
+
+
+def _modules(package: str) -> list[str]:
+    """Every module of src/<package>, as a wheel names it."""
+    return sorted(
+        p.relative_to(REPO / "src").as_posix() for p in (REPO / "src" / package).rglob("*.py")
+    )
+
+
+def _tested_pythons() -> list[str]:
+    """The Pythons `make test-matrix` runs by default (PYTHONS in the Makefile)."""
+    found = re.search(r"^PYTHONS \?= (.+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert found is not None, "no PYTHONS ?= line in the Makefile"
+    return found.group(1).split()
 
 
 @pytest.mark.slow
 def test_project_wheel_contents(project_wheel: Path) -> None:
     archive = zipfile.ZipFile(project_wheel)
     names = set(archive.namelist())
+    dist_info = f"bootmigrate-{bootmigrate.__version__}.dist-info"
+    # bootmigrate and its metadata, nothing else: no sessionstore, no migrations.
+    assert {n.split("/")[0] for n in names} == {"bootmigrate", dist_info}
     assert "bootmigrate/py.typed" in names
     # Every module of the package, so a new subpackage cannot be left out of pyproject.toml.
-    modules = sorted(
-        p.relative_to(REPO / "src").as_posix() for p in (REPO / "src/bootmigrate").rglob("*.py")
-    )
-    assert [m for m in modules if m not in names] == []
-    # Every top-level migrations/*.sql ships as sessionstore.migrations package data.
-    shipped = sorted(p.name for p in (REPO / "migrations").glob("*.sql"))
-    missing = [n for n in shipped if f"sessionstore/migrations/{n}" not in names]
+    assert [m for m in _modules("bootmigrate") if m not in names] == []
+    assert archive.read(f"{dist_info}/licenses/LICENSE") == (REPO / "LICENSE").read_bytes()
+    metadata = _metadata(archive)
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    classifiers = metadata.get_all("Classifier", [])
+    assert "Operating System :: OS Independent" in classifiers
+    assert [c for c in classifiers if c.startswith("Development Status :: ")] != []
+    # The versions the package claims are the versions the matrix tests, oldest first.
+    prefix = "Programming Language :: Python :: 3."
+    claimed = [c.rsplit(" ", 1)[1] for c in classifiers if c.startswith(prefix)]
+    pythons = _tested_pythons()
+    assert claimed == pythons == ["3.9", "3.10", "3.11", "3.12", "3.13"]
+    assert metadata["Requires-Python"] == f">={pythons[0]}"
+    assert _console_scripts(archive) == {"bootmigrate": "bootmigrate._cli.main:main"}
+
+
+@pytest.mark.slow
+def test_app_wheel_contents(app_wheel: Path) -> None:
+    archive = zipfile.ZipFile(app_wheel)
+    names = set(archive.namelist())
+    version = app_wheel.name.split("-")[1]
+    assert {n.split("/")[0] for n in names} == {"sessionstore", f"sessionstore-{version}.dist-info"}
+    assert "sessionstore/py.typed" in names
+    assert [m for m in _modules("sessionstore") if m not in names] == []
+    # The top-level migrations/ ships as the package sessionstore.migrations: every .sql
+    # file (migrations, fixtures, schema.sql), the lock, the package's __init__.py.
+    folder = REPO / "migrations"
+    assert (folder / "schema.sql").is_file() and (folder / "bootmigrate.lock").is_file()
+    expected = [p.name for p in folder.glob("*.sql")] + ["bootmigrate.lock", "__init__.py"]
+    missing = [n for n in expected if f"sessionstore/migrations/{n}" not in names]
     assert missing == []
-    if (REPO / "migrations" / "bootmigrate.lock").exists():
-        assert "sessionstore/migrations/bootmigrate.lock" in names
-    (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    assert "bootmigrate = bootmigrate._cli.main:main" in archive.read(entry_points).decode()
+    shipped = "sessionstore/migrations/bootmigrate.lock"
+    assert archive.read(shipped) == (folder / "bootmigrate.lock").read_bytes()
+    requires = _metadata(archive).get_all("Requires-Dist", [])
+    assert [r for r in requires if re.match(r"bootmigrate\b", r)] == ["bootmigrate>=0.1.0"]
+    assert _console_scripts(archive) == {"sessionstore": "sessionstore.__main__:main"}
+
+
+@pytest.fixture(scope="session")
+def project_sdist(tmp_path_factory: pytest.TempPathFactory, project_copy: Path) -> Path:
+    return build_sdist(project_copy, tmp_path_factory.mktemp("sdist"))
+
+
+@pytest.mark.slow
+def test_project_sdist_contents(project_sdist: Path) -> None:
+    top = f"bootmigrate-{bootmigrate.__version__}/"
+    with tarfile.open(project_sdist) as archive:
+        members = archive.getnames()
+    assert all(n == top.rstrip("/") or n.startswith(top) for n in members)
+    names = {n[len(top) :] for n in members if n.startswith(top)}
+    # What builds the wheel, and no tests, app, migrations or other folders of the repo.
+    files = {"LICENSE", "MANIFEST.in", "PKG-INFO", "README.md", "pyproject.toml", "setup.cfg"}
+    assert {n.split("/")[0] for n in names} == {*files, "src"}
+    assert {n.split("/")[1] for n in names if n.startswith("src/")} == {
+        "bootmigrate",
+        "bootmigrate.egg-info",
+    }
+    assert [m for m in _modules("bootmigrate") if f"src/{m}" not in names] == []
+    assert "src/bootmigrate/py.typed" in names
+
+
+@pytest.mark.slow
+def test_project_sdist_builds_the_wheel(
+    project_sdist: Path, project_wheel: Path, tmp_path: Path
+) -> None:
+    # What pip does with an sdist: unpack it and build the wheel from what it holds alone.
+    with tarfile.open(project_sdist) as archive:
+        # 3.12+ warns without a filter; 3.9 before 3.9.17 has no filters.
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(tmp_path / "unpacked", filter="data")
+        else:
+            archive.extractall(tmp_path / "unpacked")
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    rebuilt = build_wheel(unpacked, tmp_path / "dist")
+    assert sorted(zipfile.ZipFile(rebuilt).namelist()) == sorted(
+        zipfile.ZipFile(project_wheel).namelist()
+    )
+
+
+@pytest.mark.slow
+def test_app_has_no_sdist(project_copy: Path, tmp_path: Path) -> None:
+    # Its code lives outside reference-app/, so an sdist of that folder would be empty:
+    # the build refuses and says what to build instead.
+    app = project_copy / APP_PROJECT
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", tmp_path, app],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "sessionstore has no sdist: its code (../src/sessionstore) and migrations "
+        "(../migrations) are outside reference-app/, and an sdist holds only that folder. "
+        "Build the wheel instead: python -m build --wheel reference-app"
+    ) in result.stdout + result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_example_wheel_carries_its_migrations(example_wheel: Path) -> None:
+    # Built with the README's package-data snippet: the migrations, the lock and the
+    # snapshot ship; the README.md beside them does not.
+    names = {
+        n.removeprefix("bm_example/migrations/")
+        for n in zipfile.ZipFile(example_wheel).namelist()
+        if n.startswith("bm_example/migrations/")
+    }
+    expected = [n for n in EXAMPLE_MIGRATIONS if n.endswith(".sql")]
+    assert names == {*expected, "bootmigrate.lock", "schema.sql"}
 
 
 # -- (a) an installed wheel in a fresh virtual environment ---------------------------
@@ -266,3 +406,35 @@ def test_zip_package_source_without_directory_entries(
         bootmigrate.load(f"{name}:nope")
     bootmigrate.migrate(tmp_path / "app.db", f"{name}:migrations")
     assert read_db(tmp_path / "app.db").versions == (1, 2)
+
+
+# -- the README as a package index shows it (it is the wheel's long description) -------
+
+
+def _readme_prose() -> str:
+    """README.md without its fenced code blocks."""
+    return re.sub(r"^```.*?^```", "", (REPO / "README.md").read_text(), flags=re.M | re.S)
+
+
+def test_readme_links_work_on_a_package_index() -> None:
+    # A package index renders the README on its own page: a relative link (to a file of
+    # the repository) points at nothing there, and PyPI gives headings no anchors, so
+    # only absolute links work. Name sections and files in plain text instead.
+    targets = re.findall(r"\]\(([^)]*)\)", _readme_prose())
+    assert [t for t in targets if not t.startswith("https://")] == []
+
+
+def test_readme_names_only_files_of_the_repository() -> None:
+    # A path in backquotes with a file extension: a file of the repository (or, as the
+    # section "How bootmigrate is built" names them, of src/bootmigrate). var/ holds the
+    # databases that `make run` creates.
+    paths = re.findall(r"`([\w.-]+(?:/[\w.-]+)+\.[a-z]+)`", _readme_prose())
+    assert paths  # the pattern still finds the README's paths
+    missing = [
+        p
+        for p in paths
+        if not p.startswith("var/")
+        and not (REPO / p).is_file()
+        and not (REPO / "src" / "bootmigrate" / p).is_file()
+    ]
+    assert missing == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -13,17 +14,20 @@ from wheels import make_venv
 
 @pytest.mark.slow
 def test_installed_wheel_opens_and_takes_over_a_store(
-    tmp_path_factory: pytest.TempPathFactory, project_wheel: Path
+    tmp_path_factory: pytest.TempPathFactory, project_wheel: Path, app_wheel: Path
 ) -> None:
     root = tmp_path_factory.mktemp("sessionstore-wheel")
-    python = make_venv(root / "env", project_wheel)
+    # The two distributions, as a user installs the app: bootmigrate is its dependency.
+    python = make_venv(root / "env", project_wheel, app_wheel)
+    script = python.parent / ("sessionstore.exe" if os.name == "nt" else "sessionstore")
     work = root / "work"
     work.mkdir()
 
     def sessionstore(path: Path) -> subprocess.CompletedProcess[str]:
-        # From an empty directory, so the checkout's src/ cannot be what is imported.
+        # The app wheel's console script, from an empty directory, so the checkout's src/
+        # cannot be what is imported.
         return subprocess.run(
-            [python, "-c", "import sys, sessionstore.__main__ as m; sys.exit(m.main())", path],
+            [script, path],
             capture_output=True,
             text=True,
             cwd=work,

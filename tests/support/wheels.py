@@ -23,12 +23,21 @@ def run(command: list[str | os.PathLike[str]], cwd: Path | None = None) -> str:
 
 def build_wheel(project: Path, out: Path) -> Path:
     """Build *project*'s wheel into *out* with the current interpreter; return its path."""
+    return _build(project, out, "--wheel", "*.whl")
+
+
+def build_sdist(project: Path, out: Path) -> Path:
+    """Build *project*'s sdist into *out* with the current interpreter; return its path."""
+    return _build(project, out, "--sdist", "*.tar.gz")
+
+
+def _build(project: Path, out: Path, kind: str, pattern: str) -> Path:
     run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", out, project],
+        [sys.executable, "-m", "build", kind, "--no-isolation", "--outdir", out, project],
         cwd=project,
     )
-    (wheel,) = out.glob("*.whl")
-    return wheel
+    (built,) = out.glob(pattern)
+    return built
 
 
 def make_venv(path: Path, *wheels: Path) -> Path:
@@ -60,12 +69,23 @@ def make_venv(path: Path, *wheels: Path) -> Path:
     return python
 
 
-def build_project_wheel(root: Path) -> Path:
-    """This project's wheel, built from a copy under *root* so the checkout gets no build/."""
+# The folder of the reference app's distribution (its pyproject.toml) in the repository.
+APP_PROJECT = "reference-app"
+
+
+def copy_project(root: Path) -> Path:
+    """The checkout as a clone has it (work in progress included), copied under *root*.
+
+    The packaging tests build from the copy, so the checkout gets no build/ or *.egg-info,
+    and what the build picks up is what a clone holds: everything but .git and what
+    .gitignore names (its patterns are file names, matched at any depth).
+    """
+    patterns = [".git"]
+    for line in (REPO / ".gitignore").read_text().splitlines():
+        pattern = line.strip().rstrip("/")
+        if pattern and not pattern.startswith("#"):
+            assert "/" not in pattern, f".gitignore pattern {line!r}: copy_project needs a name"
+            patterns.append(pattern)
     copy = root / "project"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
-    for name in ("src", "migrations"):
-        shutil.copytree(REPO / name, copy / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, copy / name)
-    return build_wheel(copy, root / "dist")
+    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(*patterns))
+    return copy
