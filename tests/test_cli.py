@@ -166,7 +166,7 @@ def test_up_dry_run_prints_plan_and_sql_and_changes_nothing(tmp_path: Path) -> N
     before = file_state(db)
     result = cli("--db", db, "--source", source, "up", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "would migrate from version 1 to 3 (2 migration(s)); dry run" in result.stdout
+    assert "would migrate from version 1 to 3 (2 migration(s)); dry run on a copy" in result.stdout
     assert "-- 0002_tags.up.sql\nCREATE TABLE tags (note_id INTEGER, tag TEXT);" in result.stdout
     assert "INSERT INTO notes (title) VALUES ('hello; world');" in result.stdout
     assert "0001_notes" not in result.stdout
@@ -175,7 +175,9 @@ def test_up_dry_run_prints_plan_and_sql_and_changes_nothing(tmp_path: Path) -> N
     missing = tmp_path / "new.db"
     result = cli("--db", missing, "--source", source, "up", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0
-    assert "would migrate from version none to 3 (3 migration(s)); dry run" in result.stdout
+    assert "would migrate from version none to 3 (3 migration(s)); dry run on a copy" in (
+        result.stdout
+    )
     assert not missing.exists()
 
 

@@ -13,11 +13,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._apply.rehearsal import rehearse
 from ._apply.runner import status
 from ._db.connection import describe
-from ._errors import UsageError
+from ._errors import MigrationError, UsageError
 from ._plan import Plan, plan
-from ._report import Status
+from ._report import Report, Status
 from ._schema.model import schema_diff
 from ._schema.read import canonical_schema
 from ._schema.snapshot import schema_at
@@ -52,6 +53,9 @@ class Verification:
     schema_checked: bool
     #: One sentence per problem; a schema difference ends in its diff lines.
     problems: tuple[str, ...]
+    #: The pending migrations run on a scratch copy (:func:`bootmigrate.rehearse`), when
+    #: something was pending and nothing else was wrong; a failure is among the problems.
+    dry_run: Report | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,6 +71,11 @@ class Verification:
         return (
             f"ok: {self.migrations} migration file(s) valid; {self.database} at version "
             f"{self.current}, {len(self.pending)} pending"
+            + (
+                " (ran without error on a copy of the database)"
+                if self.dry_run is not None and self.dry_run.steps
+                else ""
+            )
             + ("; the lock file matches" if self.lock_checked else "")
             + ("; its schema is the one of its version" if self.schema_checked else "")
         )
@@ -124,7 +133,10 @@ def verify(
     changed since ``bootmigrate lock``. With *schema*, and only when there is no other
     problem, the database's schema is compared with a new database migrated to its
     version (see :func:`schema_drift`; *prepare* is called with that database's
-    connection). A path is opened read-only and never created.
+    connection). When migrations are pending and nothing else is wrong, they run on a
+    scratch copy of the database (:func:`bootmigrate.rehearse`, *prepare* called with its
+    connection): a statement that fails there is a problem naming the file, statement and
+    line. A path is opened read-only and never created.
     """
     migrations = load(source)
     current = status(db, migrations)
@@ -133,6 +145,14 @@ def verify(
     # The schema a version should have means nothing while files and ledger disagree.
     if schema and not problems:
         problems += _drift_problems(db, migrations, current, prepare)
+    rehearsal = None
+    if current.pending and not problems:
+        # Valid files can still fail on the data (a syntax error SQLite finds, a NOT NULL
+        # column on a table with rows): run them on a copy, as `up --dry-run` does.
+        try:
+            rehearsal = rehearse(db, migrations, prepare=prepare)
+        except MigrationError as exc:
+            problems.append(str(exc))
     return Verification(
         database=current.database,
         source=current.source,
@@ -142,6 +162,7 @@ def verify(
         lock_checked=lock is not None,
         schema_checked=schema and not problems,
         problems=tuple(problems),
+        dry_run=rehearsal,
     )
 
 

@@ -32,7 +32,8 @@ Every error the library raises on purpose is a :class:`MigrationError`::
         ├── ReadOnlyDatabase        the file, its directory or the connection cannot write
         ├── NotADatabase            not a SQLite file, or damaged
         ├── DatabaseUnavailable     cannot be opened (missing directory, a directory, ...)
-        └── LedgerError             the runner's own tables are damaged or from a newer release
+        ├── LedgerError             the runner's own tables are damaged or from a newer release
+        └── RestoreError            no backup to put back, or not a backup of this database
 
 Lower-level :mod:`sqlite3` errors are translated into this tree at one boundary,
 :mod:`bootmigrate._db.errors`, and chained with ``from``, so callers catch one type.
@@ -432,3 +433,12 @@ class DatabaseUnavailable(ApplyError):
 
 class LedgerError(ApplyError):
     """The runner's own tables are unreadable, damaged or from a newer bootmigrate."""
+
+
+class RestoreError(ApplyError):
+    """:func:`bootmigrate.restore` found no backup to put back, or the one it was given is
+    not a SQLite database or is the backup of another database; nothing was changed."""
+
+    def __init__(self, database: str, problem: str, advice: str) -> None:
+        self.database = database
+        super().__init__(f"{database}: {problem}; the database was not changed", advice)

@@ -11,6 +11,7 @@ from ._value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Literal
 
     from ._apply.adopt import Adoption
@@ -46,7 +47,9 @@ class Report(Value):
 
     __slots__ = (
         "adoption",
+        "backup",
         "database",
+        "dry_run",
         "from_version",
         "source",
         "state",
@@ -67,6 +70,12 @@ class Report(Value):
     unknown: tuple[int, ...]
     #: What a :class:`Baseline` did when the run adopted a database without a ledger.
     adoption: Adoption | None
+    #: The backup this run made before changing anything (``backup=True``), or None:
+    #: what :func:`bootmigrate.restore` puts back.
+    backup: Path | None
+    #: True for a dry run: the steps ran, with these timings, on a scratch copy of the
+    #: database, and the database itself was not changed.
+    dry_run: bool
 
     def __init__(
         self,
@@ -78,15 +87,35 @@ class Report(Value):
         steps: tuple[Step, ...] = (),
         unknown: tuple[int, ...] = (),
         adoption: Adoption | None = None,
+        backup: Path | None = None,
+        dry_run: bool = False,
     ) -> None:
-        self._init(database, source, state, from_version, to_version, steps, unknown, adoption)
+        self._init(
+            database,
+            source,
+            state,
+            from_version,
+            to_version,
+            steps,
+            unknown,
+            adoption,
+            backup,
+            dry_run,
+        )
 
     def summary(self) -> str:
         """A few lines for people: from and to versions and each step with its time."""
         lines = []
         if self.adoption is not None:
             lines.append(f"{self.database}: {self.adoption.summary()}")
-        if self.state == "up-to-date":
+        if self.dry_run and self.steps:
+            lines.append(
+                f"{self.database}: would migrate from version {_v(self.from_version)} to "
+                f"{_v(self.to_version)} ({len(self.steps)} migration(s)); dry run on a copy, "
+                f"{self.database} was not changed"
+            )
+            lines += self._step_lines()
+        elif self.state == "up-to-date":
             lines.append(f"{self.database}: up to date at version {_v(self.to_version)}")
         elif self.state == "newer-compatible":
             lines.append(
@@ -100,8 +129,18 @@ class Report(Value):
                 f"{self.database}: {verb} from version {_v(self.from_version)} to "
                 f"{_v(self.to_version)} ({len(self.steps)} migration(s))"
             )
-            lines += [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
+            lines += self._step_lines()
+        if self.dry_run and not self.steps:
+            lines[-1] += "; dry run, nothing would run"
+        if self.backup is not None:
+            lines.append(
+                f"{self.database}: backed up first, at version {_v(self.from_version)}, to "
+                f"{self.backup} (bootmigrate restore puts it back)"
+            )
         return "\n".join(lines)
+
+    def _step_lines(self) -> list[str]:
+        return [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
 
 
 class Status(Value):

@@ -167,7 +167,14 @@ class _Run:
             )
         to_version = ledger.max_version(self.database.conn)
         return Report(
-            name, origin, "migrated", self.from_version, to_version, tuple(steps), adoption=adoption
+            name,
+            origin,
+            "migrated",
+            self.from_version,
+            to_version,
+            tuple(steps),
+            adoption=adoption,
+            backup=self.saved,
         )
 
     def downgrade(self, target: int) -> Report:
@@ -186,7 +193,10 @@ class _Run:
         if not steps:
             return Report(name, origin, "up-to-date", self.from_version, self.from_version)
         to_version = target if target != 0 else None
-        return Report(name, origin, "downgraded", self.from_version, to_version, tuple(steps))
+        steps_done = tuple(steps)
+        return Report(
+            name, origin, "downgraded", self.from_version, to_version, steps_done, backup=self.saved
+        )
 
     def _batches(
         self,

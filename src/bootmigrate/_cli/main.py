@@ -14,6 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import bootmigrate
 from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, __version__
@@ -77,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("up", parents=[common], help="apply pending migrations")
     p.add_argument("--to", type=int, metavar="N", help="stop at version N (default: the newest)")
     p.add_argument(
-        "--dry-run", action="store_true", help="print the plan and its SQL, change nothing"
+        "--dry-run",
+        action="store_true",
+        help="run the pending migrations on a scratch copy of the database and print what "
+        "ran, with its time and SQL, or the error; the database is not changed",
     )
     p.add_argument(
         "--baseline",
@@ -105,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEEP",
         help="back the database up next to it before undoing; keep the newest KEEP (1)",
     )
+    _add_restore_parser(commands, common)
     p = commands.add_parser("new", parents=[common], help="write the next-numbered up/down pair")
     p.add_argument("name", help="lower-case name of [a-z0-9_], e.g. add_user_email")
     p = commands.add_parser(
@@ -149,6 +154,23 @@ def _parser() -> argparse.ArgumentParser:
         "dest", metavar="DEST", help="the directory to write (new, or without migration files)"
     )
     return parser
+
+
+def _add_restore_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    p = commands.add_parser(
+        "restore",
+        parents=[common],
+        help="put the newest backup (or BACKUP) back in place of the database",
+        description="Put the newest backup that `up --backup` or `down --backup` made (or "
+        "the backup file BACKUP) back in place of the database, atomically; refused while "
+        "another process holds the database. Example: bootmigrate --db app.db restore",
+    )
+    p.add_argument(
+        "backup",
+        nargs="?",
+        metavar="BACKUP",
+        help="a backup file of this database (default: the newest one beside it)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -271,7 +293,7 @@ def _cmd_status(args: argparse.Namespace, settings: dict[str, object]) -> int:
 def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     source = _source(args, settings)
     if args.dry_run:
-        return _dry_run(_db(args, settings), source, args.to)
+        return _dry_run(args, settings, source)
     baseline = _import_baseline(args.baseline) if args.baseline else None
     # The files are read before the database is opened, so a broken source leaves no
     # file behind; and a loaded set makes migrate() read every file (no lock fast
@@ -295,19 +317,24 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
-def _dry_run(db: str, source: str, target: int | None) -> int:
-    would = bootmigrate.dry_run(db, source, target=target)
-    at = "none" if would.current is None else would.current  # as Report.summary() says
-    if not would.pending:
-        print(f"{db}: up to date at version {at}; nothing would run")
-        return EXIT_OK
-    print(
-        f"{db}: would migrate from version {at} to {would.pending[-1].version} "
-        f"({len(would.pending)} migration(s)); dry run, nothing changed"
+def _dry_run(args: argparse.Namespace, settings: dict[str, object], source: str) -> int:
+    """``up --dry-run``: the pending migrations run on a scratch copy (bootmigrate.rehearse);
+    the summary with each step's time, then the SQL that ran."""
+    migrations = bootmigrate.load(source)  # for the SQL it prints
+    report = bootmigrate.rehearse(
+        _db(args, settings),
+        migrations,
+        target=args.to,
+        baseline=_import_baseline(args.baseline) if args.baseline else None,
+        prepare=_prepare(args, settings),
+        timeout=_timeout(args),
     )
-    for migration in would.pending:
-        print(f"\n-- {migration.up.filename}")
-        print(migration.up.text.rstrip("\n"))
+    print(report.summary())
+    for step in report.steps:
+        migration = migrations.get(step.version)
+        if migration is not None:
+            print(f"\n-- {migration.up.filename}")
+            print(migration.up.text.rstrip("\n"))
     return EXIT_OK
 
 
@@ -344,8 +371,8 @@ def _cmd_new(args: argparse.Namespace, settings: dict[str, object]) -> int:
 
 def _cmd_verify(args: argparse.Namespace, settings: dict[str, object]) -> int:
     source, db = _source(args, settings), _db(args, settings)
-    # --prepare only serves the schema comparison; plain verify never loads it.
-    prepare = _prepare(args, settings) if args.schema else None
+    # --prepare serves the schema comparison and the dry run of pending migrations.
+    prepare = _prepare(args, settings)
     result = bootmigrate.verify(db, source, schema=args.schema, prepare=prepare)
     if not result.ok:
         _print_problems(result.problems)
@@ -387,6 +414,12 @@ def _cmd_import(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
+def _cmd_restore(args: argparse.Namespace, settings: dict[str, object]) -> int:
+    restored = bootmigrate.restore(_db(args, settings), args.backup, timeout=_timeout(args))
+    print(restored.summary())
+    return EXIT_OK
+
+
 def _print_problems(problems: Sequence[str]) -> None:
     for problem in problems:
         print(f"bootmigrate: error: {problem}", file=sys.stderr)
@@ -401,4 +434,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, dict[str, object]], int]] = {
     "schema": _cmd_schema,
     "lock": _cmd_lock,
     "import": _cmd_import,
+    "restore": _cmd_restore,
 }
