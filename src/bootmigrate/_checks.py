@@ -93,6 +93,9 @@ class LockCheck:
     locked: tuple[int, ...]
     #: Migrations newer than the lock: not a problem, they are not released yet.
     unlocked: tuple[int, ...]
+    #: Down files edited (or added) since the lock was written, one line each: not a
+    #: problem, a down file may be fixed; ``bootmigrate lock`` records their checksums.
+    down_changes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -113,6 +116,12 @@ class LockCheck:
             line += (
                 f"; not locked yet: {', '.join(map(str, self.unlocked))} "
                 "(run `bootmigrate lock` when you release them)"
+            )
+        if self.down_changes:
+            line += (
+                "; down file(s) edited since the lock, which is allowed: "
+                + ", ".join(change.partition(":")[0] for change in self.down_changes)
+                + " (run `bootmigrate lock` to record them)"
             )
         return line
 
@@ -224,6 +233,7 @@ def _lock_check(migrations: MigrationSet) -> LockCheck | None:
         differences=tuple(_lockfile.differences(entries, migrations)),
         locked=tuple(sorted(locked)),
         unlocked=tuple(m.version for m in migrations if m.version not in locked),
+        down_changes=tuple(_lockfile.down_changes(entries, migrations)),
     )
 
 
