@@ -118,7 +118,11 @@ def test_database_migrated_by_a_longer_set(tmp_path: Path) -> None:
     assert cli("--db", db, "--source", longer, "up", cwd=tmp_path).returncode == 0
     before = read_db(db)
     result = cli("--db", db, "--source", shorter, "up", cwd=tmp_path)
-    assert_clean_error(result, "newer than this app", "version(s) 4, 5")
+    assert_clean_error(
+        result,
+        f"{db}: the database is newer than this app",
+        "version(s) 4 (table_4), 5 (table_5)",
+    )
     assert read_db(db) == before
     data = status_json(db, shorter, tmp_path)
     assert data["unknown"] == [4, 5]

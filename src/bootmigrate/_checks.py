@@ -204,7 +204,9 @@ def schema_drift(db: DatabaseLike, source: SourceLike, *, prepare: Prepare | Non
     migrations = load(source)
     current = status(db, migrations)
     # Versions the files do not have, even backward-compatible ones: their schema is unknown.
-    plan(migrations.migrations, current.applied).check(allow_compatible=False)
+    plan(migrations.migrations, current.applied).check(
+        allow_compatible=False, database=current.database, working_copy=migrations.working_copy
+    )
     return _diff(db, migrations, current.current or 0, prepare)
 
 
@@ -218,7 +220,7 @@ def dry_run(db: DatabaseLike, source: SourceLike, *, target: int | None = None) 
     """
     migrations = load(source)
     would = plan(migrations.migrations, status(db, migrations).applied, target)
-    would.check()
+    would.check(database=describe(db), working_copy=migrations.working_copy)
     return would
 
 

@@ -67,7 +67,7 @@ def upgrade(
     timeout = check_timeout(timeout)
     migrations = load(source)
     first = _look(db, migrations, target, timeout)
-    first.check()
+    first.check(database=describe(db), working_copy=migrations.working_copy)
     if not first.pending and (baseline is None or first.applied):
         return _settled(describe(db), migrations, first.current, first.unknown_versions)
     with for_writing(db, timeout) as database:
@@ -154,7 +154,7 @@ class _Run:
             # Read the ledger again under the write lock: another process may have
             # migrated since the look.
             current = plan(self.migrations.migrations, self._ledger(), target)
-            current.check()
+            current.check(database=self.database.name, working_copy=self.migrations.working_copy)
             if self.from_version is None and not self.committed:
                 self.from_version = current.current
             return list(current.pending)
@@ -183,7 +183,11 @@ class _Run:
 
         def to_undo() -> list[Migration]:
             applied = self._ledger()
-            plan(self.migrations.migrations, applied).check(allow_compatible=False)
+            plan(self.migrations.migrations, applied).check(
+                allow_compatible=False,
+                database=self.database.name,
+                working_copy=self.migrations.working_copy,
+            )
             if self.from_version is None and not self.committed:
                 self.from_version = applied[-1].version if applied else None
             return list(plan_downgrade(self.migrations.migrations, applied, target))
@@ -559,7 +563,9 @@ def downgrade(
     migrations = load(source)
     with for_reading(db, timeout) as conn:
         applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
-    plan(migrations.migrations, applied).check(allow_compatible=False)
+    plan(migrations.migrations, applied).check(
+        allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
+    )
     to_undo = plan_downgrade(migrations.migrations, applied, target)
     with for_writing(db, timeout, create=False) as database:
         if to_undo:
@@ -593,7 +599,7 @@ def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIM
     current_plan = plan(migrations.migrations, applied)
     problems = []
     try:
-        current_plan.check()
+        current_plan.check(database=name, working_copy=migrations.working_copy)
     except MigrationError as exc:
         problems.append(str(exc))
     if unfinished is not None:

@@ -64,6 +64,12 @@ class Source:
 
         return Path(self._directory)
 
+    @property
+    def folder(self) -> str | None:
+        """The folder on disk that holds the files, for a package's resources too (None
+        for resources that are not plain files, such as a zip import)."""
+        return self._directory
+
     def files(self) -> Iterator[tuple[str, bytes]]:
         """Yield ``(name, bytes)`` for every regular file directly in the source."""
         if self._root is None:
@@ -223,7 +229,10 @@ def read_set(source: SourceLike) -> MigrationSet:
     files = dict(resolved.files())
     lock = files.get(LOCK_FILENAME)
     lock_text = utf8(lock, LOCK_FILENAME) if lock is not None else None
-    return build_set(files, resolved.description, lock_text)
+    directory = None if resolved.package else resolved.directory
+    return build_set(
+        files, resolved.description, lock_text, None if directory is None else str(directory)
+    )
 
 
 def utf8(data: bytes, name: str) -> str:
