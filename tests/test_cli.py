@@ -51,7 +51,7 @@ def test_fifty_migrations_with_triggers(tmp_path: Path, script: bool) -> None:
     db = tmp_path / "app.db"
     first = run_cli(["--db", str(db), "--source", str(source), "up"], cwd=tmp_path, script=script)
     assert first.returncode == 0, first.stderr
-    assert "migrated from version none to 50 (50 migration(s))" in first.stdout
+    assert "migrated to version 50 (50 migration(s), none applied before)" in first.stdout
     assert first.stderr == ""
 
     data = status_json(db, source, tmp_path)
@@ -179,8 +179,9 @@ def test_up_dry_run_prints_plan_and_sql_and_changes_nothing(tmp_path: Path) -> N
     missing = tmp_path / "new.db"
     result = cli("--db", missing, "--source", source, "up", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0
-    assert "would migrate from version none to 3 (3 migration(s)); dry run on a copy" in (
-        result.stdout
+    assert (
+        "would migrate to version 3 (3 migration(s), none applied before); dry run on a copy"
+        in (result.stdout)
     )
     assert not missing.exists()
 
@@ -404,4 +405,4 @@ def test_verbose_logs_each_step_to_stderr(tmp_path: Path) -> None:
         "bootmigrate: applied 0002_tags.up.sql",
         "bootmigrate: applied 0003_seed.up.sql",
     ]
-    assert "migrated from version none to 3" in result.stdout
+    assert "migrated to version 3 (3 migration(s), none applied before)" in result.stdout

@@ -499,7 +499,7 @@ def test_the_cli_imports_and_prints_every_change(tmp_path: Path) -> None:
     assert any("down.sql: holds no statement" in line for line in lines)
     up = run_cli(["--db", "app.db", "--source", "dest", "up"], cwd=tmp_path, env=cli_env())
     assert up.returncode == 0, up.stderr
-    assert "migrated from version none to 20240315093000" in up.stdout
+    assert "migrated to version 20240315093000 (" in up.stdout
 
 
 def test_the_cli_refuses_a_destination_with_migrations_exit_1(tmp_path: Path) -> None:

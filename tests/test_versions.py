@@ -98,7 +98,7 @@ def test_the_cli_takes_timestamp_versions(tmp_path: Path) -> None:
     common = ["--db", str(db), "--source", str(source)]
     up = run_cli([*common, "up", "--to", "20240313170000"])
     assert up.returncode == 0, up.stderr
-    assert "to 20240313170000" in up.stdout
+    assert "to version 20240313170000" in up.stdout
     status = run_cli([*common, "status", "--json"])
     data = json.loads(status.stdout)
     assert (data["current"], data["head"], data["pending"]) == (

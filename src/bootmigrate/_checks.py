@@ -66,11 +66,10 @@ class Verification:
         """The ``ok: ...`` line when nothing is wrong, else the problems one per line."""
         if self.problems:
             return "\n".join(self.problems)
-        # "at version None" for a database without a ledger is what `bootmigrate verify`
-        # has always printed; scripts may read the line.
+        at = "with no migration applied" if self.current is None else (f"at version {self.current}")
         return (
-            f"ok: {self.migrations} migration file(s) valid; {self.database} at version "
-            f"{self.current}, {len(self.pending)} pending"
+            f"ok: {self.migrations} migration file(s) valid; {self.database} {at}, "
+            f"{len(self.pending)} pending"
             + (
                 " (ran without error on a copy of the database)"
                 if self.dry_run is not None and self.dry_run.steps

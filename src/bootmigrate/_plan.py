@@ -134,7 +134,8 @@ def plan(
         if current is not None and target < current:
             raise InvalidTarget(
                 f"target version {target} is below the database's version {current}; "
-                "use a downgrade to go back"
+                f"to go back, downgrade: `bootmigrate down --to {target}` "
+                f"(bootmigrate.downgrade(db, source, {target}))"
             )
     limit = head if target is None else target
     pending = tuple(
@@ -164,7 +165,8 @@ def plan_downgrade(
     if target > current:
         raise InvalidTarget(
             f"target version {target} is above the database's version {current}; "
-            "use an upgrade to go forward"
+            f"to go forward, upgrade: `bootmigrate up --to {target}` "
+            f"(bootmigrate.migrate(db, source, target={target}))"
         )
     if target != 0 and target not in {a.version for a in applied}:
         raise InvalidTarget(

@@ -51,6 +51,7 @@ class Report(Value):
         "database",
         "dry_run",
         "from_version",
+        "head",
         "source",
         "state",
         "steps",
@@ -76,6 +77,9 @@ class Report(Value):
     #: True for a dry run: the steps ran, with these timings, on a scratch copy of the
     #: database, and the database itself was not changed.
     dry_run: bool
+    #: The newest version the migrations have, when the run knows it (None from the
+    #: boot's one query): above :attr:`to_version` when a target stopped the run short.
+    head: int | None
 
     def __init__(
         self,
@@ -89,6 +93,7 @@ class Report(Value):
         adoption: Adoption | None = None,
         backup: Path | None = None,
         dry_run: bool = False,
+        head: int | None = None,
     ) -> None:
         self._init(
             database,
@@ -101,6 +106,7 @@ class Report(Value):
             adoption,
             backup,
             dry_run,
+            head,
         )
 
     def summary(self) -> str:
@@ -110,11 +116,15 @@ class Report(Value):
             lines.append(f"{self.database}: {self.adoption.summary()}")
         if self.dry_run and self.steps:
             lines.append(
-                f"{self.database}: would migrate from version {_v(self.from_version)} to "
-                f"{_v(self.to_version)} ({len(self.steps)} migration(s)); dry run on a copy, "
+                f"{self.database}: would migrate {self._span()}; dry run on a copy, "
                 f"{self.database} was not changed"
             )
             lines += self._step_lines()
+        elif self.state == "up-to-date" and self._short_of_head():
+            lines.append(
+                f"{self.database}: already at version {self.to_version}, the target; nothing "
+                f"to do (the migrations go up to {self.head})"
+            )
         elif self.state == "up-to-date":
             lines.append(f"{self.database}: up to date at version {_v(self.to_version)}")
         elif self.state == "newer-compatible":
@@ -125,19 +135,34 @@ class Report(Value):
             )
         else:
             verb = "migrated" if self.state == "migrated" else "downgraded"
-            lines.append(
-                f"{self.database}: {verb} from version {_v(self.from_version)} to "
-                f"{_v(self.to_version)} ({len(self.steps)} migration(s))"
-            )
+            lines.append(f"{self.database}: {verb} {self._span()}")
             lines += self._step_lines()
         if self.dry_run and not self.steps:
             lines[-1] += "; dry run, nothing would run"
         if self.backup is not None:
+            at = (
+                "with no migration applied"
+                if self.from_version is None
+                else (f"at version {self.from_version}")
+            )
             lines.append(
-                f"{self.database}: backed up first, at version {_v(self.from_version)}, to "
-                f"{self.backup} (bootmigrate restore puts it back)"
+                f"{self.database}: backed up first, {at}, to {self.backup} (bootmigrate "
+                "restore puts it back)"
             )
         return "\n".join(lines)
+
+    def _short_of_head(self) -> bool:
+        return self.head is not None and self.to_version is not None and self.head > self.to_version
+
+    def _span(self) -> str:
+        """``from version 3 to 5 (2 migration(s))``; a side with no version applied says
+        so in words rather than as "version none"."""
+        count = f"{len(self.steps)} migration(s)"
+        if self.from_version is None:
+            return f"to version {_v(self.to_version)} ({count}, none applied before)"
+        if self.to_version is None:
+            return f"from version {self.from_version} to no migration applied ({count})"
+        return f"from version {self.from_version} to {self.to_version} ({count})"
 
     def _step_lines(self) -> list[str]:
         return [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]

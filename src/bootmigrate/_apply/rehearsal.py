@@ -111,6 +111,7 @@ def rehearse(
         report.unknown,
         report.adoption,
         dry_run=True,
+        head=report.head,
     )
 
 

@@ -112,7 +112,9 @@ def _settled(
 ) -> Report:
     state: State = "newer-compatible" if unknown else "up-to-date"
     _log.debug("%s: %s at version %s", name, state, current)
-    return Report(name, migrations.origin, state, current, current, (), unknown)
+    return Report(
+        name, migrations.origin, state, current, current, (), unknown, head=migrations.head
+    )
 
 
 class _Run:
@@ -163,7 +165,13 @@ class _Run:
         name, origin = self.database.name, self.migrations.origin
         if not steps:
             return Report(
-                name, origin, "up-to-date", self.from_version, self.from_version, adoption=adoption
+                name,
+                origin,
+                "up-to-date",
+                self.from_version,
+                self.from_version,
+                adoption=adoption,
+                head=self.migrations.head,
             )
         to_version = ledger.max_version(self.database.conn)
         return Report(
