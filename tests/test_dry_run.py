@@ -242,3 +242,30 @@ def test_a_plan_error_is_the_one_migrate_raises(tmp_path: Path, wal_db: Path) ->
         bootmigrate.rehearse(wal_db, source)
     assert "version 2 applied as 'seed'" in str(info.value)
     assert str(wal_db) in str(info.value)  # named as the caller named it, not the copy
+
+
+def test_a_borrowed_connection_is_copied_and_left_as_it_was(tmp_path: Path) -> None:
+    source = make_set(tmp_path, FILES)
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=3)
+    make_set(tmp_path, {"0006_up.up.sql": "UPDATE notes SET title = shout(title);\n"})
+    conn = sqlite3.connect(db)
+    conn.create_function("shout", 1, str.upper)
+    try:
+        before = files_of(db)
+        # The copy is another connection: the app's functions come through prepare.
+        report = bootmigrate.rehearse(
+            conn, source, prepare=lambda c: c.create_function("shout", 1, str.upper)
+        )
+        assert [step.version for step in report.steps] == [4, 5, 6]
+        assert report.database == str(db)
+        assert conn.execute("SELECT title FROM notes ORDER BY id").fetchall() == [
+            ("one",),
+            ("two",),
+        ]
+        assert not conn.in_transaction
+        assert files_of(db) == before
+        with pytest.raises(bootmigrate.StatementError, match="no such function: shout"):
+            bootmigrate.rehearse(conn, source)
+    finally:
+        conn.close()

@@ -200,8 +200,10 @@ def test_restore_is_refused_while_another_process_holds_the_database(
         before = database_files(db)
         with pytest.raises(bootmigrate.DatabaseBusy) as info:
             bootmigrate.restore(db, timeout=0.3)
-        assert str(info.value).startswith(f"{db}: another ")
-        assert str(info.value).endswith("close the other program or raise the timeout")
+        assert str(info.value) == (
+            f"{db}: another process has the database open or locked (stop the app before "
+            "restoring) for more than 0.3 s; close the other program or raise the timeout"
+        )
         assert database_files(db) == before
         result = cli("--db", db, "--timeout", "0.3", "restore", cwd=db.parent)
         assert result.returncode == 1 and "Traceback" not in result.stderr
@@ -213,4 +215,33 @@ def test_restore_is_refused_while_another_process_holds_the_database(
     assert result.returncode == 0, result.stderr
     (made,) = backups_of(db)
     assert result.stdout == f"{db}: restored from {made} (version 2)\n"
+    assert read_db(db).versions == (1, 2)
+
+
+@pytest.mark.process
+def test_restore_is_refused_while_another_process_has_a_wal_database_open(
+    migrated: tuple[Path, Path],
+) -> None:
+    # An app between queries: no transaction, but a WAL connection is open.
+    db, source = migrated
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    bootmigrate.migrate(db, source, backup=True)
+    ready = db.parent / "ready"
+    holder = start("hold_open", [db, ready, "30"])
+    try:
+        wait_for(ready, holder)
+        before = database_files(db)
+        with pytest.raises(bootmigrate.DatabaseBusy) as info:
+            bootmigrate.restore(db, timeout=0.3)
+        assert str(info.value) == (
+            f"{db}: another process has the database open or locked (stop the app before "
+            "restoring) for more than 0.3 s; close the other program or raise the timeout"
+        )
+        assert database_files(db) == before
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert bootmigrate.restore(db).version == 2
     assert read_db(db).versions == (1, 2)

@@ -332,18 +332,23 @@ class _exclusive:
                 if sql.endswith("MEMORY") and found != [("memory",)]:
                     # SQLite kept WAL mode: another connection has the database open.
                     conn.close()
-                    raise DatabaseBusy(
-                        self.database,
-                        self.timeout,
-                        "another connection has the database open (stop the app before restoring)",
-                    )
+                    raise self._busy()
         except sqlite3.Error as exc:
             conn.close()
             error = translate(exc, Where(self.database, self.timeout))
             if isinstance(error, NotADatabase):
                 return  # SQLite cannot read it, so no SQLite connection can be using it
-            raise error from exc
+            raise (self._busy() if isinstance(error, DatabaseBusy) else error) from exc
         self.conn = conn
+
+    def _busy(self) -> Exception:
+        from .._errors import DatabaseBusy
+
+        return DatabaseBusy(
+            self.database,
+            self.timeout,
+            "another process has the database open or locked (stop the app before restoring)",
+        )
 
     def __exit__(self, *exc_info: object) -> None:
         if self.conn is not None:
