@@ -245,3 +245,14 @@ def test_restore_is_refused_while_another_process_has_a_wal_database_open(
         holder.communicate()
     assert bootmigrate.restore(db).version == 2
     assert read_db(db).versions == (1, 2)
+
+
+def test_a_database_in_a_missing_folder_or_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(bootmigrate.DatabaseUnavailable) as missing:
+        bootmigrate.restore(tmp_path / "no" / "app.db")
+    assert str(missing.value) == (
+        f"{tmp_path / 'no' / 'app.db'}: cannot open the database (the directory "
+        f"{str(tmp_path / 'no')!r} does not exist; create it first)"
+    )
+    with pytest.raises(bootmigrate.DatabaseUnavailable, match="it is a directory"):
+        bootmigrate.restore(tmp_path)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._db import backup as backups
 from .._db.connection import DEFAULT_TIMEOUT, check_timeout
+from .._db.connection import _check_directory as check_directory
 from .._errors import RestoreError, UsageError
 
 
@@ -60,8 +61,8 @@ def restore(
         raise UsageError("restore() replaces the database file: pass its path, not a connection")
     timeout = check_timeout(timeout)
     name = os.fspath(db)
-    if os.path.isdir(name):
-        raise UsageError(f"{name!r} is a directory, not a database file")
+    # A directory, or a missing or read-only folder: what a run would refuse, said alike.
+    check_directory(name, create=True)
     chosen = _newest(name) if backup is None else _named(name, Path(backup))
     if not backups.looks_like_sqlite(chosen):
         raise RestoreError(
@@ -69,7 +70,14 @@ def restore(
             f"the backup {str(chosen)!r} is not a SQLite database",
             "pick another backup (bootmigrate restore BACKUP)",
         )
-    backups.put_in_place(name, chosen, timeout)
+    try:
+        backups.put_in_place(name, chosen, timeout)
+    except OSError as exc:  # the backup unreadable, the folder not writable, ...
+        raise RestoreError(
+            name,
+            f"cannot put the backup {str(chosen)!r} in place ({exc})",
+            "check the permissions of the backup and of the database's folder",
+        ) from exc
     return Restoration(name, chosen, backups.version_of(chosen))
 
 
