@@ -50,6 +50,19 @@ typecheck: install
 # The README's test command: lint, types and the whole suite.
 check: lint typecheck test
 
+# The API reference from the docstrings, with the README as its user guide, into
+# build/docs/html. Nitpicky and from scratch (-E): any warning, such as a reference
+# to a private or missing name, fails it. Its configuration is linted here too.
+.PHONY: docs
+docs: $(VENV)/.docs-installed
+	$(BIN)/ruff check docs
+	$(BIN)/ruff format --check docs
+	$(BIN)/sphinx-build -E -W --keep-going -n -q -b html docs build/docs/html
+
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
 # The migration test kit on the reference app's migrations ([tool.bootmigrate] source in
 # pyproject.toml): convergence, round trip, populated tables, snapshot and lock, one test
 # per check and version, and every legacy shape as an origin (tests/support/migration_kit.py,
@@ -60,8 +73,8 @@ migrate-test: install
 # After adding a migration: write migrations/schema.sql and migrations/bootmigrate.lock
 # (then commit them; migrate-test fails until they match the migrations).
 migrate-freeze: install
-	$(BIN)/bootmigrate --source migrations schema --write
-	$(BIN)/bootmigrate --source migrations lock
+	$(BIN)/bootmigrate schema --write
+	$(BIN)/bootmigrate lock
 
 # Benchmarks against a raw sqlite3 baseline and peer tools (yoyo, alembic, sqlite-utils,
 # dbmate; installed into .bench-cache/ on first use); a few minutes. BENCHMARKS.md holds a run's table.

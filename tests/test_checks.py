@@ -46,7 +46,9 @@ def test_verify_an_up_to_date_database(example_set, db_path):
     assert (result.database, result.source) == (str(db_path), str(example_set))
     assert (result.migrations, result.current, result.pending) == (3, 3, ())
     assert not result.lock_checked and not result.schema_checked
-    assert result.summary() == f"ok: 3 migration file(s) valid; {db_path} at version 3, 0 pending"
+    assert (
+        result.summary() == f"ok: 3 migration file(s) valid; {db_path} is at version 3, 0 pending"
+    )
     assert file_state(db_path) == before
 
 
@@ -70,8 +72,8 @@ def test_verify_reports_the_lock_file(example_set, db_path):
     result = bootmigrate.verify(db_path, example_set)
     assert result.ok and result.lock_checked
     assert result.summary().endswith(
-        "at version 2, 1 pending (ran without error on a copy of the database); the lock file "
-        "matches"
+        "is at version 2, 1 pending (ran without error on a copy of the database); the lock "
+        "file matches"
     )
 
     append(example_set / "0003_tags.up.sql", ";CREATE INDEX tags_tag ON tags (tag);\n")

@@ -51,7 +51,7 @@ def test_fifty_migrations_with_triggers(tmp_path: Path, script: bool) -> None:
     db = tmp_path / "app.db"
     first = run_cli(["--db", str(db), "--source", str(source), "up"], cwd=tmp_path, script=script)
     assert first.returncode == 0, first.stderr
-    assert "migrated to version 50 (50 migration(s), none applied before)" in first.stdout
+    assert "migrated from an empty database to version 50 (50 migration(s))" in first.stdout
     assert first.stderr == ""
 
     data = status_json(db, source, tmp_path)
@@ -180,7 +180,7 @@ def test_up_dry_run_prints_plan_and_sql_and_changes_nothing(tmp_path: Path) -> N
     result = cli("--db", missing, "--source", source, "up", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0
     assert (
-        "would migrate to version 3 (3 migration(s), none applied before); dry run on a copy"
+        "would migrate from an empty database to version 3 (3 migration(s)); dry run on a copy"
         in (result.stdout)
     )
     assert not missing.exists()
@@ -330,7 +330,12 @@ def test_settings_from_pyproject_in_the_current_directory(tmp_path: Path) -> Non
 def test_broken_pyproject_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.bootmigrate\n")
     result = cli("status", cwd=tmp_path)
-    assert_clean_error(result, "pyproject.toml", "[tool.bootmigrate]")
+    # A usage error (exit 2): the settings of the command line are broken.
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        f"bootmigrate: error: {tmp_path / 'pyproject.toml'}: cannot read [tool.bootmigrate] ("
+    )
 
 
 # -- exit status 2 and tracebacks ---------------------------------------------------
@@ -405,4 +410,4 @@ def test_verbose_logs_each_step_to_stderr(tmp_path: Path) -> None:
         "bootmigrate: applied 0002_tags.up.sql",
         "bootmigrate: applied 0003_seed.up.sql",
     ]
-    assert "migrated to version 3 (3 migration(s), none applied before)" in result.stdout
+    assert "migrated from an empty database to version 3" in result.stdout

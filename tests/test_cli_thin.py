@@ -18,7 +18,9 @@ import pytest
 import bootmigrate
 from bootmigrate._cli import main as cli_main
 
-OK = SimpleNamespace(ok=True, summary=lambda: "summary line", problems=())
+OK = SimpleNamespace(
+    ok=True, summary=lambda: "summary line", problems=(), state="migrated", database="app.db"
+)
 SCHEMA = SimpleNamespace(to_text=lambda: "table t\n", to_dict=lambda: {"tables": []})
 PLAN = SimpleNamespace(current=None, pending=())
 STATUS = SimpleNamespace(summary=lambda: "summary line", as_dict=lambda: {})

@@ -133,7 +133,7 @@ def test_a_dry_run_reports_each_step_with_its_time_and_changes_nothing(
     assert result.ok, result.problems
     assert result.dry_run is not None and len(result.dry_run.steps) == 2
     assert result.summary() == (
-        f"ok: 7 migration file(s) valid; {wal_db} at version 5, 2 pending (ran without error "
+        f"ok: 7 migration file(s) valid; {wal_db} is at version 5, 2 pending (ran without error "
         "on a copy of the database)"
     )
 
@@ -232,7 +232,7 @@ def test_nothing_pending_runs_nothing(tmp_path: Path, wal_db: Path) -> None:
     assert report.summary() == f"{wal_db}: up to date at version 5; dry run, nothing would run"
     result = bootmigrate.verify(wal_db, source)
     assert result.dry_run is None
-    assert result.summary() == f"ok: 5 migration file(s) valid; {wal_db} at version 5, 0 pending"
+    assert result.summary() == f"ok: 5 migration file(s) valid; {wal_db} is at version 5, 0 pending"
 
 
 def test_a_plan_error_is_the_one_migrate_raises(tmp_path: Path, wal_db: Path) -> None:

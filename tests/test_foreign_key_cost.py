@@ -27,15 +27,21 @@ FAMILY = (
 
 
 def rebuild(table: str, n: int) -> str:
-    """A no-transaction rebuild of *table* that keeps its rows (golang-migrate style)."""
+    """A no-transaction rebuild of *table* that keeps its rows, each statement committed
+    by itself: a step that runs alone."""
     return NO_TX + (
-        "BEGIN;\n"
         f"CREATE TABLE {table}_new (id INTEGER PRIMARY KEY, label TEXT, n{n} INTEGER);\n"
         f"INSERT INTO {table}_new (id, label) SELECT id, label FROM {table};\n"
         f"DROP TABLE {table};\n"
         f"ALTER TABLE {table}_new RENAME TO {table};\n"
-        "COMMIT;\n"
     )
+
+
+def wrapped_rebuild(table: str, n: int) -> str:
+    """The same in one explicit transaction (golang-migrate's no-wrap style): it runs
+    inside the run's transaction."""
+    body = rebuild(table, n)[len(NO_TX) :]
+    return NO_TX + "PRAGMA foreign_keys = OFF;\nBEGIN;\n" + body + "COMMIT;\n"
 
 
 def traced_migrate(db: Path, source: Path) -> list[str]:
@@ -69,6 +75,21 @@ def test_thirty_rebuilds_check_the_whole_database_once(tmp_path: Path) -> None:
     # Once for the run; each step then checks only shelf (nothing references it).
     assert full_checks(sent) == 1
     assert table_checks(sent) == 30
+
+
+def test_thirty_rebuilds_in_explicit_transactions_run_as_one_batch(tmp_path: Path) -> None:
+    files = {"0001_family.up.sql": FAMILY}
+    files.update({f"{n:04d}_rebuild_{n}.up.sql": wrapped_rebuild("shelf", n) for n in range(2, 32)})
+    source = make_set(tmp_path, files)
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=1)
+    sent = traced_migrate(db, source)
+    assert read_db(db).versions == tuple(range(1, 32))
+    assert full_checks(sent) == 1 and table_checks(sent) == 1
+    # One commit for all thirty, no note of a step, no step lock.
+    assert sum(s.strip().upper() == "COMMIT" for s in sent) == 1, sent
+    assert not any(s.startswith("INSERT OR REPLACE INTO main.bootmigrate_meta") for s in sent)
+    assert not (tmp_path / "app.db-bootmigrate-lock").exists()
 
 
 def test_a_database_without_foreign_keys_is_never_checked(tmp_path: Path) -> None:

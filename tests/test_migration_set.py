@@ -173,7 +173,46 @@ def test_no_transaction_migration_may_manage_its_own_transaction() -> None:
     result = build(
         {"0001_big.up.sql": "-- bootmigrate: no-transaction\nBEGIN;\nCREATE TABLE a (x);\nCOMMIT;"}
     )
-    assert not result.migrations[0].transactional
+    up = result.migrations[0].up
+    # One explicit transaction: its body runs inside the run's transaction.
+    assert up.no_transaction and result.migrations[0].transactional
+    assert up.transaction_body is not None
+    assert up.text[slice(*up.transaction_body)] == "CREATE TABLE a (x);"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BEGIN;\nCREATE TABLE a (x);\nCOMMIT;\nVACUUM;",  # something after it
+        "CREATE TABLE a (x);\nBEGIN;\nCREATE TABLE b (x);\nCOMMIT;",  # something before
+        "BEGIN;\nCREATE TABLE a (x);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (x);\nCOMMIT;",
+        "BEGIN;\nSAVEPOINT s;\nCREATE TABLE a (x);\nRELEASE s;\nCOMMIT;",
+        "BEGIN;\nCREATE TABLE a (x);\nROLLBACK;",
+        "PRAGMA journal_mode = WAL;\nBEGIN;\nCREATE TABLE a (x);\nCOMMIT;",
+        "BEGIN;\nCOMMIT;",
+        "CREATE TABLE a (x);\nINSERT INTO a VALUES (1);",
+    ],
+)
+def test_a_no_transaction_migration_that_is_not_one_transaction_runs_alone(text: str) -> None:
+    result = build({"0001_big.up.sql": "-- bootmigrate: no-transaction\n" + text})
+    migration = result.migrations[0]
+    assert migration.up.transaction_body is None and not migration.transactional
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PRAGMA foreign_keys = OFF;\nBEGIN TRANSACTION;\nCREATE TABLE a (x);\nCOMMIT;\n"
+        "PRAGMA foreign_keys = ON;\n",
+        "PRAGMA foreign_keys=0;\nbegin immediate;\nCREATE TABLE a (x);\nend transaction;",
+        "BEGIN EXCLUSIVE;\n-- a comment\nCREATE TABLE a (x);\n/* another */\nEND",
+    ],
+)
+def test_a_no_transaction_migration_that_is_one_transaction_runs_in_the_runs(text: str) -> None:
+    result = build({"0001_big.up.sql": "-- bootmigrate: no-transaction\n" + text})
+    up = result.migrations[0].up
+    assert up.transaction_body is not None and result.migrations[0].transactional
+    assert up.text[slice(*up.transaction_body)] == "CREATE TABLE a (x);"
 
 
 def test_triggers_are_not_transaction_control() -> None:

@@ -291,7 +291,8 @@ def test_transactional_runs_take_no_step_lock(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("app.db")) == ["app.db"]
 
 
-ORPHANING_STEP = NO_TX + "BEGIN;\nDELETE FROM parent WHERE id = 2;\nCOMMIT;\n"
+# Committed by itself (autocommit): a step that runs alone.
+ORPHANING_STEP = NO_TX + "DELETE FROM parent WHERE id = 2;\n"
 
 
 @pytest.mark.parametrize("backup", [False, True])
@@ -329,3 +330,58 @@ def test_a_step_that_commits_orphans_itself_is_caught(tmp_path: Path, backup: bo
     else:
         assert "database is at version 3 with '0004_orphans.up.sql' partly applied" in message
         assert snapshot.versions == (1, 2, 3) and snapshot.rows["parent"] == ((1,),)
+
+
+def test_a_step_in_one_explicit_transaction_runs_in_the_runs_and_is_rolled_back(
+    tmp_path: Path,
+) -> None:
+    """BEGIN ... COMMIT (golang-migrate's no-wrap style): the body runs inside the run's
+    transaction, so its orphans roll back the whole run, 0003 included."""
+    source, db = _db(
+        tmp_path,
+        {
+            "0003_family.up.sql": (
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+                "CREATE TABLE child (id INTEGER PRIMARY KEY,\n"
+                "  parent_id INTEGER REFERENCES parent (id) ON DELETE CASCADE);\n"
+                "INSERT INTO parent VALUES (1), (2);\n"
+                "INSERT INTO child (parent_id) VALUES (1), (2), (2);\n"
+            ),
+            "0004_orphans.up.sql": (
+                NO_TX + "PRAGMA foreign_keys = OFF;\nBEGIN;\nDELETE FROM parent WHERE id = 2;\n"
+                "COMMIT;\nPRAGMA foreign_keys = ON;\n"
+            ),
+        },
+        target=2,
+    )
+    before = db.read_bytes()
+    with pytest.raises(bootmigrate.ForeignKeyViolation) as info:
+        bootmigrate.migrate(db, source)
+    assert str(info.value) == (
+        "after the run the database has 2 foreign key violation(s): child rowid 2 -> parent; "
+        "child rowid 3 -> parent; the run was rolled back and the database is unchanged. "
+        "Fix the migration so it keeps or deletes the child rows"
+    )
+    assert db.read_bytes() == before
+    assert not (tmp_path / "app.db-bootmigrate-lock").exists()
+
+
+def test_a_failing_statement_in_one_explicit_transaction_is_named_by_its_line(
+    tmp_path: Path,
+) -> None:
+    source, db = _db(
+        tmp_path,
+        {
+            "0003_x.up.sql": NO_TX
+            + "BEGIN;\nCREATE TABLE x (a);\nINSERT INTO nope VALUES (1);\nCOMMIT;\n"
+        },
+        target=2,
+    )
+    before = db.read_bytes()
+    with pytest.raises(bootmigrate.StatementError) as info:
+        bootmigrate.migrate(db, source)
+    assert str(info.value).startswith(
+        "'0003_x.up.sql' statement 3 (line 4) failed: no such table: nope; "
+        "the run was rolled back and the database is unchanged"
+    ), str(info.value)
+    assert db.read_bytes() == before

@@ -180,3 +180,37 @@ def test_loading_the_plugin_imports_no_test_kit():
     assert "'bootmigrate.testing.plugin'" in loaded
     assert "'bootmigrate.testing._kit'" not in loaded
     assert "'bootmigrate.testing._hooks'" not in loaded
+
+
+def test_a_package_source_is_tested_in_its_working_copy(pytester):
+    # source = "myapp:migrations" as the app loads it; myapp is not installed, and the
+    # kit finds the working copy under src/ (the CLI finds the same one).
+    root = project(pytester, "passing")
+    (root / "src" / "myapp").mkdir(parents=True)
+    (root / "src" / "myapp" / "__init__.py").write_text("", encoding="utf-8")
+    shutil.move(root / "migrations", root / "src" / "myapp" / "migrations")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace(
+            'source = "migrations"', 'source = "myapp:migrations"'
+        ),
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("--bootmigrate", "-m", "bootmigrate")
+    result.assert_outcomes(passed=12, deselected=2)
+
+
+def test_an_unknown_key_in_the_configuration_is_a_usage_error(pytester):
+    root = project(pytester, "passing")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text(encoding="utf-8").replace("source =", "sorce ="), encoding="utf-8"
+    )
+    result = pytester.runpytest("--bootmigrate")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: bootmigrate: {pyproject}: unknown key(s) in [tool.bootmigrate]: 'sorce' "
+            "(did you mean 'source'?); the known keys are db, directory, prepare, source"
+        ]
+    )

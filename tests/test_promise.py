@@ -196,12 +196,6 @@ def test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise(tmp_path: Path) -
 # KNOWN_* flags), so the properties go on looking for others.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="U+FEFF before CREATE TRIGGER in the middle of a file: SQLite skips it as "
-    "whitespace, but sqlite3.complete_statement reads it as part of a word, so the splitter "
-    "cuts the trigger at its first ';' and refuses its END as transaction control",
-)
 @pytest.mark.parametrize("transactional", [True, False], ids=["transactional", "no-transaction"])
 def test_found_a_bom_before_a_trigger_is_whitespace(tmp_path: Path, transactional: bool) -> None:
     """Found by test_the_core_promise_holds_in_process (seed 4164496034 before the flag)."""
@@ -228,12 +222,6 @@ def test_found_a_bom_before_a_trigger_is_whitespace(tmp_path: Path, transactiona
         conn.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="putting back a backup of a WAL database opens it read-only, which leaves the "
-    "backup's -wal and -shm beside the database; rotation then deletes the backup and "
-    "the two files stay for good",
-)
 def test_found_a_restored_wal_backup_leaves_no_side_files(tmp_path: Path) -> None:
     """Found by test_the_core_promise_holds_in_process (seed 1511793074 before the flag)."""
     source = tmp_path / "migrations"
@@ -260,42 +248,51 @@ def test_found_a_restored_wal_backup_leaves_no_side_files(tmp_path: Path) -> Non
     assert [n for n in names if n.endswith(("-wal", "-shm"))] == [], names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a no-transaction step ran to its end and writing its ledger row failed (the "
-    "disk filled up; here the step left query_only on): the error says 'this batch was "
-    "rolled back ... at version 1' or 'the database is unchanged', not that the step took "
-    "effect and is not recorded",
-)
 @pytest.mark.parametrize("start", [None, 1], ids=["fresh", "at-1"])
 def test_found_a_step_that_ran_and_was_not_recorded_says_so(
-    tmp_path: Path, start: int | None
+    tmp_path: Path, start: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Found by test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise under
-    BOOTMIGRATE_STRESS=1 (seed 2094254026: scenario 1055 says "this batch was rolled
+    BOOTMIGRATE_STRESS=1 (seed 2094254026: scenario 1055 said "this batch was rolled
     back", scenario 722 "the run was rolled back and the database is unchanged"): the
-    file-size limit was hit while recording the step. Here the step makes the recording
-    fail deterministically."""
+    file-size limit was hit while recording the step. Here writing the step's row fails
+    the way a full disk makes it fail."""
+    from bootmigrate._db import ledger
+
+    record = ledger.record
+
+    def disk_full_at_the_step(conn: sqlite3.Connection, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("finishes_step"):
+            raise sqlite3.OperationalError("database or disk is full")
+        record(conn, *args, **kwargs)
+
     source = tmp_path / "migrations"
     source.mkdir()
     (source / "0001_a.up.sql").write_text("CREATE TABLE a (x);\n")
     (source / "0002_s.up.sql").write_text(
-        "-- bootmigrate: no-transaction\nCREATE TABLE s (x);\nPRAGMA query_only = ON;\n"
+        "-- bootmigrate: no-transaction\nCREATE TABLE s (x);\nINSERT INTO s VALUES (1);\n"
     )
     db = tmp_path / "app.db"
     if start is not None:
         bootmigrate.migrate(db, source, target=start)
-    with pytest.raises(bootmigrate.MigrationError) as info:
+    monkeypatch.setattr(ledger, "record", disk_full_at_the_step)
+    with pytest.raises(bootmigrate.DiskFull) as info:
         bootmigrate.migrate(db, source)
+    monkeypatch.undo()
     conn = sqlite3.connect(db)
     try:
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        assert conn.execute("SELECT x FROM s").fetchall() == [(1,)]  # the step took effect
     finally:
         conn.close()
-    assert "s" in tables  # the step took effect
     assert bootmigrate.status(db, source).current == 1  # and is not recorded
-    message = str(info.value)
-    assert "0002_s.up.sql" in message and "partly applied" in message, message
+    assert str(info.value) == (
+        f"{db}: the disk is full (or the database hit its size limit); "
+        "it is a no-transaction migration, so it ran to its end and took effect, but "
+        "writing its ledger row failed: the database is at version 1 with '0002_s.up.sql' "
+        "applied and not recorded. The next run retries the whole file, which is only safe "
+        "if the file can run twice; otherwise restore the database from a backup first "
+        "(backup=True takes one). Free some space and start again"
+    )
 
 
 def _migrate_limited(db: Path, source: Path) -> promise.Outcome:
@@ -312,11 +309,6 @@ def _migrate_limited(db: Path, source: Path) -> promise.Outcome:
     return promise.Outcome()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a full disk (here a file-size limit) that keeps SQLite from making a WAL "
-    "database's -shm is reported as DatabaseUnavailable 'the disk may be failing'",
-)
 @pytest.mark.process
 def test_found_a_full_disk_at_a_wal_databases_shm_is_disk_full(tmp_path: Path) -> None:
     """Found by test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise (31 of 1,000
@@ -358,13 +350,6 @@ def _fail_on_an_exclusive_connection(db: Path, source: Path) -> promise.Outcome:
 EXCLUSIVE_DEADLINE = 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a failed run on a borrowed connection in locking_mode=EXCLUSIVE waits the "
-    "whole timeout (30 s by default) before raising: the runner opens a second connection "
-    "to replay a journal that is only cold (exclusive mode keeps it), and the borrowed "
-    "connection's own lock blocks it",
-)
 @pytest.mark.process
 def test_found_a_failed_run_on_an_exclusive_connection_does_not_wait(tmp_path: Path) -> None:
     """Found by test_the_core_promise_holds_in_process: examples with exclusive=True and a

@@ -106,7 +106,7 @@ def test_migrate_applies_everything_and_records_it(tmp_path: Path) -> None:
     ]
     assert all(s.duration_ms >= 0 for s in report.steps)
     assert report.summary().splitlines()[0] == (
-        f"{db}: migrated to version 3 (3 migration(s), none applied before)"
+        f"{db}: migrated from an empty database to version 3 (3 migration(s))"
     )
 
     snap = read_db(db)

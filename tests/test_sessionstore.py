@@ -233,7 +233,7 @@ def test_main_prints_what_opening_did(tmp_path: Path) -> None:
     path = tmp_path / "var" / "sessions.db"
     command = [sys.executable, "-m", "sessionstore", str(path)]
     first = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
-    assert f"migrated to version {HEAD} (" in first.stdout
+    assert f"migrated from an empty database to version {HEAD}" in first.stdout
     assert "0001_initial_schema" in first.stdout and " ms" in first.stdout
     second = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
     assert f"up to date at version {HEAD}" in second.stdout

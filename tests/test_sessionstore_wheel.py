@@ -32,7 +32,7 @@ def test_installed_wheel_opens_and_takes_over_a_store(
 
     fresh = sessionstore(work / "var" / "sessions.db")
     assert fresh.returncode == 0, fresh.stderr
-    assert "migrated to version " in fresh.stdout
+    assert "migrated from an empty database to version" in fresh.stdout
     assert "0025_session_search" in fresh.stdout
 
     legacy = build(work / "legacy.db", "swapped-17")

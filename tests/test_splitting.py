@@ -65,8 +65,9 @@ def reference_split(text: str) -> tuple[list[str], int]:
     """
     statements: list[str] = []
     start = 0
+    probe = as_the_tokenizer_reads(text)
     for semi in [i for i, c in enumerate(text) if c == ";"]:
-        if complete(text[start : semi + 1]):
+        if complete(probe[start : semi + 1]):
             first = skip_space(text, start, semi + 1)
             if first < semi:  # not ";" alone
                 statements.append(text[first : semi + 1])
@@ -75,6 +76,24 @@ def reference_split(text: str) -> tuple[list[str], int]:
     if first < len(text):  # a last statement without ';'
         statements.append(text[first:])
     return statements, start
+
+
+def as_the_tokenizer_reads(text: str) -> str:
+    """*text* with each U+FEFF that SQLite's tokenizer skips as whitespace (one where a
+    token could start: not after an identifier character) turned into a space.
+
+    ``sqlite3_complete()`` reads U+FEFF as a word character, so without this it would not
+    see ``\ufeffCREATE TRIGGER`` open a trigger body where SQLite's parser does.
+    """
+    out = list(text)
+    for i, c in enumerate(text):
+        if c == "\ufeff" and (i == 0 or not _identifier_char(out[i - 1])):
+            out[i] = " "
+    return "".join(out)
+
+
+def _identifier_char(c: str) -> bool:
+    return not c.isascii() or c.isalnum() or c in "_$"
 
 
 def reference_end(text: str, start: int = 0) -> int:

@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from ._schema.read import canonical_schema
     from ._source.locate import load
     from ._source.model import Migration, MigrationSet, Script
+    from ._source.text import Statement
     from ._types import DatabaseLike, SourceLike
 
 # Loaded on first use: name -> the private module that defines it.
@@ -89,6 +90,7 @@ _LAZY = {
     "Migration": "_source.model",
     "MigrationSet": "_source.model",
     "Script": "_source.model",
+    "Statement": "_source.text",
     "Plan": "_plan",
     "Modification": "_plan",
     "plan": "_plan",
@@ -189,6 +191,7 @@ __all__ = [
     "SourceLike",
     "SourceNotFound",
     "SqlObject",
+    "Statement",
     "StatementError",
     "Status",
     "Step",

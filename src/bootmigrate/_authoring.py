@@ -31,6 +31,7 @@ class WrittenFile:
     It is path-like (``open(written)`` opens the file).
     """
 
+    #: Where it was written.
     path: Path
     #: What the file holds, for people: ``3 migration(s) locked, up to version 3``.
     description: str
@@ -140,6 +141,7 @@ def _directory(source: str | os.PathLike[str], what: str) -> Path:
     if directory is None:
         raise UsageError(
             f"{what}, so it needs a directory source, not the package resource "
-            f"{os.fspath(source)!r}; pass the migrations directory with --source"
+            f"{os.fspath(source)!r}; pass the migrations directory with --source, or "
+            "name it in directory = ... under [tool.bootmigrate] (the working copy)"
         )
     return directory

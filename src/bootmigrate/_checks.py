@@ -66,9 +66,11 @@ class Verification:
         """The ``ok: ...`` line when nothing is wrong, else the problems one per line."""
         if self.problems:
             return "\n".join(self.problems)
-        at = "with no migration applied" if self.current is None else (f"at version {self.current}")
+        where = (
+            "has no migration applied" if self.current is None else f"is at version {self.current}"
+        )
         return (
-            f"ok: {self.migrations} migration file(s) valid; {self.database} {at}, "
+            f"ok: {self.migrations} migration file(s) valid; {self.database} {where}, "
             f"{len(self.pending)} pending"
             + (
                 " (ran without error on a copy of the database)"

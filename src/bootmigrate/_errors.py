@@ -57,12 +57,15 @@ UNCHANGED = "the run was rolled back and the database is unchanged"
 
 
 class MigrationError(Exception):
-    """Base class of every error bootmigrate raises on purpose."""
+    """Base class of every error bootmigrate raises on purpose.
+
+    ``str(error)`` is the whole message: the problem, the state, then what to do.
+    """
 
     def __init__(self, problem: str, tail: str = "", *, state: str | None = None) -> None:
         #: What went wrong, and where.
         self.problem = problem
-        #: What to do about it, or the statement that failed ("" when there is nothing).
+        #: What to do about it, or the statement that failed (``""`` when there is nothing).
         self.tail = tail
         #: What state the database is in now; None when no run was under way.
         self.state = state
@@ -243,7 +246,7 @@ class DatabaseTooNew(PlanError):
     ) -> None:
         self.versions = tuple(versions)
         self.head = head
-        #: The names the ledger records for :attr:`versions` (empty when not known).
+        #: The names the ledger records for those versions (empty when not known).
         self.names = tuple(names)
         self.database = database
         listed = ", ".join(
@@ -368,7 +371,8 @@ class StatementError(ApplyError):
 
     @property
     def outcome(self) -> str:
-        """What state the failure left the database in (:attr:`state`, kept for callers)."""
+        """What state the failure left the database in (kept for callers; see
+        :attr:`~MigrationError.state`)."""
         return self.state or ""
 
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 class Modification:
     """An applied migration whose file now differs (checksum or name)."""
 
+    #: The ledger's row, as the migration was applied.
     applied: AppliedMigration
+    #: The file as it is now.
     migration: Migration
 
 
@@ -37,13 +39,17 @@ class Modification:
 class Plan:
     """What the database has, what the files offer, and what an upgrade would do."""
 
+    #: The database's version (None: no migration applied).
     current: int | None
+    #: The newest migration's version (None: the source has none).
     head: int | None
+    #: The ledger's rows, in version order.
     applied: tuple[AppliedMigration, ...]
     #: Migrations to apply, in order, up to the target.
     pending: tuple[Migration, ...]
     #: Applied versions that have no file: the database is newer than the app.
     unknown: tuple[AppliedMigration, ...]
+    #: Applied migrations whose file has changed since.
     modified: tuple[Modification, ...]
     #: Unapplied migrations below the current version.
     out_of_order: tuple[Migration, ...]
@@ -134,8 +140,8 @@ def plan(
         if current is not None and target < current:
             raise InvalidTarget(
                 f"target version {target} is below the database's version {current}; "
-                f"to go back, downgrade: `bootmigrate down --to {target}` "
-                f"(bootmigrate.downgrade(db, source, {target}))"
+                f"to go back, run `bootmigrate down --to {target}` "
+                f"(bootmigrate.downgrade(db, source, {target}) from Python)"
             )
     limit = head if target is None else target
     pending = tuple(
@@ -165,8 +171,8 @@ def plan_downgrade(
     if target > current:
         raise InvalidTarget(
             f"target version {target} is above the database's version {current}; "
-            f"to go forward, upgrade: `bootmigrate up --to {target}` "
-            f"(bootmigrate.migrate(db, source, target={target}))"
+            f"to go forward, run `bootmigrate up --to {target}` "
+            f"(bootmigrate.migrate(db, source, target={target}) from Python)"
         )
     if target != 0 and target not in {a.version for a in applied}:
         raise InvalidTarget(

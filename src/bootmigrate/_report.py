@@ -26,9 +26,13 @@ class Step(Value):
     """One migration the run applied (``up``) or undid (``down``), and how long it took."""
 
     __slots__ = ("direction", "duration_ms", "name", "version")
+    #: The migration's version (``3`` for ``0003_add_users``).
     version: int
+    #: The migration's name (``add_users``).
     name: str
+    #: ``"up"`` (applied) or ``"down"`` (undone).
     direction: Literal["up", "down"]
+    #: How long its SQL took, in milliseconds.
     duration_ms: float
 
     def __init__(
@@ -62,8 +66,13 @@ class Report(Value):
     database: str
     #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
+    #: ``"up-to-date"`` (nothing to do), ``"migrated"`` or ``"downgraded"`` (steps ran),
+    #: ``"newer-compatible"`` (the database holds newer, backward-compatible versions,
+    #: and the app may use it as it is).
     state: State
+    #: The version before the run (None: no migration had been applied).
     from_version: int | None
+    #: The version after the run (None: none is applied, as after a downgrade to 0).
     to_version: int | None
     #: The migrations applied or undone, in order.
     steps: tuple[Step, ...]
@@ -121,9 +130,9 @@ class Report(Value):
             )
             lines += self._step_lines()
         elif self.state == "up-to-date" and self._short_of_head():
+            # "up to date" would read as "at the newest version"; it is only at the target.
             lines.append(
-                f"{self.database}: already at version {self.to_version}, the target; nothing "
-                f"to do (the migrations go up to {self.head})"
+                f"{self.database}: already at version {self.to_version} (head is {self.head})"
             )
         elif self.state == "up-to-date":
             lines.append(f"{self.database}: up to date at version {_v(self.to_version)}")
@@ -140,14 +149,9 @@ class Report(Value):
         if self.dry_run and not self.steps:
             lines[-1] += "; dry run, nothing would run"
         if self.backup is not None:
-            at = (
-                "with no migration applied"
-                if self.from_version is None
-                else (f"at version {self.from_version}")
-            )
             lines.append(
-                f"{self.database}: backed up first, {at}, to {self.backup} (bootmigrate "
-                "restore puts it back)"
+                f"{self.database}: backed up first, at version {self.from_version or 0}, to "
+                f"{self.backup} (bootmigrate restore puts it back)"
             )
         return "\n".join(lines)
 
@@ -157,12 +161,14 @@ class Report(Value):
     def _span(self) -> str:
         """``from version 3 to 5 (2 migration(s))``; a side with no version applied says
         so in words rather than as "version none"."""
-        count = f"{len(self.steps)} migration(s)"
+        count = f"({len(self.steps)} migration(s))"
+        # A database without a ledger is one no migration ran on: "version none" read
+        # like a bug, so the line says what such a database is.
         if self.from_version is None:
-            return f"to version {_v(self.to_version)} ({count}, none applied before)"
+            return f"from an empty database to version {_v(self.to_version)} {count}"
         if self.to_version is None:
-            return f"from version {self.from_version} to no migration applied ({count})"
-        return f"from version {self.from_version} to {self.to_version} ({count})"
+            return f"from version {self.from_version} to version 0 (no migration applied) {count}"
+        return f"from version {self.from_version} to {self.to_version} {count}"
 
     def _step_lines(self) -> list[str]:
         return [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
@@ -185,17 +191,27 @@ class Status(Value):
         "source",
         "unknown",
     )
+    #: How the database was named (its path).
     database: str
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     source: str
     #: False when the database file does not exist (it was not created).
     exists: bool
+    #: The database's version (None: no migration applied).
     current: int | None
+    #: The newest migration's version (None: the source has none).
     head: int | None
+    #: Versions an upgrade would apply, in order.
     pending: tuple[int, ...]
+    #: The ledger's rows, in version order.
     applied: tuple[AppliedMigration, ...]
+    #: Applied versions that have no file: the database is newer than the app.
     unknown: tuple[int, ...]
+    #: Applied versions whose file has changed since (checksum or name).
     modified: tuple[int, ...]
+    #: Versions below the current one that were never applied.
     out_of_order: tuple[int, ...]
+    #: True when every unknown version was declared backward-compatible.
     newer_compatible: bool
     #: One sentence per disagreement between files and database (the errors a run raises).
     problems: tuple[str, ...]

@@ -275,30 +275,6 @@ EXTRA_DEFECTS = (
     "name-mismatch",
     "trailing-space",
 )
-# Broken promises the property found, each kept as an xfail test in tests/test_promise.py.
-# While one is open the generator leaves its case out, so that the property goes on
-# looking for others; when src is fixed, the xfail test passes (strict: it fails) and the
-# flag goes.
-#: U+FEFF before CREATE TRIGGER in the middle of a file: the trigger is cut at its first
-#: ';' (test_found_a_bom_before_a_trigger_is_whitespace).
-KNOWN_BOM_TRIGGER = True
-#: Putting back a backup of a WAL database opens it read-only, which leaves the backup's
-#: -wal and -shm beside the database for good (rotation deletes only the backup)
-#: (test_found_a_restored_wal_backup_leaves_no_side_files).
-KNOWN_BACKUP_SIDE_FILES = True
-#: A no-transaction step that ran to its end, then recording it failed (the disk filled
-#: up): the error says "this batch was rolled back ... at version N" or "the database is
-#: unchanged", not that the step took effect
-#: (test_found_a_step_that_ran_and_was_not_recorded_says_so).
-KNOWN_UNRECORDED_STEP = True
-#: A full disk (or file-size limit) that keeps SQLite from making a WAL database's -shm
-#: is reported as DatabaseUnavailable "the disk may be failing", not DiskFull
-#: (test_found_a_full_disk_at_a_wal_databases_shm_is_disk_full).
-KNOWN_SHM_FULL = True
-
-
-def _bom_trigger(gap: str, sql: Sql) -> bool:
-    return gap.endswith("\ufeff") and sql.text.startswith("CREATE TRIGGER")
 
 
 ROW_COUNTS = ((1, 1), (2, 5), (6, 50), (51, 400), (401, 3000))
@@ -573,12 +549,7 @@ def draw_scenario(c: Choices, *, mode: str = "inprocess") -> Scenario:
             last = statements[-1]
             if not last.text.startswith("CREATE"):
                 statements[-1] = replace(last, text=last.text[:-1])  # the last may omit ';'
-        gaps = tuple(
-            "\n"
-            if KNOWN_BOM_TRIGGER and i < len(statements) and _bom_trigger(g, statements[i])
-            else g
-            for i, g in enumerate(c.pick(GAPS) for _ in range(len(statements) + 1))
-        )
+        gaps = tuple(c.pick(GAPS) for _ in range(len(statements) + 1))
         if not statements[-1].text.endswith(";"):
             gaps = (*gaps[:-1], "\n")
         files.append(
@@ -1001,9 +972,9 @@ def run_on(scenario: Scenario, db: Path, source: Path, conn: sqlite3.Connection 
             target=scenario.target,
             backup=scenario.backup,
             backup_keep=scenario.keep,
-            # No other process writes; a short timeout keeps a run that waits on its own
-            # locking_mode=EXCLUSIVE lock (test_found_a_failed_run_on_an_exclusive_...)
-            # from costing seconds.
+            # No other process writes; a short timeout keeps a run that would wait on a
+            # lock its own connection holds from costing seconds (that it does not wait:
+            # test_found_a_failed_run_on_an_exclusive_connection_does_not_wait).
             timeout=0.5,
         )
     except BaseException as exc:  # judged by check(): it must be a MigrationError
@@ -1226,8 +1197,6 @@ def _judge(
         elif "putting back the backup" in message:
             kind = "restore-failed"
             problems.append("putting the backup back failed")
-        elif KNOWN_UNRECORDED_STEP and _unrecorded_step(scenario, after, db):
-            kind = "unrecorded step (known)"
         else:
             kind = "unchanged"
             _check_unchanged(before, after, problems)
@@ -1250,12 +1219,12 @@ def _judge(
                 at_version and _version(at_version.group(1)) != model.version
             ):
                 problems.append(f"the model expected 'at version {model.version}', got {kind}")
-            if model.partial is not None and ("partly applied" in message) != model.partial:
+            took_effect = "applied and not recorded" in message
+            if model.partial is not None and took_effect != model.partial:
                 problems.append(
                     f"the model says the step {'took' if model.partial else 'did not take'} effect"
                 )
-    known_shm = KNOWN_SHM_FULL and (before.wal or after.wal) and "disk I/O" in outcome.message
-    if scenario.disk_limited and outcome.error == "DatabaseUnavailable" and not known_shm:
+    if scenario.disk_limited and outcome.error == "DatabaseUnavailable":
         problems.append("a full disk was reported as DatabaseUnavailable, not DiskFull")
     if model.kind == "success" and outcome.error is not None:
         problems.append("a valid run failed")
@@ -1275,13 +1244,6 @@ def _allowed_side_files(
         if name == "app.db-bootmigrate-lock":
             if not any(not f.transactional for f in scenario.pending):
                 problems.append("a lock file without a no-transaction step")
-            continue
-        if (
-            KNOWN_BACKUP_SIDE_FILES
-            and name.endswith(("-wal", "-shm"))
-            and _STAMPED.fullmatch(name[:-4])
-            and (before.wal or after.wal)
-        ):
             continue
         if _STAMPED.fullmatch(name):
             if not scenario.backup:
@@ -1344,23 +1306,6 @@ def _check_success(
         problems.append("a successful run left the note of an unfinished step")
 
 
-def _unrecorded_step(scenario: Scenario, after: Image, db: Path) -> bool:
-    """The first pending file is a no-transaction step that ran to its end, the ledger is
-    where it was (the known case KNOWN_UNRECORDED_STEP, reported as "unchanged")."""
-    pending = scenario.pending
-    if scenario.source_defect or not pending or pending[0].transactional:
-        return False
-    if not pending[0].good or not after.data:
-        return False
-    step, application_id = reference(scenario, pending[0].version)
-    start = scenario.start_version or None
-    return (
-        app_dump(after.dump) == step
-        and after.application_id == application_id
-        and ledger(db) == expected_ledger(scenario, start)
-    )
-
-
 def _check_unchanged(before: Image, after: Image, problems: list[str]) -> None:
     """Exactly as before: the main file's bytes (WAL: the content, as a checkpoint may
     move pages), and a missing file is still missing or is an empty file."""
@@ -1403,18 +1348,8 @@ def _check_at_version(
         )
     want, application_id = reference(scenario, version or 0)
     same = app_dump(after.dump) == want and after.application_id == application_id
-    partial = "partly applied" in outcome.message
-    following = [f for f in scenario.files if f.version == (version or 0) + 1]
-    if (
-        KNOWN_UNRECORDED_STEP
-        and not same
-        and "this batch was rolled back" in outcome.message
-        and following
-        and not following[0].transactional
-    ):
-        # The step after `version` ran to its end and recording it failed.
-        step, step_application_id = reference(scenario, following[0].version)
-        same = app_dump(after.dump) == step and after.application_id == step_application_id
+    # "partly applied and not recorded", or (recording it failed) "applied and not recorded"
+    partial = "applied and not recorded" in outcome.message
     if not partial and not same:
         problems.append(
             _diff(

@@ -64,10 +64,15 @@ class Baseline:
     the claimed version. :meth:`from_tool` builds such a baseline.
     """
 
+    #: ``(conn) -> int | None``: the version the database claims, None if not one to adopt.
     detect: Callable[[sqlite3.Connection], int | None]
+    #: The highest claimed version this baseline knows.
     highest: int
+    #: ``(conn, claimed) -> (version, notes)``: adds what the old code left out.
     repair: Repair | None = None
+    #: The old bookkeeping's name in messages.
     label: str = "legacy version"
+    #: ``(conn, versions) -> versions``: exactly the versions the database has applied.
     applied: Callable[[sqlite3.Connection, tuple[int, ...]], Collection[int]] | None = None
 
     def __post_init__(self) -> None:
@@ -106,7 +111,7 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Adoption:
-    """What :func:`adopt` did to a database: the outcome of a baseline, in a :class:`Report`."""
+    """What a :class:`Baseline` did to a database without a ledger (:attr:`Report.adoption`)."""
 
     #: The version the database's own bookkeeping claimed.
     claimed: int

@@ -261,6 +261,11 @@ class Executor:
         """The tables migration SQL wrote since :meth:`start_batch`."""
         return set(self.guard.written)
 
+    def wrote_the_schema(self) -> bool:
+        """True when migration SQL wrote ``sqlite_master`` (``PRAGMA writable_schema``)
+        since :meth:`start_batch`: which rows, the authorizer does not say."""
+        return "sqlite_master" in self.guard.written
+
     # -- a file inside the runner's transaction ----------------------------------------
 
     def run(self, script: Script) -> None:
@@ -271,10 +276,13 @@ class Executor:
         ``autocommit=True``, a big script runs in one ``executescript()`` call inside a
         savepoint (see :meth:`_run_whole`).
         """
+        # A no-transaction file that is one explicit transaction: its body only.
+        start, stop = script.transaction_body or (0, len(script.text))
+        text = script.text[start:stop] if stop - start < len(script.text) else script.text
         if (
             sys.version_info >= (3, 12)
-            and len(script.text) >= _WHOLE_SCRIPT_CHARS
-            and self._run_whole(script)
+            and len(text) >= _WHOLE_SCRIPT_CHARS
+            and self._run_whole(script.filename, text)
         ):
             return
         execute = self.database.cursor.execute
@@ -286,10 +294,12 @@ class Executor:
         # ledger's INSERT after every migration costs 7% of a run of small ones).
         self.guard.enter("transaction", expire=False)
         try:
-            for _first, stop, sql in sql_text.statement_spans(script.text):
+            for _first, stop, sql in sql_text.statement_spans(text):
                 end = stop
                 execute(sql if sql[-1] == ";" else sql + "\n;")
         except sqlite3.Error as exc:
+            # Named by its place in the file: the text before the body counts.
+            end += start
             raise self._failure(exc, script, sql_text.statement_at(script.text, end)) from exc
         finally:
             self.guard.leave()
@@ -335,7 +345,7 @@ class Executor:
                 "remove the statement that ends it",
             )
 
-    def _run_whole(self, script: Script) -> bool:
+    def _run_whole(self, filename: str, text: str) -> bool:
         """Run the whole script in one ``executescript()`` call; False if it must go per
         statement.
 
@@ -351,12 +361,12 @@ class Executor:
         conn = self.database.conn
         if not conn.in_transaction or getattr(conn, "autocommit", None) is not True:
             return False
-        if "rollback" in script.text.lower() or conn.execute(_SCHEMA_ROLLBACK).fetchone():
+        if "rollback" in text.lower() or conn.execute(_SCHEMA_ROLLBACK).fetchone():
             return False
         conn.execute("SAVEPOINT bootmigrate_script")
         self.guard.enter("transaction")
         try:
-            conn.executescript(script.text)
+            conn.executescript(text)
         except sqlite3.Error as exc:
             self.guard.leave()
             problem = environmental(exc, self.database.where())
@@ -364,7 +374,7 @@ class Executor:
                 raise problem from exc
             if not conn.in_transaction:  # pragma: no cover - see the docstring
                 raise ApplyError(
-                    f"{script.filename!r}: {exc}; the transaction was ended by it",
+                    f"{filename!r}: {exc}; the transaction was ended by it",
                 ) from exc
             conn.execute("ROLLBACK TO bootmigrate_script")
             conn.execute("RELEASE bootmigrate_script")

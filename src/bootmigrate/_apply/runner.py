@@ -32,6 +32,7 @@ from .._errors import (
     UNCHANGED,
     ApplyError,
     ForeignKeyViolation,
+    LedgerError,
     MigrationError,
     UsageError,
 )
@@ -333,6 +334,7 @@ class _Run:
         started = time.perf_counter()
         self.executor.run(script)
         elapsed = (time.perf_counter() - started) * 1000
+        self._check_own_tables(script)
         with self.database.translated():
             if direction == "up":
                 ledger.record(self.database.conn, migration, elapsed)
@@ -368,6 +370,11 @@ class _Run:
         # The file may have changed the runner's connection (PRAGMA foreign_keys = ON).
         conn.execute("PRAGMA foreign_keys = OFF")
         elapsed = (time.perf_counter() - started) * 1000
+        try:
+            self._check_own_tables(script)
+        except LedgerError:
+            self.failed_step, self.partial = script.filename, True
+            raise
         # The file committed by itself, so no check ran before its COMMIT: check now, the
         # tables it wrote, against the database as it was before the step's first attempt.
         with database.translated():
@@ -416,6 +423,23 @@ class _Run:
                 ledger.clear_unfinished(self.database.conn)
         self._commit()
 
+    def _check_own_tables(self, script: Script) -> None:
+        """Raise :class:`LedgerError` when *script* rewrote the runner's tables through
+        ``PRAGMA writable_schema``: the guard refuses every statement on them, but an edit
+        of ``sqlite_master`` could rename them or plant a trigger on them unseen."""
+        if not self.executor.wrote_the_schema():
+            return
+        database = self.database
+        with database.translated():
+            what = ledger.damage(database.conn)
+        if what == "":
+            return
+        raise LedgerError(
+            f"{script.filename!r} changed bootmigrate's own tables by editing sqlite_master "
+            f"(PRAGMA writable_schema): {what or 'they are gone'}",
+            "a migration may edit only its own tables' entries; take that edit out",
+        )
+
     def _check_foreign_keys(self, after: str) -> None:
         """Raise :class:`ForeignKeyViolation` for violations the transaction added.
 
@@ -436,7 +460,8 @@ class _Run:
         *error* the state the database is in now."""
         database = self.database
         was_in_batch = self.in_batch
-        if self.unrecorded is not None and self.failed_step is None:
+        ran_to_its_end = self.unrecorded is not None and self.failed_step is None
+        if ran_to_its_end:
             # The step's file ran and took effect; its row was rolled back with the rest.
             self.failed_step, self.partial = self.unrecorded, True
         with suppress(Exception):  # the first error is the one to report
@@ -456,7 +481,9 @@ class _Run:
             except Exception as exc:
                 now = _version(database)
                 where = (
-                    f" with {step!r} partly applied" if step is not None and self.partial else ""
+                    f" with {step!r} {_how_far(ran_to_its_end)}"
+                    if step is not None and self.partial
+                    else ""
                 )
                 return error.with_state(
                     f"putting back the backup {str(self.saved)!r} failed ({exc}), so the "
@@ -474,10 +501,15 @@ class _Run:
                 "migration and run again"
             )
         if step is not None and self.partial:
+            done = (
+                "it ran to its end and took effect, but writing its ledger row failed"
+                if ran_to_its_end
+                else "what it ran took effect and could not be undone"
+            )
             return error.with_state(
-                "it is a no-transaction migration, so what it ran took effect and could not "
-                f"be undone: the database is at version {_v(now)} with {step!r} "
-                "partly applied and not recorded. The next run retries the whole file, which "
+                f"it is a no-transaction migration, so {done}: the database is at version "
+                f"{_v(now)} with {step!r} {_how_far(ran_to_its_end)} and not recorded. "
+                "The next run retries the whole file, which "
                 "is only safe if the file can run twice; otherwise restore the database from "
                 "a backup first (backup=True takes one)"
             )
@@ -493,6 +525,11 @@ class _Run:
         )
 
 
+def _how_far(ran_to_its_end: bool) -> str:
+    """How much of a no-transaction step that failed took effect."""
+    return "applied" if ran_to_its_end else "partly applied"
+
+
 def _script(migration: Migration, direction: str) -> Script:
     script = migration.up if direction == "up" else migration.down
     assert script is not None  # plan_downgrade refuses a migration without a down file
@@ -500,10 +537,14 @@ def _script(migration: Migration, direction: str) -> Script:
 
 
 def _version(database: Database) -> int | None:
+    """The version the ledger says, for a state message: also when something damaged the
+    runner's tables, as long as the ledger can still be read."""
+    conn = database.conn
     try:
-        conn = database.conn
-        return ledger.max_version(conn) if ledger.exists(conn, database.name) else None
-    except (MigrationError, Exception):
+        if ledger.damage(conn) is None:
+            return None
+        return ledger.max_version(conn)
+    except Exception:
         return None
 
 
@@ -513,20 +554,26 @@ def _replay_hot_journal(database: Database) -> None:
     A write that fails with the disk full (or a file-size limit) can leave the main file
     half-written with a *hot* journal beside it, which the next open rolls back; another
     connection's first read does that now, so the error does not reach the caller while
-    the file is in that state.
+    the file is in that state. A connection in ``locking_mode=EXCLUSIVE`` keeps its lock
+    until it closes, so no other connection could read: its own next read does it.
     """
     if not database.is_file:
         return
-    import os
     import sqlite3
 
-    journal = database.name + "-journal"
     try:
-        if os.path.getsize(journal) == 0:
-            return
+        with open(database.name + "-journal", "rb") as journal:
+            first = journal.read(1)
     except OSError:
         return
+    if first in (b"", b"\0"):
+        # Missing, empty, or zeroed (journal_mode=PERSIST, exclusive locking): cold, as
+        # SQLite's own hot-journal test (pager.c, hasHotJournal) reads it.
+        return
     try:
+        if database.pragma("locking_mode") == "exclusive":
+            database.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return
         reader = sqlite3.connect(database.name, timeout=database.timeout)
         try:
             reader.execute("SELECT count(*) FROM sqlite_master").fetchone()

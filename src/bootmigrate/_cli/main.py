@@ -1,7 +1,10 @@
 """The ``bootmigrate`` command: a thin layer that calls one public function per command.
 
 Exit status: 0 on success, 1 on a :class:`MigrationError` (one line on stderr, no
-traceback unless ``--traceback``), 2 on a usage error.
+traceback unless ``--traceback``), 2 on a usage error; ``status --exit-code`` adds 3
+(migrations pending) and 4 (a problem: unknown, modified, out-of-order or unfinished
+migrations). Under ``--json`` an error is a JSON object on stdout,
+``{"error": {"type": ..., "message": ...}}``, with the same exit status.
 """
 
 from __future__ import annotations
@@ -10,11 +13,11 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from typing import NoReturn
 
 import bootmigrate
 from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, __version__
@@ -25,15 +28,55 @@ from .._schema.snapshot import SNAPSHOT_FILENAME
 from .._source.lockfile import LOCK_FILENAME
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: ``status --exit-code``: migrations are pending; something is wrong (see EXIT_CODES).
+EXIT_PENDING, EXIT_PROBLEM = 3, 4
+EXIT_CODES = f"""exit status:
+  {EXIT_OK}  success (status --exit-code: up to date)
+  {EXIT_ERROR}  an error: the files, the database or the run (one line per problem on stderr)
+  {EXIT_USAGE}  a usage error: a bad option, a missing setting
+  {EXIT_PENDING}  status --exit-code: migrations are pending
+  {EXIT_PROBLEM}  status --exit-code: a problem (unknown, modified, out-of-order or unfinished
+     migrations)"""
 
 
 class _Usage(Exception):
     """A usage error found after argument parsing (exit 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that under ``--json`` a usage error is the JSON error object."""
+
+    json_errors = False
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage error (as JSON under ``--json``) and exit 2."""
+        if _Parser.json_errors:
+            _print_json_error("UsageError", message)
+            self.exit(EXIT_USAGE)
+        super().error(message)
+
+
+def _command(
+    commands: argparse._SubParsersAction[_Parser],
+    common: _Parser,
+    name: str,
+    summary: str,
+    *examples: str,
+) -> argparse.ArgumentParser:
+    """A subcommand: its one-line help, and ``--help`` ending in its examples."""
+    return commands.add_parser(
+        name,
+        parents=[common],
+        help=summary,
+        description=summary,
+        epilog="examples:\n" + "\n".join(f"  {example}" for example in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     # Global options are accepted before and after the command.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--db", default=argparse.SUPPRESS, help="database file (env BOOTMIGRATE_DB)"
     )
@@ -59,23 +102,54 @@ def _parser() -> argparse.ArgumentParser:
         "--traceback", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
     common.add_argument(
-        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log each step"
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log each step to stderr",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bootmigrate",
         parents=[common],
-        description="Keep a SQLite database on the schema of its app's migrations.",
+        description="Keep a SQLite database on the schema of its app's migrations. "
+        "--db, --source and --prepare default to [tool.bootmigrate] in the nearest "
+        "pyproject.toml (searched upward from the current directory).",
+        epilog="example:\n  bootmigrate --db var/app.db --source myapp:migrations status\n\n"
+        + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"bootmigrate {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
-    p = commands.add_parser(
-        "status", parents=[common], help="compare the database with the migrations (read-only)"
+    p = _command(
+        commands,
+        common,
+        "status",
+        "compare the database with the migrations (read-only)",
+        "bootmigrate status",
+        "bootmigrate status --exit-code || echo 'pending or wrong: exit status' $?",
     )
-    p.add_argument("--json", action="store_true", help="print a JSON object")
-    p = commands.add_parser("up", parents=[common], help="apply pending migrations")
+    p.epilog = f"{p.epilog}\n\n{EXIT_CODES}"
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON object; an error too: {"error": {"type": ..., "message": ...}}',
+    )
+    p.add_argument(
+        "--exit-code",
+        action="store_true",
+        help=f"exit {EXIT_PENDING} when migrations are pending, {EXIT_PROBLEM} on a problem",
+    )
+    p = _command(
+        commands,
+        common,
+        "up",
+        "apply pending migrations",
+        "bootmigrate --db var/app.db up --backup",
+        "bootmigrate up --to 3 --dry-run",
+    )
     p.add_argument("--to", type=int, metavar="N", help="stop at version N (default: the newest)")
     p.add_argument(
         "--dry-run",
@@ -97,7 +171,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEEP",
         help="back the database up next to it before applying; keep the newest KEEP (1)",
     )
-    p = commands.add_parser("down", parents=[common], help="undo migrations with their down files")
+    p = _command(
+        commands,
+        common,
+        "down",
+        "undo migrations with their down files",
+        "bootmigrate down --to 2 --backup",
+    )
     p.add_argument(
         "--to", type=int, metavar="N", required=True, help="the version to go back to (0: all)"
     )
@@ -109,37 +189,78 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEEP",
         help="back the database up next to it before undoing; keep the newest KEEP (1)",
     )
-    _add_restore_parser(commands, common)
-    p = commands.add_parser("new", parents=[common], help="write the next-numbered up/down pair")
+    p = _command(
+        commands,
+        common,
+        "restore",
+        "put the newest backup (or BACKUP) back in place of the database, atomically; "
+        "refused while another process holds the database",
+        "bootmigrate --db var/app.db restore",
+        "bootmigrate --db app.db restore app.db.20261127T101500000000Z-v4.bootmigrate-backup",
+    )
+    p.add_argument(
+        "backup",
+        nargs="?",
+        metavar="BACKUP",
+        help="a backup file of this database (default: the newest one beside it)",
+    )
+    p = _command(
+        commands,
+        common,
+        "new",
+        "write the next-numbered up/down pair into the working copy",
+        "bootmigrate new add_user_email",
+    )
     p.add_argument("name", help="lower-case name of [a-z0-9_], e.g. add_user_email")
-    p = commands.add_parser(
-        "verify", parents=[common], help="check files and database; exit 1 on a problem"
+    p = _command(
+        commands,
+        common,
+        "verify",
+        "check files and database (and the installed package's data); exit 1 on a problem",
+        "bootmigrate verify",
+        "bootmigrate --prepare app_hooks:prepare verify --schema",
     )
     p.add_argument(
         "--schema",
         action="store_true",
         help="also compare the database's schema with the one its version should have",
     )
-    p = commands.add_parser(
-        "schema", parents=[common], help="print the canonical schema of the database"
+    p = _command(
+        commands,
+        common,
+        "schema",
+        "print the canonical schema of the database",
+        "bootmigrate --db var/app.db schema",
+        f"bootmigrate schema --write   # {SNAPSHOT_FILENAME} for a new database at the head",
     )
-    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print a JSON object; an error too: {"error": {"type": ..., "message": ...}}',
+    )
     p.add_argument(
         "--write",
         action="store_true",
         help=f"write {SNAPSHOT_FILENAME} beside the migrations: the schema of a new "
         "database at the newest version",
     )
-    p = commands.add_parser(
-        "lock", parents=[common], help=f"write {LOCK_FILENAME} beside the migrations"
+    p = _command(
+        commands,
+        common,
+        "lock",
+        f"write {LOCK_FILENAME} beside the migrations",
+        "bootmigrate lock",
+        "bootmigrate lock --check",
     )
     p.add_argument(
         "--check", action="store_true", help="only check that no locked migration changed"
     )
-    p = commands.add_parser(
+    p = _command(
+        commands,
+        common,
         "import",
-        parents=[common],
-        help="convert another tool's migrations into a bootmigrate source directory",
+        "convert another tool's migrations into a bootmigrate source directory",
+        "bootmigrate import --from goose db/migrations src/myapp/migrations",
     )
     p.add_argument(
         "--from",
@@ -156,55 +277,69 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_restore_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    p = commands.add_parser(
-        "restore",
-        parents=[common],
-        help="put the newest backup (or BACKUP) back in place of the database",
-        description="Put the newest backup that `up --backup` or `down --backup` made (or "
-        "the backup file BACKUP) back in place of the database, atomically; refused while "
-        "another process holds the database. Example: bootmigrate --db app.db restore",
-    )
-    p.add_argument(
-        "backup",
-        nargs="?",
-        metavar="BACKUP",
-        help="a backup file of this database (default: the newest one beside it)",
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    try:
+        status = _main(sys.argv[1:] if argv is None else list(argv))
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`bootmigrate status | head -1`): what Python's docs
+        # advise (signal module, "Note on SIGPIPE"): point stdout at devnull so the
+        # interpreter's last flush cannot fail again, and exit 1 without a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+
+
+def _main(argv: list[str]) -> int:
+    _Parser.json_errors = "--json" in argv
     parser = _parser()
     args = parser.parse_args(argv)
     options = vars(args)
+    as_json = bool(options.get("json"))
     if options.get("verbose"):
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     try:
-        settings = _config.pyproject_settings()
+        try:
+            project = _config.load_project()
+        except UsageError as exc:  # a broken pyproject.toml is a usage error (exit 2)
+            raise _Usage(str(exc)) from exc
         handler = _COMMANDS[args.command]
-        return handler(args, settings)
+        return handler(args, project)
     except _Usage as exc:
+        if as_json:
+            _print_json_error("UsageError", str(exc))
+            return EXIT_USAGE
         parser.print_usage(sys.stderr)
         print(f"bootmigrate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except MigrationError as exc:
         if options.get("traceback"):
             raise
+        if as_json:
+            _print_json_error(type(exc).__name__, str(exc))
+            return EXIT_ERROR
         # Every line of an error is its own "bootmigrate: error:" line: `lock` refuses
         # with one line per changed migration, and each should stand out as an error.
         _print_problems(str(exc).splitlines() or [""])
         return EXIT_ERROR
 
 
+def _print_json_error(kind: str, message: str) -> None:
+    """The error object of ``--json``, on stdout where the JSON result would be."""
+    print(json.dumps({"error": {"type": kind, "message": message}}, indent=2))
+
+
 def _setting(
-    args: argparse.Namespace, name: str, settings: dict[str, object], required: bool = True
+    args: argparse.Namespace, name: str, project: _config.Project, required: bool = True
 ) -> str | None:
-    value = _config.resolve_setting(name, getattr(args, name, None), settings)
+    value = _config.resolve_setting(name, getattr(args, name, None), project)
     if value is None and required:
         raise _Usage(
             f"no {name} given: pass --{name}, set {_config.ENV[name]}, "
             f"or add {name} = ... under [tool.bootmigrate] in pyproject.toml"
+            + (f" ({project.pyproject})" if project.pyproject else "")
         )
     return value
 
@@ -213,43 +348,58 @@ def _timeout(args: argparse.Namespace) -> float:
     return float(getattr(args, "timeout", DEFAULT_TIMEOUT))
 
 
-def _database(args: argparse.Namespace, settings: dict[str, object]) -> str | sqlite3.Connection:
+def _database(args: argparse.Namespace, project: _config.Project) -> str | sqlite3.Connection:
     """The database path, or a prepared connection when ``--prepare`` names a function."""
-    db = _db(args, settings)
-    prepare = _prepare(args, settings)
+    db = _db(args, project)
+    prepare = _prepare(args, project)
     if prepare is None:
         return db
-    if not Path(db).resolve().parent.is_dir():
-        return db  # let the runner report the missing directory
     conn = sqlite3.connect(db, timeout=_timeout(args))
     prepare(conn)
     return conn
 
 
-def _import_function(spec: str) -> Callable[[sqlite3.Connection], object]:
+def _importable(project: _config.Project) -> None:
+    """Let ``--prepare`` and ``--baseline`` import the project's own modules, as
+    ``python -m bootmigrate`` does (the console script does not put the current
+    directory on ``sys.path``): from the pyproject's folder, else the current one."""
+    folder = str(project.folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+def _import_function(spec: str, project: _config.Project) -> Callable[[sqlite3.Connection], object]:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise _Usage(f"--prepare takes MODULE:FUNCTION, not {spec!r}")
+    _importable(project)
     try:
         module = importlib.import_module(module_name)
         function = getattr(module, attribute)
     except (ImportError, AttributeError) as exc:
-        raise UsageError(f"cannot load the --prepare function {spec!r}: {exc}") from exc
+        raise UsageError(
+            f"cannot load the --prepare function {spec!r}: {exc}",
+            f"modules are imported from {project.folder} and the installed packages",
+        ) from exc
     if not callable(function):
         raise UsageError(f"the --prepare target {spec!r} is not callable")
     return function  # type: ignore[no-any-return]
 
 
-def _import_baseline(spec: str) -> Baseline:
+def _import_baseline(spec: str, project: _config.Project) -> Baseline:
     if spec in TOOLS:
         return Baseline.from_tool(spec)
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise _Usage(f"--baseline takes MODULE:NAME or one of {', '.join(TOOLS)}, not {spec!r}")
+    _importable(project)
     try:
         baseline = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
-        raise UsageError(f"cannot load the --baseline {spec!r}: {exc}") from exc
+        raise UsageError(
+            f"cannot load the --baseline {spec!r}: {exc}",
+            f"modules are imported from {project.folder} and the installed packages",
+        ) from exc
     if not isinstance(baseline, Baseline):
         raise UsageError(f"the --baseline {spec!r} is not a bootmigrate.Baseline")
     return baseline
@@ -265,41 +415,53 @@ def _import_baseline(spec: str) -> Baseline:
 # use them, and a test can replace them to see which one a command calls.
 
 
-def _source(args: argparse.Namespace, settings: dict[str, object]) -> str:
-    source = _setting(args, "source", settings)
+def _source(args: argparse.Namespace, project: _config.Project) -> _config.ProjectSource:
+    """The source with its working copy: commands read ``.read``, write ``.writable``."""
+    source = _setting(args, "source", project)
     assert source is not None
-    return source
+    return _config.project_source(source, project)
 
 
-def _db(args: argparse.Namespace, settings: dict[str, object]) -> str:
-    db = _setting(args, "db", settings)
+def _db(args: argparse.Namespace, project: _config.Project) -> str:
+    db = _setting(args, "db", project)
     assert db is not None
+    # A missing folder is reported before anything runs, in the runner's words, by
+    # every command (a dry run or a status would otherwise look fine).
+    directory = os.path.dirname(os.path.abspath(db))
+    if not db.startswith("file:") and db != ":memory:" and not os.path.isdir(directory):
+        raise bootmigrate.DatabaseUnavailable(
+            db, f"the directory {directory!r} does not exist; create it first"
+        )
     return db
 
 
 def _prepare(
-    args: argparse.Namespace, settings: dict[str, object]
+    args: argparse.Namespace, project: _config.Project
 ) -> Callable[[sqlite3.Connection], object] | None:
-    spec = _setting(args, "prepare", settings, required=False)
-    return _import_function(spec) if spec else None
+    spec = _setting(args, "prepare", project, required=False)
+    return _import_function(spec, project) if spec else None
 
 
-def _cmd_status(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    result = bootmigrate.status(_db(args, settings), _source(args, settings))
+def _cmd_status(args: argparse.Namespace, project: _config.Project) -> int:
+    result = bootmigrate.status(_db(args, project), _source(args, project).read)
     print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
-    return EXIT_OK
+    if not args.exit_code:
+        return EXIT_OK
+    if result.problems:
+        return EXIT_PROBLEM
+    return EXIT_PENDING if result.pending else EXIT_OK
 
 
-def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    source = _source(args, settings)
+def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
+    source = _source(args, project).read
     if args.dry_run:
-        return _dry_run(args, settings, source)
-    baseline = _import_baseline(args.baseline) if args.baseline else None
+        return _dry_run(args, project, source)
+    baseline = _import_baseline(args.baseline, project) if args.baseline else None
     # The files are read before the database is opened, so a broken source leaves no
     # file behind; and a loaded set makes migrate() read every file (no lock fast
     # path), so `up` still names an applied migration that was edited.
     migrations = bootmigrate.load(source)
-    db = _database(args, settings)
+    db = _database(args, project)
     try:
         report = bootmigrate.migrate(
             db,
@@ -313,20 +475,25 @@ def _cmd_up(args: argparse.Namespace, settings: dict[str, object]) -> int:
     finally:
         if isinstance(db, sqlite3.Connection):
             db.close()
-    print(report.summary())
+    head = getattr(migrations, "head", None)
+    if report.state == "up-to-date" and args.to is not None and args.to != head:
+        # "up to date" would read as "at the newest version"; it is only at the target.
+        print(f"{report.database}: already at version {args.to} (head is {head})")
+    else:
+        print(report.summary())
     return EXIT_OK
 
 
-def _dry_run(args: argparse.Namespace, settings: dict[str, object], source: str) -> int:
+def _dry_run(args: argparse.Namespace, project: _config.Project, source: str) -> int:
     """``up --dry-run``: the pending migrations run on a scratch copy (bootmigrate.rehearse);
     the summary with each step's time, then the SQL that ran."""
     migrations = bootmigrate.load(source)  # for the SQL it prints
     report = bootmigrate.rehearse(
-        _db(args, settings),
+        _db(args, project),
         migrations,
         target=args.to,
-        baseline=_import_baseline(args.baseline) if args.baseline else None,
-        prepare=_prepare(args, settings),
+        baseline=_import_baseline(args.baseline, project) if args.baseline else None,
+        prepare=_prepare(args, project),
         timeout=_timeout(args),
     )
     print(report.summary())
@@ -338,9 +505,9 @@ def _dry_run(args: argparse.Namespace, settings: dict[str, object], source: str)
     return EXIT_OK
 
 
-def _cmd_down(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    migrations = bootmigrate.load(_source(args, settings))  # before opening: see _cmd_up
-    db = _database(args, settings)
+def _cmd_down(args: argparse.Namespace, project: _config.Project) -> int:
+    migrations = bootmigrate.load(_source(args, project).read)  # before opening: see _cmd_up
+    db = _database(args, project)
     try:
         report = bootmigrate.downgrade(
             db,
@@ -357,37 +524,41 @@ def _cmd_down(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
-def _cmd_new(args: argparse.Namespace, settings: dict[str, object]) -> int:
+def _cmd_new(args: argparse.Namespace, project: _config.Project) -> int:
     from .._authoring import name_problem
 
     # A bad name is a usage error (exit 2), found before anything is read.
     problem = name_problem(args.name)
     if problem is not None:
         raise _Usage(problem)
-    up, down = bootmigrate.new_migration(_source(args, settings), args.name)
+    up, down = bootmigrate.new_migration(_source(args, project).writable, args.name)
     print(f"created {up}\ncreated {down}")
     return EXIT_OK
 
 
-def _cmd_verify(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    source, db = _source(args, settings), _db(args, settings)
+def _cmd_verify(args: argparse.Namespace, project: _config.Project) -> int:
+    source, db = _source(args, project), _db(args, project)
     # --prepare serves the schema comparison and the dry run of pending migrations.
-    prepare = _prepare(args, settings)
-    result = bootmigrate.verify(db, source, schema=args.schema, prepare=prepare)
-    if not result.ok:
-        _print_problems(result.problems)
+    prepare = _prepare(args, project)
+    result = bootmigrate.verify(db, source.read, schema=args.schema, prepare=prepare)
+    # The working copy is what verify checked; the installed copy is what the app
+    # boots with: a file only the working copy has is package data the build lost.
+    lost = _config.package_data_problem(source)
+    problems = [*result.problems, *([str(lost)] if lost else [])]
+    if problems:
+        _print_problems(problems)
         return EXIT_ERROR
     print(result.summary())
     return EXIT_OK
 
 
-def _cmd_schema(args: argparse.Namespace, settings: dict[str, object]) -> int:
+def _cmd_schema(args: argparse.Namespace, project: _config.Project) -> int:
     if args.write:
-        source = _source(args, settings)
-        written = bootmigrate.write_schema_snapshot(source, prepare=_prepare(args, settings))
+        source = _source(args, project).writable
+        written = bootmigrate.write_schema_snapshot(source, prepare=_prepare(args, project))
         print(written.summary())
         return EXIT_OK
-    schema = bootmigrate.canonical_schema(_db(args, settings))
+    schema = bootmigrate.canonical_schema(_db(args, project))
     if args.json:
         print(json.dumps(schema.to_dict(), indent=2))
     else:
@@ -395,8 +566,10 @@ def _cmd_schema(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
-def _cmd_lock(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    source = _source(args, settings)
+def _cmd_lock(args: argparse.Namespace, project: _config.Project) -> int:
+    # Both read the working copy: `lock --check` advises `bootmigrate lock`, which
+    # must then write where the check read.
+    source = _source(args, project).writable
     if args.check:
         lock = bootmigrate.check_lock(source)
         if not lock.ok:
@@ -408,14 +581,14 @@ def _cmd_lock(args: argparse.Namespace, settings: dict[str, object]) -> int:
     return EXIT_OK
 
 
-def _cmd_import(args: argparse.Namespace, settings: dict[str, object]) -> int:
+def _cmd_import(args: argparse.Namespace, project: _config.Project) -> int:
     report = bootmigrate.import_migrations(args.tool, args.src, args.dest)
     print(report.summary())
     return EXIT_OK
 
 
-def _cmd_restore(args: argparse.Namespace, settings: dict[str, object]) -> int:
-    restored = bootmigrate.restore(_db(args, settings), args.backup, timeout=_timeout(args))
+def _cmd_restore(args: argparse.Namespace, project: _config.Project) -> int:
+    restored = bootmigrate.restore(_db(args, project), args.backup, timeout=_timeout(args))
     print(restored.summary())
     return EXIT_OK
 
@@ -425,7 +598,7 @@ def _print_problems(problems: Sequence[str]) -> None:
         print(f"bootmigrate: error: {problem}", file=sys.stderr)
 
 
-_COMMANDS: dict[str, Callable[[argparse.Namespace, dict[str, object]], int]] = {
+_COMMANDS: dict[str, Callable[[argparse.Namespace, _config.Project], int]] = {
     "status": _cmd_status,
     "up": _cmd_up,
     "down": _cmd_down,

@@ -136,7 +136,10 @@ def rotate(database: str, taken: Path, keep: int) -> None:
 def restore(backup: Path, database: Database) -> None:
     """Put *backup* back into the database behind the run's connection (not in a
     transaction), through SQLite and under its lock."""
-    source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+    # immutable: the backup is this run's own finished copy, so SQLite need not lock it,
+    # and a copy of a WAL database read any other way gets a -wal and a -shm beside it
+    # that would outlive it.
+    source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
         copy(source, database.conn, database.name, database.timeout)
     finally:

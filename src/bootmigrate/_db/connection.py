@@ -407,6 +407,10 @@ class for_writing:
             with database.translated():
                 database.give_back()
         finally:
+            # An error's traceback keeps the run's frames, and with them this cursor,
+            # alive; on Python 3.11+ its statement would keep a closed connection open
+            # (and its locks held) until the garbage collector ran.
+            database.cursor.close()
             if database.owned:
                 conn.close()
             else:

@@ -155,8 +155,10 @@ def _unopenable(exc: sqlite3.Error, where: Where) -> ApplyError:
     return DatabaseUnavailable(where.name, str(exc))
 
 
-# SQLITE_IOERR_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE (Python 3.11+ gives extended codes).
-_WRITE_ERRORS = frozenset({778, 1034, 1290, 1546})
+# SQLITE_IOERR_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE (Python 3.11+ gives extended codes),
+# and _SHMSIZE: a WAL database's -shm could not grow, which even a read needs; what stops
+# a file from growing is a full disk, a quota or a file-size limit.
+_WRITE_ERRORS = frozenset({778, 1034, 1290, 1546, 4874})
 
 
 _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {

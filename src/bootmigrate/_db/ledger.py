@@ -30,8 +30,11 @@ from .._version import __version__
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Any
 
     from .._source.model import Migration
+
+    _Rows = list[tuple[Any, ...]]
 
 LEDGER_TABLE = "bootmigrate_ledger"
 META_TABLE = "bootmigrate_meta"
@@ -82,12 +85,19 @@ class AppliedMigration(Value):
         "name",
         "version",
     )
+    #: The migration's version.
     version: int
+    #: The migration's name, as its file had it then.
     name: str
+    #: SHA-256 (hex) of the up file's normalised text, as it was applied.
     checksum: str
+    #: When it was applied: UTC, ISO-8601 (``2024-03-13T17:00:00.123Z``).
     applied_at: str
+    #: How long its SQL took, in milliseconds.
     execution_ms: float
+    #: The version of bootmigrate that applied it.
     bootmigrate_version: str
+    #: Whether its up file declared ``-- bootmigrate: backward-compatible``.
     backward_compatible: bool
 
     def __init__(
@@ -127,6 +137,20 @@ class UnfinishedStep(Value):
         self._init(version, name, orphans)
 
 
+# A migration's name comes from its file name, which no file system lets pass 255.
+_NAME_MAX = 255
+
+
+def _shown(value: object) -> str:
+    """A value read from a damaged table, as a message shows it: its repr, cut short (a
+    planted value may be megabytes)."""
+    if isinstance(value, str) and len(value) > 200:
+        value = value[:197] + "..."
+    elif isinstance(value, bytes) and len(value) > 200:
+        value = value[:197] + b"..."
+    return repr(value)
+
+
 def _damaged(name: str, what: str) -> LedgerError:
     return LedgerError(
         f"{name}: bootmigrate's own tables were changed by something else: {what}",
@@ -137,6 +161,31 @@ def _damaged(name: str, what: str) -> LedgerError:
 
 def exists(conn: sqlite3.Connection, name: str = "the database") -> bool:
     """True when the database has the runner's tables; checks them (see the module doc)."""
+    found = _own_objects(conn)
+    if found is None:
+        return False
+    problem = _planted_or_meta(*found)
+    if problem:
+        raise _damaged(name, problem)
+    # Before the ledger's own shape: a newer format may have changed it.
+    _check_format(conn, name)
+    problem = _ledger_shape(found[0])
+    if problem:
+        raise _damaged(name, problem)
+    return True
+
+
+def damage(conn: sqlite3.Connection) -> str | None:
+    """What is wrong with the runner's tables: ``None`` when there are none, ``""`` when
+    they are the tables bootmigrate made (their format is :func:`exists`' to check)."""
+    found = _own_objects(conn)
+    if found is None:
+        return None
+    return _planted_or_meta(*found) or _ledger_shape(found[0])
+
+
+def _own_objects(conn: sqlite3.Connection) -> tuple[_Rows, _Rows] | None:
+    """The schema rows of the runner's tables and of anything on them (main and temp)."""
     # SQLite's names are case-insensitive: BOOTMIGRATE_LEDGER is the same table.
     rows = conn.execute(
         "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
@@ -148,33 +197,35 @@ def exists(conn: sqlite3.Connection, name: str = "the database") -> bool:
         "AND lower(tbl_name) IN (?, ?)",
         OWN_TABLES,
     ).fetchall()
-    if not rows and not temp:
-        return False
-    found = {str(row[1]): row for row in rows}
+    return (rows, temp) if rows or temp else None
+
+
+def _planted_or_meta(rows: _Rows, temp: _Rows) -> str:
     planted = sorted(
         f"{kind} {object_name}"
         for kind, object_name, *_ in [*rows, *temp]
         if object_name not in (*OWN_TABLES, _META_INDEX)
     )
     if planted:
-        raise _damaged(name, f"{', '.join(planted)} on them")
-    meta = found.get(META_TABLE)
-    if meta is not None and (meta[0] != "table" or meta[3] != _META_SQL):
-        raise _damaged(name, f"{META_TABLE} is not the table bootmigrate made")
-    _check_format(conn, name, meta is not None)
-    ledger = found.get(LEDGER_TABLE)
+        return f"{', '.join(planted)} on them"
+    meta = next((row for row in rows if row[1] == META_TABLE), None)
+    if meta is None:
+        return f"the ledger table {LEDGER_TABLE!r} exists but {META_TABLE!r} does not"
+    if meta[0] != "table" or meta[3] != _META_SQL:
+        return f"{META_TABLE} is not the table bootmigrate made"
+    return ""
+
+
+def _ledger_shape(rows: _Rows) -> str:
+    ledger = next((row for row in rows if row[1] == LEDGER_TABLE), None)
     if ledger is None:
-        raise _damaged(name, f"{META_TABLE} is there but {LEDGER_TABLE} is missing")
+        return f"{META_TABLE} is there but {LEDGER_TABLE} is missing"
     if ledger[0] != "table" or ledger[3] != _LEDGER_SQL:
-        raise _damaged(name, f"{LEDGER_TABLE} is not the table bootmigrate made")
-    return True
+        return f"{LEDGER_TABLE} is not the table bootmigrate made"
+    return ""
 
 
-def _check_format(conn: sqlite3.Connection, name: str, has_meta: bool) -> None:
-    if not has_meta:
-        raise _damaged(
-            name, f"the ledger table {LEDGER_TABLE!r} exists but {META_TABLE!r} does not"
-        )
+def _check_format(conn: sqlite3.Connection, name: str) -> None:
     row = conn.execute(
         f"SELECT value FROM main.{META_TABLE} WHERE key = 'ledger_format'"
     ).fetchone()
@@ -211,19 +262,19 @@ def _applied(row: tuple[object, ...], name: str) -> AppliedMigration:
     version, label, checksum, applied_at, ms, by, compatible = row
     problem = None
     if not isinstance(version, int) or version < 1:
-        problem = f"version {version!r} is not a positive integer"
-    elif not isinstance(label, str) or not label:
-        problem = f"the name of version {version} is {label!r}"
+        problem = f"version {_shown(version)} is not a positive integer"
+    elif not isinstance(label, str) or not label or len(label) > _NAME_MAX:
+        problem = f"the name of version {version} is {_shown(label)}"
     elif not isinstance(checksum, str) or len(checksum) != 64:
-        problem = f"the checksum of version {version} is {checksum!r}"
+        problem = f"the checksum of version {version} is {_shown(checksum)}"
     elif not isinstance(applied_at, str):
-        problem = f"applied_at of version {version} is {applied_at!r}"
+        problem = f"applied_at of version {version} is {_shown(applied_at)}"
     elif isinstance(ms, bool) or not isinstance(ms, (int, float)):
-        problem = f"execution_ms of version {version} is {ms!r}, not a number"
+        problem = f"execution_ms of version {version} is {_shown(ms)}, not a number"
     elif not isinstance(by, str):
-        problem = f"bootmigrate_version of version {version} is {by!r}"
+        problem = f"bootmigrate_version of version {version} is {_shown(by)}"
     elif compatible not in (0, 1):
-        problem = f"backward_compatible of version {version} is {compatible!r}"
+        problem = f"backward_compatible of version {version} is {_shown(compatible)}"
     if problem is not None:
         raise _damaged(name, problem)
     return AppliedMigration(
@@ -354,8 +405,7 @@ def read_unfinished(conn: sqlite3.Connection, name: str = "the database") -> Unf
         )
         return UnfinishedStep(int(data["version"]), str(data["name"]), orphans)
     except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as exc:
-        shown = row[0] if len(str(row[0])) <= 200 else str(row[0])[:197] + "..."
-        raise _damaged(name, f"the note of an unfinished step is {shown!r}") from exc
+        raise _damaged(name, f"the note of an unfinished step is {_shown(row[0])}") from exc
 
 
 def clear_unfinished(conn: sqlite3.Connection) -> None:

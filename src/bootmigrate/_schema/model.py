@@ -19,14 +19,18 @@ class Column:
     """One column as ``PRAGMA table_xinfo`` and the table's definition describe it."""
 
     name: str
+    #: The declared type, upper-case (``""`` when the column has none).
     type: str
     not_null: bool
+    #: The ``DEFAULT`` expression as SQL text (None: no default).
     default: str | None
     #: Position in the primary key (1-based), 0 when not part of it.
     primary_key: int
+    #: The ``COLLATE`` name the definition gives (None: none).
     collate: str | None = None
     #: ``"virtual"`` or ``"stored"`` for a generated column, ``"hidden"`` for a hidden one.
     hidden: str | None = None
+    #: A generated column's expression (None for other columns).
     generated: str | None = None
 
     def to_text(self, composite_key: bool) -> str:
@@ -51,11 +55,17 @@ class Column:
 class ForeignKey:
     """A foreign key: child columns, parent table and columns, actions."""
 
+    #: The child table's columns.
     columns: tuple[str, ...]
+    #: The parent table.
     table: str
+    #: The parent's columns; None where the declaration names none (the parent's key).
     references: tuple[str | None, ...]
+    #: ``"NO ACTION"``, ``"CASCADE"``, ``"SET NULL"``, ``"SET DEFAULT"`` or ``"RESTRICT"``.
     on_update: str
+    #: As :attr:`on_update`.
     on_delete: str
+    #: ``"NONE"`` unless the declaration says ``MATCH``.
     match: str
 
     def to_text(self) -> str:
@@ -77,6 +87,7 @@ class Table:
     """A table: columns in order, keys, constraints and storage options."""
 
     name: str
+    #: In the table's order.
     columns: tuple[Column, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
     #: Column lists of ``UNIQUE`` constraints (their automatic indexes), sorted.
@@ -114,8 +125,10 @@ class Index:
 
     name: str
     table: str
+    #: Each key column (with ``COLLATE`` and ``DESC`` when declared) or expression.
     columns: tuple[str, ...]
     unique: bool
+    #: A partial index's ``WHERE`` expression (None: the index covers every row).
     where: str | None = None
 
     def to_text(self) -> str:
@@ -132,7 +145,9 @@ class SqlObject:
     """A trigger, view or virtual table: its name, table, and normalised SQL."""
 
     name: str
+    #: The table a trigger is on; a view's or a virtual table's own name.
     table: str
+    #: Its ``CREATE`` statement, normalised.
     sql: str
 
 
@@ -145,10 +160,15 @@ class Schema:
     :func:`schema_diff`.
     """
 
+    #: By name; bootmigrate's own tables and SQLite's internal ones are left out.
     tables: tuple[Table, ...] = ()
+    #: By table, then name (``CREATE INDEX`` only; a constraint's index is its table's).
     indexes: tuple[Index, ...] = ()
+    #: By table, then name.
     triggers: tuple[SqlObject, ...] = ()
+    #: By name.
     views: tuple[SqlObject, ...] = ()
+    #: By name (their shadow tables are left out).
     virtual_tables: tuple[SqlObject, ...] = ()
 
     def to_text(self) -> str:
@@ -181,8 +201,8 @@ def schema_diff(
 ) -> str:
     """A unified diff of two schemas' texts (``-`` expected, ``+`` actual); ``""`` if equal.
 
-    Either side may be a :class:`Schema` or its :meth:`Schema.to_text` (e.g. read from a
-    committed ``schema.sql`` with :func:`read_snapshot`).
+    Either side may be a :class:`Schema` or its :meth:`Schema.to_text` (e.g. the text of
+    a committed ``schema.sql``, as ``bootmigrate schema --write`` writes it).
     """
     expected_text = expected.to_text() if isinstance(expected, Schema) else expected
     actual_text = actual.to_text() if isinstance(actual, Schema) else actual

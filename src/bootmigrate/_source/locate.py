@@ -64,12 +64,6 @@ class Source:
 
         return Path(self._directory)
 
-    @property
-    def folder(self) -> str | None:
-        """The folder on disk that holds the files, for a package's resources too (None
-        for resources that are not plain files, such as a zip import)."""
-        return self._directory
-
     def files(self) -> Iterator[tuple[str, bytes]]:
         """Yield ``(name, bytes)`` for every regular file directly in the source."""
         if self._root is None:
@@ -110,8 +104,9 @@ class Source:
         return utf8(data, name)
 
 
-def _package_spec(spec: str) -> tuple[str, str] | None:
-    """``(package, folder)`` when *spec* is written ``pkg:folder``, else None."""
+def package_spec(spec: str) -> tuple[str, str] | None:
+    """``(package, folder)`` when *spec* is written ``pkg:folder``, else None (a
+    directory). *folder* is as written: ``""`` means ``migrations``."""
     package, colon, folder = spec.partition(":")
     if not colon or ":" in folder or "\\" in folder:
         return None
@@ -132,7 +127,7 @@ def resolve(source: str | os.PathLike[str]) -> Source:
     ``str`` or a path-like object is a directory.
     """
     if isinstance(source, str):
-        spec = _package_spec(source)
+        spec = package_spec(source)
         if spec is not None:
             return _package_source(spec[0], spec[1] or "migrations")
         directory = source
@@ -161,7 +156,7 @@ def _package_source(package: str, folder: str) -> Source:
             f"cannot import package {package!r} for migration source {description!r} ({exc})",
             "install the package or fix the name",
         ) from exc
-    parts = [part for part in folder.strip("/").split("/") if part not in ("", ".")]
+    parts = folder_parts(folder)
     plain = _plain_directory(module)
     if plain is not None:
         directory = os.path.join(plain, *parts)
@@ -178,6 +173,49 @@ def _package_source(package: str, folder: str) -> Source:
         f"package {package!r} has no resource folder {folder!r} (source {description!r})",
         "check the folder name and that the package data is included in the build",
     )
+
+
+def package_directory(source: str) -> str | None:
+    """The folder on disk that the package source *source* reads, when the package is
+    an ordinary one imported from disk; None when it cannot be imported, lacks the
+    folder, or lives in a zip or a namespace package."""
+    import importlib
+
+    spec = package_spec(source)
+    if spec is None:
+        return None
+    try:
+        module = importlib.import_module(spec[0])
+    except ImportError:
+        return None
+    plain = _plain_directory(module)
+    if plain is None:
+        return None
+    directory = os.path.join(plain, *folder_parts(spec[1] or "migrations"))
+    return directory if os.path.isdir(directory) else None
+
+
+def package_files(source: str) -> set[str] | None:
+    """The names of the files in the installed package source *source* (empty when the
+    package lacks the folder); None when the package cannot be imported."""
+    import importlib
+
+    spec = package_spec(source)
+    if spec is None:
+        return None
+    try:
+        importlib.import_module(spec[0])
+    except ImportError:
+        return None
+    try:
+        return set(resolve(source).names())
+    except SourceNotFound:
+        return set()
+
+
+def folder_parts(folder: str) -> list[str]:
+    """The path parts of a package source's *folder* (``"."`` and ``""`` are none)."""
+    return [part for part in folder.strip("/").split("/") if part not in ("", ".")]
 
 
 def _plain_directory(module: ModuleType) -> str | None:

@@ -20,15 +20,21 @@ from .._errors import (
 )
 from . import text as _sqltext
 from .filenames import FileName, label, parse_filename
+from .text import Statement
 
 
 @dataclass(frozen=True)
 class Script:
     """One SQL file: its name, its normalised text, checksum, directives and statements."""
 
+    #: The file's name (``0003_add_users.up.sql``).
     filename: str
+    #: Its text, normalised: a UTF-8 byte-order mark removed, CRLF and CR turned into LF.
     text: str
+    #: SHA-256 (hex) of :attr:`text`: the same on Windows and Linux checkouts.
     checksum: str
+    #: The ``-- bootmigrate:`` directives it declares (``no-transaction``,
+    #: ``backward-compatible``).
     directives: frozenset[str]
 
     @classmethod
@@ -41,28 +47,49 @@ class Script:
         return cls(filename, text, _sqltext.sha256(text), _sqltext.directives(text, filename))
 
     @cached_property
-    def statements(self) -> tuple[_sqltext.Statement, ...]:
-        """The statements, split on first use.
+    def statements(self) -> tuple[Statement, ...]:
+        """The statements (:class:`~bootmigrate.Statement`), split on first use.
 
-        Running a script does not need them (see ``_execute.execute_script``): a 20 MB data
-        migration would otherwise hold a second copy of its text in 200,000 objects.
+        Running a script does not need them (the runner walks the text as it runs it): a
+        20 MB data migration would otherwise hold a second copy of its text in 200,000
+        objects.
         """
         return tuple(_sqltext.split(self.text))
 
     @property
+    def no_transaction(self) -> bool:
+        """True when the script declares ``-- bootmigrate: no-transaction``."""
+        return "no-transaction" in self.directives
+
+    @cached_property
+    def transaction_body(self) -> tuple[int, int] | None:
+        """For a ``no-transaction`` script that is one explicit transaction (``BEGIN``,
+        statements, ``COMMIT``, perhaps inside ``PRAGMA foreign_keys``), where its body
+        begins and ends in :attr:`text`; None otherwise."""
+        return _sqltext.explicit_transaction(self.text) if self.no_transaction else None
+
+    @property
     def transactional(self) -> bool:
-        """False when the script declares ``-- bootmigrate: no-transaction``."""
-        return "no-transaction" not in self.directives
+        """True when the script runs inside the run's transaction: every script but a
+        ``no-transaction`` one, which runs alone, unless it is one explicit transaction:
+        then its body runs inside the run's, atomic with its ledger row (and needs no
+        commit of its own)."""
+        return not self.no_transaction or self.transaction_body is not None
 
 
 @dataclass(frozen=True)
 class Migration:
     """One version: its up script, optional down script and optional test fixture."""
 
+    #: The version, the number its file names start with.
     version: int
+    #: The name after the number (``add_users``).
     name: str
+    #: ``NNNN_name.up.sql``.
     up: Script
+    #: ``NNNN_name.down.sql``; None makes the migration irreversible.
     down: Script | None = None
+    #: ``NNNN_name.fixture.sql``: rows the test kit adds after this migration.
     fixture: Script | None = None
 
     @property
@@ -77,7 +104,8 @@ class Migration:
 
     @property
     def transactional(self) -> bool:
-        """False when the up script declares ``-- bootmigrate: no-transaction``."""
+        """True when the up script runs inside the run's transaction (see
+        :attr:`Script.transactional`)."""
         return self.up.transactional
 
     @property
@@ -95,7 +123,9 @@ class Migration:
 class MigrationSet:
     """An ordered, validated set of migrations and where they came from."""
 
+    #: Where the migrations came from (``pkg:folder`` or a directory).
     origin: str
+    #: The migrations, ascending by version.
     migrations: tuple[Migration, ...]
     #: The raw text of the source's lock file (``bootmigrate.lock``), if it has one.
     lock_text: str | None = field(default=None, repr=False, compare=False)
@@ -184,7 +214,7 @@ def _script(filename: str, data: bytes, *, required: bool = False) -> Script:
     text = script.text
     if required and not _sqltext.has_statement(text):
         raise EmptyMigration(filename)
-    if script.transactional:
+    if not script.no_transaction:
         control = _sqltext.find_transaction_control(_sqltext.iter_split(text), text)
         if control is not None:
             raise TransactionControlError(

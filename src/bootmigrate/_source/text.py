@@ -44,6 +44,11 @@ _SPACE = " \t\n\f\r\ufeff"
 # when "/*" are the text's last two characters: then "/" is an operator (tokenize.c).
 LEADING = re.compile(r"(?:[ \t\n\f\r\ufeff]+|--[^\n]*(?:\n|\Z)|/\*(?:.*?\*/|.+\Z))*", re.DOTALL)
 _WORD = re.compile(r"[A-Za-z_]+")
+# A byte-order mark where a token could start: SQLite's tokenizer skips it as whitespace
+# (tokenize.c, CC_BOM), but sqlite3_complete() (complete.c) reads it as part of a word,
+# so "\ufeffCREATE TRIGGER" would not open a trigger body there. Inside a word it is part
+# of the word for both.
+_BOM_AT_TOKEN_START = re.compile("(?<![A-Za-z0-9_$\x80-\U0010ffff])\ufeff+")
 # A ';' followed by what could begin a transaction keyword (or a comment that could hide
 # one). Spelled without re.IGNORECASE so the search runs at memchr speed between the ';'s.
 # Only a prefilter: a match is confirmed statement by statement.
@@ -62,8 +67,11 @@ _RESCANS = 4
 class Statement:
     """One SQL statement of a script: its 1-based number, the line its first token is on."""
 
+    #: Its position in the script, from 1.
     number: int
+    #: The line (from 1) its first token is on.
     line: int
+    #: Its text as written, from its first token through its ``;`` (if it has one).
     sql: str
 
 
@@ -179,6 +187,11 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
     (a data migration of 200,000 statements makes no other object per statement).
     """
     complete = sqlite3.complete_statement
+    # What complete_statement reads: the text itself, or the same text with the
+    # byte-order marks SQLite's tokenizer skips turned into spaces (same offsets).
+    probe = text
+    if "\ufeff" in text:
+        probe = _BOM_AT_TOKEN_START.sub(lambda bom: " " * len(bom.group()), text)
     find = text.find
     leading = LEADING.match
     start = pos = 0
@@ -188,21 +201,20 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
         if semi < 0:
             break
         pos = semi + 1
-        chunk = text[start:pos]
-        if not complete(chunk):  # the ';' is inside a string, comment or trigger body
+        if not complete(probe[start:pos]):  # the ';' is inside a string, comment or trigger
             misses += 1
             if misses < _RESCANS:
                 continue
-            end = _statement_end(text, start)
+            end = _statement_end(probe, start)
             if end < 0:
                 pos = len(text)
                 break
-            chunk = text[start:end]
-            if not complete(chunk):  # pragma: no cover - the property test keeps them equal
+            if not complete(probe[start:end]):  # pragma: no cover - a property test agrees
                 misses = -(1 << 62)  # trust complete_statement alone for this statement
                 continue
             pos = end
         misses = 0
+        chunk = text[start:pos]
         sql = chunk.lstrip(_SPACE)
         if sql.startswith(("--", "/*")):
             first = leading(text, start, pos).end()  # type: ignore[union-attr]
@@ -343,3 +355,46 @@ def find_transaction_control(
         if first_keyword(statement.sql) in TRANSACTION_KEYWORDS:
             return statement
     return None
+
+
+# -- a file that is one explicit transaction ----------------------------------------
+
+_OPENS = re.compile(r"BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION)?\s*;?", re.I)
+_CLOSES = re.compile(r"(?:COMMIT|END)(?:\s+TRANSACTION)?\s*;?", re.I)
+# The one statement a table rebuild puts around its transaction (SQLite's "making other
+# kinds of table schema changes" procedure): it cannot change inside one.
+_AROUND = re.compile(
+    r"PRAGMA\s+(?:main\s*\.\s*)?foreign_keys\s*(?:=\s*\w+|\(\s*\w+\s*\))?\s*;?", re.I
+)
+
+
+def explicit_transaction(text: str) -> tuple[int, int] | None:
+    """Where the body of a script that is one explicit transaction begins and ends.
+
+    Such a script is ``BEGIN``, statements none of which is transaction control, then
+    ``COMMIT`` (or ``END``), with nothing else around them but ``PRAGMA foreign_keys``
+    (which a transaction would ignore, and which the runner has off while it runs):
+    golang-migrate's no-wrap files and SQLite's table-rebuild procedure are written so.
+    Returns ``(start, end)`` of the body in *text*, or None for any other script.
+    """
+    first = _WORD.match(text, LEADING.match(text).end())  # type: ignore[union-attr]
+    if first is None or first.group(0).upper() not in ("BEGIN", "PRAGMA"):
+        return None  # most scripts: decided without splitting them
+    spans = list(statement_spans(text))
+    opening = 0
+    while opening < len(spans) and _AROUND.fullmatch(spans[opening][2]):
+        opening += 1
+    if len(spans) - opening < 3:
+        return None  # no room for BEGIN, a statement and COMMIT
+    closing = len(spans) - 1
+    while closing > opening and _AROUND.fullmatch(spans[closing][2]):
+        closing -= 1
+    body = spans[opening + 1 : closing]
+    if (
+        not body
+        or not _OPENS.fullmatch(spans[opening][2])
+        or not _CLOSES.fullmatch(spans[closing][2])
+        or any(first_keyword(sql) in TRANSACTION_KEYWORDS for _, _, sql in body)
+    ):
+        return None
+    return body[0][0], body[-1][1]

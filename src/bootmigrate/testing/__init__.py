@@ -8,7 +8,7 @@ answers, for each version, the questions CI must answer before a release::
     kit = MigrationKit("myapp:migrations")
     kit.check_all()            # or one check for one version, e.g. kit.check_round_trip(3)
 
-The pytest plugin (``pytest --bootmigrate``, :mod:`bootmigrate.testing.plugin`) generates
+The pytest plugin (``pytest --bootmigrate``, ``bootmigrate.testing.plugin``) generates
 one test per check and version. The names are loaded on first use: the plugin module is
 imported by every pytest run of a project that installs bootmigrate, and it must not
 pay for the kit unless the kit is used.

@@ -15,10 +15,8 @@ import sqlite3
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Union
 
-#: A database file, or an open connection (read, left open).
-Readable = Union[str, "os.PathLike[str]", sqlite3.Connection]
+from .._types import DatabaseLike
 
 
 def tables(conn: sqlite3.Connection) -> list[str]:
@@ -36,7 +34,7 @@ def row_digests(conn: sqlite3.Connection, table: str) -> list[str]:
     )
 
 
-def fingerprint(db: Readable, *, exclude: Collection[str] = ()) -> dict[str, str]:
+def fingerprint(db: DatabaseLike, *, exclude: Collection[str] = ()) -> dict[str, str]:
     """``{table: digest of its sorted row digests}`` for every table not in *exclude*.
 
     A path is opened read-only, so taking a fingerprint never changes the file.
@@ -59,7 +57,7 @@ def _encode(row: tuple[object, ...]) -> str:
 
 
 @contextmanager
-def _reading(db: Readable) -> Iterator[sqlite3.Connection]:
+def _reading(db: DatabaseLike) -> Iterator[sqlite3.Connection]:
     if isinstance(db, sqlite3.Connection):
         row_factory, text_factory = db.row_factory, db.text_factory
         db.row_factory, db.text_factory = None, str

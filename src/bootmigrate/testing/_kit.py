@@ -59,7 +59,7 @@ from .._schema.model import Schema, schema_diff
 from .._schema.read import canonical_schema
 from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
 from .._schema.tokens import quote_name
-from .._source.locate import load, resolve
+from .._source.locate import load, package_directory, resolve
 from .._source.lockfile import LOCK_FILENAME
 from .._source.model import Migration, MigrationSet, Script
 from .._types import DatabaseLike, SourceLike
@@ -97,7 +97,7 @@ class MigrationCheckFailed(AssertionError):
 class MigrationKit:
     """The checks for one migration source; build once, run any check for any version.
 
-    *source* is ``"pkg:folder"``, a directory, or a loaded :class:`MigrationSet` (then
+    *source* is ``"pkg:folder"``, a directory, or a loaded :class:`~bootmigrate.MigrationSet` (then
     the snapshot check needs *snapshot* text). *prepare*, *fill* and *check_rows* are the
     app's hooks (see :data:`PrepareHook`, :data:`FillHook`, :data:`RowsHook`).
     *origins* names databases made by other means (see :meth:`check_origin`), which
@@ -105,9 +105,10 @@ class MigrationKit:
     database files go (default: a temporary directory per check, removed afterwards).
 
     *synthetic_rows* (default True): after each migration, after its fixture and the
-    *fill* hook, the kit puts a row of its own into every table (see :mod:`._rows` for
-    what the rows honour), so every check meets populated tables; False leaves the
-    tables to the fixtures and the hook.
+    *fill* hook, the kit puts a row of its own into every table (the README's "Testing
+    your migrations" lists what the rows honour: foreign keys, ``NOT NULL``, ``UNIQUE``,
+    ``CHECK ... IN`` lists, declared types), so every check meets populated tables;
+    False leaves the tables to the fixtures and the hook.
     """
 
     def __init__(
@@ -318,8 +319,8 @@ class MigrationKit:
         """A database built by the origin *name* (e.g. a legacy build's file), upgraded
         the way the app does it, has the schema of a new database at the head.
 
-        This is where fresh/upgraded divergence shows: a legacy build that created
-        ``sessions`` without a column for new installs while upgraded ones kept it.
+        This is where fresh and upgraded databases are seen to differ: an old build whose
+        new installs got a table without a column that upgraded installs kept.
         """
         try:
             build = self.origins[name]
@@ -549,8 +550,8 @@ class MigrationKit:
         import shlex
 
         directory = self.migrations.working_copy
-        if directory is None and not isinstance(self.source, MigrationSet):
-            directory = resolve(self.source).folder
+        if directory is None and isinstance(self.source, str):
+            directory = package_directory(self.source)
         return shlex.quote(directory if directory is not None else self.migrations.origin)
 
     def _read_source_file(self, name: str) -> str | None:
