@@ -66,6 +66,8 @@ EXPECTED = [
     "PlanError",
     "ReadOnlyDatabase",
     "Report",
+    "Restoration",
+    "RestoreError",
     "Schema",
     "Script",
     "SourceError",
@@ -93,6 +95,8 @@ EXPECTED = [
     "migrate",
     "new_migration",
     "plan",
+    "rehearse",
+    "restore",
     "schema_diff",
     "schema_drift",
     "status",
@@ -426,6 +430,7 @@ def test_the_error_tree_of_the_readme() -> None:
         bootmigrate.NotADatabase: bootmigrate.ApplyError,
         bootmigrate.DatabaseUnavailable: bootmigrate.ApplyError,
         bootmigrate.LedgerError: bootmigrate.ApplyError,
+        bootmigrate.RestoreError: bootmigrate.ApplyError,
     }
     wrong = [child.__name__ for child, parent in families.items() if child.__base__ is not parent]
     assert wrong == []

@@ -45,6 +45,7 @@ from ._errors import (
     OutOfOrderMigration,
     PlanError,
     ReadOnlyDatabase,
+    RestoreError,
     SourceError,
     SourceNotFound,
     StatementError,
@@ -60,6 +61,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._apply.adopt import Adoption, Baseline, additive_repair
+    from ._apply.rehearsal import rehearse
+    from ._apply.restoring import Restoration, restore
     from ._apply.runner import downgrade, status
     from ._authoring import WrittenFile, new_migration, write_lock, write_schema_snapshot
     from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
@@ -80,6 +83,9 @@ _LAZY = {
     "Adoption": "_apply.adopt",
     "Baseline": "_apply.adopt",
     "additive_repair": "_apply.adopt",
+    "rehearse": "_apply.rehearsal",
+    "Restoration": "_apply.restoring",
+    "restore": "_apply.restoring",
     "load": "_source.locate",
     "Migration": "_source.model",
     "MigrationSet": "_source.model",
@@ -177,6 +183,8 @@ __all__ = [
     "PlanError",
     "ReadOnlyDatabase",
     "Report",
+    "Restoration",
+    "RestoreError",
     "Schema",
     "Script",
     "SourceError",
@@ -204,6 +212,8 @@ __all__ = [
     "migrate",
     "new_migration",
     "plan",
+    "rehearse",
+    "restore",
     "schema_diff",
     "schema_drift",
     "status",
