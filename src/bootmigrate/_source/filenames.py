@@ -1,7 +1,8 @@
 """The file-name grammar of migrations, in one place: parse a name, compose one. Pure.
 
 A migration file is ``NNNN_name.up.sql`` or ``NNNN_name.down.sql``; a test-data file
-for the test kit is ``NNNN_name.fixture.sql``. Files that do not look like any of
+for the test kit is ``NNNN_name.fixture.sql``; a squashed history (``bootmigrate squash``)
+is ``NNNN_name.baseline.sql``. Files that do not look like any of
 these at all (``README.md``, ``__init__.py``, ``schema.sql``) are not migrations and
 are ignored; files that look like one but break a rule raise :class:`InvalidFileName`.
 
@@ -20,14 +21,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Literal
 
-    Kind = Literal["up", "down", "fixture"]
+    Kind = Literal["up", "down", "fixture", "baseline"]
 
 #: The highest version: what SQLite's INTEGER (the ledger's primary key) holds, so that
 #: timestamp versions (``20240313170000_add_tags.up.sql``) work as other tools write them.
 MAX_VERSION = 2**63 - 1
 _MAX_DIGITS = len(str(MAX_VERSION))
 #: The kinds of file, as they appear in the name.
-KINDS = ("up", "down", "fixture")
+KINDS = ("up", "down", "fixture", "baseline")
 
 _patterns: tuple[re.Pattern[str], re.Pattern[str]] | None = None
 
@@ -38,7 +39,7 @@ def _compiled() -> tuple[re.Pattern[str], re.Pattern[str]]:
         import re
 
         valid = re.compile(
-            r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture)\.sql"
+            r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture|baseline)\.sql"
         )
         # What a migration-ish name is made of, loosely, to say what is wrong with it.
         loose = re.compile(
@@ -128,7 +129,7 @@ def parse_filename(filename: str) -> FileName | None:
         return FileName(version, match["name"], kind, filename)
     lower = filename.lower()
     looks_like = (filename[:1].isdigit() and lower.endswith(".sql")) or lower.endswith(
-        (".up.sql", ".down.sql", ".fixture.sql")
+        (".up.sql", ".down.sql", ".fixture.sql", ".baseline.sql")
     )
     if not looks_like:
         return None
@@ -151,7 +152,7 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
     if len(number) > len(str(MAX_VERSION)) or int(number or "0") > MAX_VERSION:
         return f"the version must be at most {MAX_VERSION} (a signed 64-bit integer)", None
     suggestion = None
-    if fixed_name and fixed_kind in ("up", "down", "fixture"):
+    if fixed_name and fixed_kind in KINDS:
         suggestion = compose_filename(int(number or "0"), fixed_name, fixed_kind)
     if not number:
         return "the version must be greater than 0", None
@@ -161,9 +162,9 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
         return f"the version must be followed by '_', not {sep!r}", suggestion
     if kind is None:
         return "it must end in .up.sql or .down.sql", suggestion
-    if kind.lower() not in ("up", "down", "fixture"):
+    if kind.lower() not in KINDS:
         return "it must end in .up.sql or .down.sql", None
-    if kind not in ("up", "down", "fixture") or loose["ext"] != "sql":
+    if kind not in KINDS or loose["ext"] != "sql":
         return "the suffix must be lower case", suggestion
     if not name:
         return "the name after the version is empty", None
