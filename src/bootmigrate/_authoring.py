@@ -164,6 +164,7 @@ def squash(
 
     from ._schema.dump import dump, internal_tables
     from ._schema.read import canonical_schema
+    from ._schema.tokens import quote_name
     from ._source.filenames import compose_filename
     from ._source.model import SQUASHES_PREFIX, Squashed
 
@@ -220,8 +221,11 @@ def squash(
                 "drop the ANALYZE from the migrations, or squash to a version before it",
             )
         statements = dump(conn)
-        tables = len(canonical_schema(conn).tables)
-    rows = sum(1 for statement in statements if statement.startswith("INSERT INTO"))
+        tables = canonical_schema(conn).tables
+        rows = sum(
+            int(conn.execute(f"SELECT count(*) FROM {quote_name(t.name)}").fetchone()[0])
+            for t in tables
+        )
     header = (
         f"-- The schema and rows of a new database at version {to}, written by\n"
         f"-- `bootmigrate squash --to {to}`. A new database runs this file instead of the\n"
@@ -241,7 +245,7 @@ def squash(
     path.write_text(header + listing + "\n" + body + "\n", encoding="utf-8")
     return WrittenFile(
         path,
-        f"a new database at version {to} ({tables} table(s), {rows} row(s)), squashing "
+        f"a new database at version {to} ({len(tables)} table(s), {rows} row(s)), squashing "
         f"{len(squashed)} migration(s), {squashed[0].version} to {squashed[-1].version}",
     )
 

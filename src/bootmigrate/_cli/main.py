@@ -640,4 +640,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _config.Project], int]] = {
     "lock": _cmd_lock,
     "import": _cmd_import,
     "restore": _cmd_restore,
+    "squash": _cmd_squash,
 }
