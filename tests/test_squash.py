@@ -370,3 +370,31 @@ def test_the_planner_starts_only_a_new_database_from_the_newest_baseline_at_the_
     # Without the files of 2 and 3 a database at 1 needs them: refused by check().
     gone = bootmigrate.plan(steps[:1], [], squashes=migrations.squashes)
     assert gone.squashed_away == (2, 3)
+
+
+def test_a_database_that_ran_another_squashed_migration_is_refused(
+    source: Path, tmp_path: Path
+) -> None:
+    # Version 2 ran here from a file that is not the one the baseline squashed.
+    other = make_set(tmp_path / "other", {**FILES, "0002_tags.up.sql": "CREATE TABLE t (x);\n"})
+    path = tmp_path / "other.db"
+    bootmigrate.migrate(path, other)
+    squashed(source)
+    delete_squashed_files(source)
+    make_set(source, LATER, subdir="")
+    before = file_state(path)
+    with pytest.raises(bootmigrate.ModifiedMigration, match="version 2 applied as 'tags'"):
+        bootmigrate.migrate(path, source)
+    assert file_state(path) == before
+
+
+def test_a_dry_run_of_a_new_database_shows_the_baseline(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    squashed(source)
+    db = tmp_path / "new.db"
+    assert cli(["--db", str(db), "--source", str(source), "up", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "\n-- 0003_squashed.baseline.sql\n-- The schema and rows of a new database" in out
+    assert "0001_notes.up.sql" not in out
+    assert not db.exists()

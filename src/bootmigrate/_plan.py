@@ -155,6 +155,13 @@ def plan(
         for a in applied
         if a.version in by_version
         and (a.checksum != by_version[a.version].checksum or a.name != by_version[a.version].name)
+    ) + tuple(
+        # A squashed migration whose file is gone: the baseline's list says what it was.
+        Modification(a, _as_migration(squashed[a.version], a.version))
+        for a in applied
+        if a.version not in by_version
+        and a.version in squashed
+        and (a.name, a.checksum) != _listed(squashed[a.version], a.version)
     )
     out_of_order = tuple(
         m
@@ -211,6 +218,21 @@ def plan(
         squashed_away,
         squashed[squashed_away[-1]] if squashed_away else None,
     )
+
+
+def _listed(squash: Squash, version: int) -> tuple[str, str]:
+    """(name, checksum) of the migration *version* as the baseline *squash* lists it."""
+    entry = next(s for s in squash.squashed if s.version == version)
+    return entry.name, entry.checksum
+
+
+def _as_migration(squash: Squash, version: int) -> Migration:
+    """The migration *version* as the baseline *squash* lists it (its file is gone), for
+    a :class:`Modification`: its name and checksum, and the baseline's file name."""
+    from ._source.model import Migration, Script
+
+    name, checksum = _listed(squash, version)
+    return Migration(version, name, Script(squash.script.filename, "", checksum, frozenset()))
 
 
 def plan_downgrade(

@@ -512,10 +512,10 @@ def _dry_run(args: argparse.Namespace, project: _config.Project, source: str) ->
     )
     print(report.summary())
     for step in report.steps:
-        migration = migrations.get(step.version)
-        if migration is not None:
-            print(f"\n-- {migration.up.filename}")
-            print(migration.up.text.rstrip("\n"))
+        script = migrations.script_for(step.version, step.name)
+        if script is not None:
+            print(f"\n-- {script.filename}")
+            print(script.text.rstrip("\n"))
     return EXIT_OK
 
 

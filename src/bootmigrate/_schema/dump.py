@@ -129,19 +129,28 @@ def _inserts(conn: sqlite3.Connection, table: str) -> list[str]:
         if int(hidden) == 0  # generated columns cannot be written
     ]
     lowered = {c.lower() for c in columns}
-    rowid = next(
-        (
-            alias
-            for alias in ("rowid", "_rowid_", "oid")
-            if alias not in lowered and _readable(conn, f"SELECT {alias} FROM {quoted} LIMIT 0")
-        ),
-        None,
+    keys = conn.execute(
+        "SELECT upper(type) FROM pragma_table_info(?) WHERE pk > 0", (table,)
+    ).fetchall()
+    # An INTEGER PRIMARY KEY is the rowid itself (in a table with a rowid).
+    alias = keys == [("INTEGER",)] and _readable(conn, f"SELECT rowid FROM {quoted} LIMIT 0")
+    rowid = (
+        None
+        if alias
+        else next(
+            (
+                alias
+                for alias in ("rowid", "_rowid_", "oid")
+                if alias not in lowered and _readable(conn, f"SELECT {alias} FROM {quoted} LIMIT 0")
+            ),
+            None,
+        )
     )
     selected = ([rowid] if rowid else []) + [quote_name(c) for c in columns]
     if not selected:
         return []
     names = ", ".join(selected)
-    order = f" ORDER BY {rowid}" if rowid else ""
+    order = f" ORDER BY {rowid}" if rowid else " ORDER BY rowid" if alias else ""
     statements = []
     for row in conn.execute(f"SELECT {names} FROM {quoted}{order}"):
         values = ", ".join(map(literal, row))

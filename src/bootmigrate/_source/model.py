@@ -273,13 +273,16 @@ class MigrationSet:
             default=0,
         )
 
-    def squash_for(self, version: int) -> Squash | None:
-        """The newest baseline at or below *version*, or None."""
-        found = None
+    def script_for(self, version: int, name: str) -> Script | None:
+        """The file a step of a report ran: the up file of the migration *version* named
+        *name*, or the baseline of that version and name; None when there is neither."""
+        migration = self.get(version)
+        if migration is not None and migration.name == name:
+            return migration.up
         for squash in self.squashes:
-            if squash.version <= version:
-                found = squash
-        return found
+            if (squash.version, squash.name) == (version, name):
+                return squash.script
+        return None
 
 
 def build_set(
