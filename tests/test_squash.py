@@ -398,3 +398,43 @@ def test_a_dry_run_of_a_new_database_shows_the_baseline(
     assert "\n-- 0003_squashed.baseline.sql\n-- The schema and rows of a new database" in out
     assert "0001_notes.up.sql" not in out
     assert not db.exists()
+
+
+def test_squash_again_once_the_files_are_gone(source: Path, tmp_path: Path) -> None:
+    squashed(source, 2)
+    delete_squashed_files(source, 2)
+    make_set(source, LATER, subdir="")
+    with pytest.raises(InvalidTarget) as refused:
+        bootmigrate.squash(source, 2, force=True)
+    assert str(refused.value) == (
+        "cannot squash to version 2: migration files up to it are gone, and no baseline "
+        "below 2 stands for them, so there is nothing to build version 2 from; squash to a "
+        "version above the newest baseline"
+    )
+    # Above it, the new baseline is built from the older one and the files after it, and
+    # lists every migration, the ones only the older baseline knows included.
+    newer = Path(bootmigrate.squash(source, 4).path)
+    assert [s.version for s in bootmigrate.load(source).squashes[-1].squashed] == [1, 2, 3, 4]
+    assert newer.name == "0004_squashed.baseline.sql"
+    db = tmp_path / "new.db"
+    assert [s.name for s in bootmigrate.migrate(db, source).steps] == ["squashed"]
+    assert read_db(db).user_version == 4
+    MigrationKit(source).check_baseline(4)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("0010_squashed.baseline.sql", "baseline"),
+        ("20240313170000_v2.baseline.sql", "baseline"),
+    ],
+)
+def test_the_file_name_grammar_knows_baselines(name: str, kind: str) -> None:
+    parsed = parse_filename(name)
+    assert parsed is not None and parsed.kind == kind
+
+
+def test_a_misnamed_baseline_says_its_right_name() -> None:
+    with pytest.raises(bootmigrate.InvalidFileName) as wrong:
+        parse_filename("10_squashed.baseline.sql")
+    assert wrong.value.suggestion == "0010_squashed.baseline.sql"

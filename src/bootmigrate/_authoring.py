@@ -160,8 +160,6 @@ def squash(
     at *to* that holds ``ANALYZE`` statistics. Refused with :class:`UsageError`: a
     baseline for *to* that exists, unless *force*.
     """
-    from dataclasses import replace
-
     from ._schema.dump import dump, internal_tables
     from ._schema.read import canonical_schema
     from ._schema.tokens import quote_name
@@ -194,6 +192,14 @@ def squash(
             "the run's transaction",
             f"squash to a version below {alone[0].version}",
         )
+    builder = migrations.without_baseline(to)
+    if builder is None:
+        raise InvalidTarget(
+            f"cannot squash to version {to}: migration files up to it are gone, and no "
+            f"baseline below {to} stands for them, so there is nothing to build version "
+            f"{to} from",
+            "squash to a version above the newest baseline",
+        )
     existing = [s for s in migrations.squashes if s.version == to]
     path = directory / compose_filename(to, name, "baseline")
     if existing and not force:
@@ -211,8 +217,7 @@ def squash(
     )
     # The new database is built by the files, from a lower baseline only where the
     # files below it are gone, never from the baseline being written again.
-    lower = tuple(s for s in migrations.squashes if s.version < to) if migrations.floor else ()
-    with fresh_database(replace(migrations, squashes=lower), to, prepare=prepare) as conn:
+    with fresh_database(builder, to, prepare=prepare) as conn:
         statistics = internal_tables(conn)
         if statistics:
             raise InvalidTarget(

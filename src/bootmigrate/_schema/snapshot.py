@@ -65,20 +65,12 @@ def fresh_database(
     version: int | None = None,
     *,
     prepare: Callable[[sqlite3.Connection], object] | None = None,
-    baselines: bool = True,
 ) -> Iterator[sqlite3.Connection]:
     """A new database file, in a temporary directory removed afterwards, migrated from
-    empty to *version* (None: the head) by the runner, as a user's new install is.
-
-    *baselines* False builds it with the migration files alone, not starting from a
-    squashed baseline (``NNNN_name.baseline.sql``): what ``bootmigrate squash`` and the
-    test kit compare a baseline with.
-    """
+    empty to *version* (None: the head) by the runner, as a user's new install is (from
+    a squashed baseline when the set has one; :meth:`MigrationSet.without_baseline`
+    gives the set that builds a version by the files)."""
     migrations = load(source)
-    if not baselines and migrations.squashes:
-        from dataclasses import replace
-
-        migrations = replace(migrations, squashes=())
     with tempfile.TemporaryDirectory(prefix="bootmigrate-") as directory:
         path = os.path.join(directory, "fresh.db")
         conn = sqlite3.connect(path)

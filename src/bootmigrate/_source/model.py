@@ -273,6 +273,29 @@ class MigrationSet:
             default=0,
         )
 
+    def without_baseline(self, version: int) -> MigrationSet | None:
+        """The set that builds *version* without the baseline of that version: the
+        migration files, and the newest lower baseline only where files it squashed are
+        gone. None when nothing can (a file at or below *version* is gone and no lower
+        baseline stands for it). What ``bootmigrate squash`` builds a baseline from, and
+        what the test kit compares one with."""
+        from dataclasses import replace
+
+        present = set(self.versions)
+        gone = max(
+            (
+                s.version
+                for squash in self.squashes
+                for s in squash.squashed
+                if s.version <= version and s.version not in present
+            ),
+            default=0,
+        )
+        if not gone:
+            return replace(self, squashes=())
+        lower = [s for s in self.squashes if gone <= s.version < version]
+        return replace(self, squashes=(lower[-1],)) if lower else None
+
     def script_for(self, version: int, name: str) -> Script | None:
         """The file a step of a report ran: the up file of the migration *version* named
         *name*, or the baseline of that version and name; None when there is neither."""

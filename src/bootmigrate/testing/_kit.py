@@ -495,11 +495,15 @@ class MigrationKit:
         name = f"baseline {squash.script.filename}"
         own = ("bootmigrate_ledger", "bootmigrate_meta")
         only = replace(self.migrations, squashes=(squash,))
+        by_files = self.migrations.without_baseline(version)
+        if by_files is None:
+            raise UsageError(
+                f"baseline: the migration files {squash.script.filename} squashed are gone, "
+                "so there is nothing to compare it with"
+            )
         try:
             with (
-                fresh_database(
-                    self.migrations, version, prepare=self.prepare, baselines=False
-                ) as files,
+                fresh_database(by_files, version, prepare=self.prepare) as files,
                 fresh_database(only, version, prepare=self.prepare) as baseline,
             ):
                 expected = (
