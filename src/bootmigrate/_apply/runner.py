@@ -213,7 +213,7 @@ class _Run:
 
         def to_undo() -> list[Migration | Squash]:
             applied = self._ledger()
-            plan(self.migrations.migrations, applied).check(
+            plan(self.migrations.migrations, applied, squashes=self.migrations.squashes).check(
                 allow_compatible=False,
                 database=self.database.name,
                 working_copy=self.migrations.working_copy,
