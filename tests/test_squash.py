@@ -109,6 +109,8 @@ def test_a_new_database_from_the_baseline_equals_one_made_by_the_files(
         assert conn.execute("SELECT id FROM notes WHERE body = 'w'").fetchone() == (3,)
         assert conn.execute("SELECT count(*) FROM tags").fetchone() == (4,)
     # Its ledger reads like the files': one row per squashed migration, same checksums.
+    # bootmigrate's own tables are exactly as it makes them: verify reads them.
+    assert bootmigrate.verify(new, source).ok
     new_ledger = [row[:3] for row in read_db(new).ledger]
     assert new_ledger == [row[:3] for row in read_db(files).ledger]
     assert read_db(new).user_version == 3
@@ -232,11 +234,21 @@ def test_the_lock_holds_the_baseline_and_the_squashed_versions(
 ) -> None:
     baseline = squashed(source)
     bootmigrate.write_lock(source)
+    assert bootmigrate.status(tmp_path / "missing.db", source).pending == (3,)
     lock = (source / "bootmigrate.lock").read_text(encoding="utf-8")
     checksum = bootmigrate.load(source).squashes[0].checksum
     assert f"0003 squashed baseline {checksum}\n" in lock
     new = tmp_path / "new.db"
     bootmigrate.migrate(new, source)
+
+    # The boot of a database made from the baseline is the one query, before the files
+    # are deleted and after.
+    def no_runner(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the runner ran")
+
+    monkeypatch.setattr("bootmigrate._apply.runner.upgrade", no_runner)
+    assert bootmigrate.migrate(new, str(source)).state == "up-to-date"
+    monkeypatch.undo()
     delete_squashed_files(source)
     # The lock still matches: the squashed migrations are in the baseline.
     assert bootmigrate.check_lock(source).ok
@@ -245,10 +257,6 @@ def test_the_lock_holds_the_baseline_and_the_squashed_versions(
     assert "0001 notes squashed " in lock and "0003 pinned squashed " in lock
     assert "0001 notes down" not in lock
     assert bootmigrate.check_lock(source).ok
-
-    # The boot of a database made from the baseline is still the one query.
-    def no_runner(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the runner ran")
 
     monkeypatch.setattr("bootmigrate._apply.runner.upgrade", no_runner)
     assert bootmigrate.migrate(new, str(source)).state == "up-to-date"
@@ -438,3 +446,31 @@ def test_a_misnamed_baseline_says_its_right_name() -> None:
     with pytest.raises(bootmigrate.InvalidFileName) as wrong:
         parse_filename("10_squashed.baseline.sql")
     assert wrong.value.suggestion == "0010_squashed.baseline.sql"
+
+
+def test_the_lock_readers_agree_on_baselines_and_squashed_versions(source: Path) -> None:
+    from bootmigrate._source import lockfile
+
+    squashed(source)
+    delete_squashed_files(source, 2)
+    text = lockfile.render(bootmigrate.load(source))
+    entries = lockfile.parse(text)
+    assert [(e.version, e.kind) for e in entries] == [
+        (1, "squashed"),
+        (2, "squashed"),
+        (3, "up"),
+        (3, "down"),
+        (3, "baseline"),
+    ]
+    fast = lockfile.read_fast(text)
+    assert fast is not None
+    assert [
+        (int(v), n, k, c)
+        for v, n, k, c in zip(fast.versions, fast.names, fast.kinds, fast.checksums)
+    ] == [(e.version, e.name, e.kind, e.checksum) for e in entries]
+    assert fast.filenames() == {
+        "0003_pinned.up.sql",
+        "0003_pinned.down.sql",
+        "0003_squashed.baseline.sql",
+    }
+    assert [row[0] for row in fast.ledger_rows()] == ["0001", "0002", "0003"]

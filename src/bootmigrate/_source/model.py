@@ -169,11 +169,6 @@ class Squash:
         """``0010_squashed``."""
         return label(self.version, self.name)
 
-    @property
-    def transactional(self) -> bool:
-        """Always True: a baseline runs inside the run's transaction."""
-        return True
-
 
 def parse_squashed(text: str, filename: str, version: int) -> tuple[Squashed, ...]:
     """The ``-- squashes`` lines of a baseline's text; :class:`BaselineError` when they
