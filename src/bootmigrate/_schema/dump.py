@@ -18,7 +18,8 @@ import math
 import sqlite3
 
 from .._db.ledger import OWN_TABLES
-from .tokens import quote_name
+from .read import shadow_tables
+from .tokens import first_words, quote_name
 
 # SQLite's internal tables that hold rows a database needs (the others, such as
 # sqlite_stat1, are statistics: see _refuse_internal).
@@ -31,14 +32,21 @@ def dump(conn: sqlite3.Connection) -> list[str]:
         "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY rowid"
     ).fetchall()
     own = {name.lower() for name in OWN_TABLES}
-    shadow = _shadow_tables(conn)
+    shadow = shadow_tables(
+        conn,
+        {
+            name: sql
+            for kind, name, _, sql in rows
+            if kind == "table" and sql and first_words(sql, 2) == ["CREATE", "VIRTUAL"]
+        },
+    )
     tables, virtual, indexes, views, triggers = [], [], [], [], []
     for kind, name, table, sql in rows:
         if name.lower() in own or table.lower() in own or sql is None:
             continue  # an automatic index, or bootmigrate's own
         if name.startswith("sqlite_") or name in shadow:
             continue
-        if kind == "table" and sql.lstrip()[:14].upper().startswith("CREATE VIRTUAL"):
+        if kind == "table" and first_words(sql, 2) == ["CREATE", "VIRTUAL"]:
             virtual.append((name, sql))
         elif kind == "table":
             tables.append((name, sql))
@@ -87,34 +95,6 @@ def internal_tables(conn: sqlite3.Connection) -> list[str]:
 
 def _statement(sql: str) -> str:
     return sql.rstrip().rstrip(";") + ";"
-
-
-def _shadow_tables(conn: sqlite3.Connection) -> set[str]:
-    """The shadow tables of the virtual tables (SQLite 3.37+ names them; older ones by
-    the modules' naming: ``x_data`` for ``x``)."""
-    try:
-        rows = conn.execute(
-            "SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'"
-        ).fetchall()
-        return {str(row[0]) for row in rows}
-    except sqlite3.OperationalError:  # pragma: no cover - SQLite before 3.37
-        from .read import _SHADOW_SUFFIXES
-
-        names = [
-            str(n) for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        ]
-        virtual = [
-            str(n)
-            for (n,) in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
-            )
-        ]
-        return {
-            n
-            for n in names
-            for v in virtual
-            if n.startswith(v + "_") and n[len(v) + 1 :] in _SHADOW_SUFFIXES
-        }
 
 
 def _inserts(conn: sqlite3.Connection, table: str) -> list[str]:
