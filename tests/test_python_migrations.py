@@ -420,9 +420,15 @@ def test_an_exception_names_file_line_and_exception_and_shows_the_source(tmp_pat
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        # (Messages that read the same on Python 3.9 to 3.13.)
         (
-            "def up(conn):\n    rows = (\n",
-            "'0002_bad.up.py' line 2: SyntaxError: '(' was never closed; fix the Python "
+            "def up(conn):\n    return return\n",
+            "'0002_bad.up.py' line 2: SyntaxError: invalid syntax; fix the Python "
+            "syntax; the file must define up(conn) and may import what it needs",
+        ),
+        (
+            "def up(conn):\n  x = 1\n    y = 2\n",
+            "'0002_bad.up.py' line 3: IndentationError: unexpected indent; fix the Python "
             "syntax; the file must define up(conn) and may import what it needs",
         ),
         (
