@@ -833,3 +833,34 @@ def test_a_python_migration_from_an_installed_wheel(tmp_path: Path, project_whee
     assert rows(db, "SELECT token FROM tokens") == [("forgotten",), ("forgotten",)]
     ledger = read_db(db)
     assert ledger.versions == (1,)
+
+
+def test_additive_repair_replays_python_migrations(tmp_path: Path) -> None:
+    # The repair learns each version's schema by running the files, Python ones included.
+    source = make_set(
+        tmp_path,
+        {
+            "0001_items.up.sql": "CREATE TABLE items (id INTEGER PRIMARY KEY);\n",
+            "0002_label.up.py": up_file(
+                'conn.execute("ALTER TABLE items ADD COLUMN label TEXT")\n'
+            ),
+            "0003_tags.up.sql": "CREATE TABLE tags (name TEXT);\n",
+        },
+    )
+    db = tmp_path / "legacy.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TABLE legacy_version (v INTEGER)")
+    conn.execute("INSERT INTO legacy_version VALUES (2)")
+    conn.commit()
+    conn.close()
+    baseline = bootmigrate.Baseline(
+        detect=lambda c: c.execute("SELECT v FROM legacy_version").fetchone()[0],
+        highest=2,
+        repair=bootmigrate.additive_repair(source, through=2),
+    )
+    report = bootmigrate.migrate(db, source, baseline=baseline)
+    assert report.adoption is not None
+    assert report.adoption.repairs == ("added the missing column items.label",)
+    assert [s.version for s in report.steps] == [3]
+    assert rows(db, "SELECT name FROM pragma_table_info('items')") == [("id",), ("label",)]

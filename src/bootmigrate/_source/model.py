@@ -66,7 +66,7 @@ class Script:
             filename, text, _sqltext.sha256(text), python.directives(text, filename), location
         )
         python.function(code, filename)  # the top level runs once: a file that fails, now
-        script.__dict__["code"] = code  # what the cached property would compile again
+        script.__dict__["_code"] = code  # what the cached property would compile again
         return script
 
     @property
@@ -75,7 +75,7 @@ class Script:
         return language_of(self.filename)
 
     @cached_property
-    def code(self) -> CodeType:
+    def _code(self) -> CodeType:
         """A Python migration's compiled text (its file named by :attr:`location`)."""
         from . import python
 
@@ -86,7 +86,7 @@ class Script:
         fresh namespace: each run gets its own, so no state is carried between runs."""
         from . import python
 
-        return python.function(self.code, self.filename)
+        return python.function(self._code, self.filename)
 
     @cached_property
     def statements(self) -> tuple[Statement, ...]:
