@@ -71,7 +71,10 @@ def test_verify_reports_the_lock_file(example_set, db_path):
     bootmigrate.migrate(db_path, example_set, target=2)
     result = bootmigrate.verify(db_path, example_set)
     assert result.ok and result.lock_checked
-    assert result.summary().endswith("is at version 2, 1 pending; the lock file matches")
+    assert result.summary().endswith(
+        "is at version 2, 1 pending (ran without error on a copy of the database); the lock "
+        "file matches"
+    )
 
     append(example_set / "0003_tags.up.sql", ";CREATE INDEX tags_tag ON tags (tag);\n")
     result = bootmigrate.verify(db_path, example_set)

@@ -118,7 +118,11 @@ def test_database_migrated_by_a_longer_set(tmp_path: Path) -> None:
     assert cli("--db", db, "--source", longer, "up", cwd=tmp_path).returncode == 0
     before = read_db(db)
     result = cli("--db", db, "--source", shorter, "up", cwd=tmp_path)
-    assert_clean_error(result, "newer than this app", "version(s) 4, 5")
+    assert_clean_error(
+        result,
+        f"{db}: the database is newer than this app",
+        "version(s) 4 (table_4), 5 (table_5)",
+    )
     assert read_db(db) == before
     data = status_json(db, shorter, tmp_path)
     assert data["unknown"] == [4, 5]
@@ -166,7 +170,7 @@ def test_up_dry_run_prints_plan_and_sql_and_changes_nothing(tmp_path: Path) -> N
     before = file_state(db)
     result = cli("--db", db, "--source", source, "up", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "would migrate from version 1 to 3 (2 migration(s)); dry run" in result.stdout
+    assert "would migrate from version 1 to 3 (2 migration(s)); dry run on a copy" in result.stdout
     assert "-- 0002_tags.up.sql\nCREATE TABLE tags (note_id INTEGER, tag TEXT);" in result.stdout
     assert "INSERT INTO notes (title) VALUES ('hello; world');" in result.stdout
     assert "0001_notes" not in result.stdout
@@ -175,7 +179,10 @@ def test_up_dry_run_prints_plan_and_sql_and_changes_nothing(tmp_path: Path) -> N
     missing = tmp_path / "new.db"
     result = cli("--db", missing, "--source", source, "up", "--dry-run", cwd=tmp_path)
     assert result.returncode == 0
-    assert "would migrate from version none to 3 (3 migration(s)); dry run" in result.stdout
+    assert (
+        "would migrate from an empty database to version 3 (3 migration(s)); dry run on a copy"
+        in (result.stdout)
+    )
     assert not missing.exists()
 
 

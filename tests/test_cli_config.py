@@ -294,7 +294,8 @@ def test_the_lines_of_up_and_verify(tmp_path, monkeypatch, capsys):
     code, out, _ = run(monkeypatch, capsys, tmp_path, *common, "verify")
     assert (code, out) == (
         0,
-        f"ok: 3 migration file(s) valid; {db} has no migration applied, 3 pending\n",
+        f"ok: 3 migration file(s) valid; {db} has no migration applied, 3 pending (ran "
+        "without error on a copy of the database)\n",
     )
     code, out, _ = run(monkeypatch, capsys, tmp_path, *common, "up", "--to", "2")
     assert out.startswith(f"{db}: migrated from an empty database to version 2 (2 migration(s))\n")
@@ -314,7 +315,10 @@ def test_the_lines_of_up_and_verify(tmp_path, monkeypatch, capsys):
         "from Python)\n"
     )
     code, out, _ = run(monkeypatch, capsys, tmp_path, *common, "verify")
-    assert out == f"ok: 3 migration file(s) valid; {db} is at version 2, 1 pending\n"
+    assert out == (
+        f"ok: 3 migration file(s) valid; {db} is at version 2, 1 pending (ran without error "
+        "on a copy of the database)\n"
+    )
     code, out, _ = run(monkeypatch, capsys, tmp_path, *common, "down", "--to", "0")
     assert out.startswith(
         f"{db}: downgraded from version 2 to version 0 (no migration applied) (2 migration(s))\n"

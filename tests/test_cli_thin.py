@@ -36,6 +36,8 @@ RESULTS: dict[str, object] = {
     "check_lock": OK,
     "schema_drift": "",
     "dry_run": PLAN,
+    "rehearse": SimpleNamespace(summary=lambda: "summary line", steps=()),
+    "restore": OK,
     "new_migration": (Path("up.sql"), Path("down.sql")),
     "write_lock": OK,
     "write_schema_snapshot": OK,
@@ -84,7 +86,25 @@ CASES = [
             ),
         ],
     ),
-    (["up", "--dry-run", "--to", "2"], [("dry_run", (DB, SOURCE, ("target", 2)))]),
+    (
+        ["up", "--dry-run", "--to", "2"],
+        [
+            ("load", (SOURCE,)),
+            (
+                "rehearse",
+                (
+                    DB,
+                    "<the loaded set>",
+                    ("baseline", None),
+                    ("prepare", None),
+                    ("target", 2),
+                    ("timeout", 30.0),
+                ),
+            ),
+        ],
+    ),
+    (["restore"], [("restore", (DB, None, ("timeout", 30.0)))]),
+    (["restore", "app.db.bk"], [("restore", (DB, "app.db.bk", ("timeout", 30.0)))]),
     (
         ["down", "--to", "1"],
         [

@@ -89,6 +89,26 @@ def test_a_stale_lock_does_not_hide_a_pending_migration(applied: tuple[Path, Pat
     assert "pinned" in columns
 
 
+def test_an_edited_down_file_neither_hides_nor_refuses_anything(
+    applied: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock's down checksum is stale: the ledger holds only up checksums, so the boot
+    # still decides from the lock alone, and a pending migration still runs.
+    source, db = applied
+    (source / "0001_notes.down.sql").write_text("DROP TABLE IF EXISTS notes;\n")
+    with monkeypatch.context() as patched:
+        forbid_reading(patched)
+        assert bootmigrate.migrate(db, source).state == "up-to-date"
+    make_set(source.parent, THIRD)
+    report = bootmigrate.migrate(db, source)
+    assert (report.state, report.from_version, report.to_version) == ("migrated", 2, 3)
+    assert read_db(db).versions == (1, 2, 3)
+    # The lock written again (the down change accepted): the fast path holds again.
+    bootmigrate.write_lock(source)
+    forbid_reading(monkeypatch)
+    assert bootmigrate.migrate(db, source).state == "up-to-date"
+
+
 def test_an_edited_migration_is_caught_when_something_is_pending(
     applied: tuple[Path, Path],
 ) -> None:

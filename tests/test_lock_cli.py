@@ -11,6 +11,7 @@ import pytest
 import bootmigrate
 from bootmigrate._cli.main import main
 from bootmigrate._source.lockfile import parse
+from dbfiles import read_db
 from processes import run_cli
 
 
@@ -148,3 +149,69 @@ def test_verify_schema_in_a_new_process(example_set, db_path):
     assert result.returncode == 1, result.stderr
     assert "+table scratch" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_edited_down_file_is_accepted_and_locked_with_the_change_listed(
+    example_set, db_path, capsys
+):
+    assert cli("--source", example_set, "lock") == 0
+    bootmigrate.migrate(db_path, example_set)
+    lock_file = example_set / "bootmigrate.lock"
+    old = {(e.version, e.kind): e.checksum for e in parse(lock_file.read_text())}
+    # A fix to a released down file: allowed, nothing depends on its checksum.
+    down = example_set / "0001_create_notes.down.sql"
+    down.write_text("DROP TABLE IF EXISTS notes;\n", encoding="utf-8")
+    capsys.readouterr()
+
+    assert cli("--source", example_set, "lock", "--check") == 0
+    assert capsys.readouterr().out == (
+        "ok: bootmigrate.lock matches 3 locked migration(s); down file(s) edited since the "
+        "lock, which is allowed: 0001_create_notes.down.sql (run `bootmigrate lock` to "
+        "record them)\n"
+    )
+    assert cli("--source", example_set, "--db", db_path, "verify") == 0
+    capsys.readouterr()
+    # The boot (one-query fast path with the stale lock, and the full path) says up to date.
+    assert bootmigrate.migrate(db_path, example_set).state == "up-to-date"
+    assert bootmigrate.migrate(db_path, bootmigrate.load(example_set)).state == "up-to-date"
+
+    assert cli("--source", example_set, "lock") == 0
+    assert capsys.readouterr().out == (
+        f"wrote {lock_file}: 3 migration(s) locked, up to version 3\n"
+        "0001_create_notes.down.sql: down file changed, checksum updated\n"
+    )
+    new = {(e.version, e.kind): e.checksum for e in parse(lock_file.read_text())}
+    fixed = bootmigrate.load(example_set).migrations[0].down
+    assert fixed is not None and new[(1, "down")] == fixed.checksum
+    assert new[(1, "down")] != old[(1, "down")]
+    assert {k: v for k, v in new.items() if k != (1, "down")} == {
+        k: v for k, v in old.items() if k != (1, "down")
+    }
+    assert cli("--source", example_set, "lock", "--check") == 0
+    assert capsys.readouterr().out == "ok: bootmigrate.lock matches 3 locked migration(s)\n"
+    # The new down file is the one a downgrade runs (0003 has none: stop above it).
+    bootmigrate.migrate(db_path, example_set, target=None)
+    down.write_text("DROP TABLE IF EXISTS notes;\nCREATE TABLE undone (x);\n")
+    (example_set / "0003_tags.down.sql").write_text("DROP TABLE tags;\n")
+    assert cli("--source", example_set, "lock") == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "0001_create_notes.down.sql: down file changed, checksum updated",
+        "0003_tags.down.sql: down file added, checksum recorded",
+    ]
+    bootmigrate.downgrade(db_path, example_set, 0)
+    tables = set(read_db(db_path).tables)
+    assert "undone" in tables and "notes" not in tables
+
+
+def test_an_edited_up_file_is_still_refused_beside_an_edited_down_file(example_set, capsys):
+    assert cli("--source", example_set, "lock") == 0
+    (example_set / "0001_create_notes.down.sql").write_text("DROP TABLE IF EXISTS notes;\n")
+    with (example_set / "0001_create_notes.up.sql").open("a", encoding="utf-8") as f:
+        f.write("CREATE INDEX notes_id ON notes (id);\n")
+    before = (example_set / "bootmigrate.lock").read_bytes()
+    capsys.readouterr()
+    assert cli("--source", example_set, "lock") == 1
+    err = capsys.readouterr().err
+    assert "'0001_create_notes.up.sql' changed after it was locked" in err
+    assert "down.sql" not in err
+    assert (example_set / "bootmigrate.lock").read_bytes() == before

@@ -20,6 +20,7 @@ from bootmigrate._source.lockfile import (
     FastLock,
     LockEntry,
     differences,
+    down_changes,
     parse,
     read_fast,
     render,
@@ -521,12 +522,12 @@ NOTES_DOWN = "DROP TABLE notes;"
             _with(mig(1, "create_notes", "CREATE TABLE notes (id, body);", NOTES_DOWN)),
             [["'0001_create_notes.up.sql' changed after it was locked"]],
         ),
-        # a down file edited after it was locked
+        # a down file edited after it was locked: not a difference (see down_changes)
         (
             _with(
                 mig(1, "create_notes", "CREATE TABLE notes (id);", "DROP TABLE IF EXISTS notes;")
             ),
-            [["'0001_create_notes.down.sql' changed after it was locked"]],
+            [],
         ),
         # a migration renamed: same version, same content, another name
         (
@@ -569,6 +570,26 @@ def test_differences(migrations: MigrationSet, expected: list[list[str]]) -> Non
     for sentence, fragments in zip(found, expected):
         for fragment in fragments:
             assert fragment in sentence
+
+
+def test_down_changes_list_edited_and_added_down_files_of_locked_migrations() -> None:
+    assert down_changes(ENTRIES, BASE) == []
+    fixed = _with(
+        mig(1, "create_notes", "CREATE TABLE notes (id);", "DROP TABLE IF EXISTS notes;"),
+        mig(2, "add_tags", "CREATE TABLE tags (id);", "DROP TABLE tags;"),
+        mig(99, "later", "SELECT 1;", "SELECT 2;"),  # not locked: nothing to say
+    )
+    assert down_changes(ENTRIES, fixed) == [
+        "0001_create_notes.down.sql: down file changed, checksum updated",
+        "0002_add_tags.down.sql: down file added, checksum recorded",
+    ]
+    assert differences(ENTRIES, fixed) == []
+    # An up file edited as well: a difference, whatever its down file did.
+    both = _with(mig(1, "create_notes", "CREATE TABLE notes (id, x);", "DROP TABLE notes;;"))
+    assert len(differences(ENTRIES, both)) == 1
+    assert down_changes(ENTRIES, both) == [
+        "0001_create_notes.down.sql: down file changed, checksum updated"
+    ]
 
 
 def test_differences_name_both_checksums() -> None:

@@ -103,8 +103,12 @@ def test_an_older_app_refuses_a_newer_incompatible_database(
         bootmigrate.migrate(db, release_1)
     assert info.value.versions == (4, 5, 6) and info.value.head == 3
     message = str(info.value)
-    assert "holds version(s) 4, 5, 6" in message and "up to 3" in message
-    assert "upgrade the app" in message
+    assert message == (
+        f"{db}: the database is newer than this app: it holds version(s) 4 (tags), "
+        "5 (pinned), 6 (rename), and this app knows migrations up to 3; upgrade the app (or "
+        "restore the database from a backup made for this release), or restore the deleted "
+        f"migration file in {str(release_1)!r}"
+    )
     assert result["message"] == message
     assert file_state(db) == before
 
@@ -120,3 +124,24 @@ def test_the_cli_of_an_older_release(tmp_path: Path, releases: tuple[Path, Path]
     refused = run_cli(["--db", db, "--source", release_1, "up"])
     assert refused.returncode == 1
     assert "upgrade the app" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_from_an_installed_package_the_advice_is_only_to_upgrade(
+    tmp_path: Path, releases: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A package's migrations are not a working copy: "restore the deleted migration
+    # file" would be advice the user cannot follow.
+    release_2 = releases[1]
+    package = tmp_path / "site" / "oldapp"
+    make_set(package, RELEASE_1)
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, release_2)
+    with pytest.raises(bootmigrate.DatabaseTooNew) as info:
+        bootmigrate.migrate(db, "oldapp:migrations")
+    assert str(info.value) == (
+        f"{db}: the database is newer than this app: it holds version(s) 4 (tags), "
+        "5 (pinned), 6 (rename), and this app knows migrations up to 3; upgrade the app (or "
+        "restore the database from a backup made for this release)"
+    )

@@ -94,11 +94,22 @@ def test_unknown_versions_database_too_new() -> None:
     with pytest.raises(DatabaseTooNew) as info:
         result.check()
     assert info.value.versions == (3, 4)
-    message = str(info.value)
-    assert "newer than this app" in message
-    assert "3, 4" in message
-    assert "up to 2" in message
-    assert "upgrade the app" in message
+    assert str(info.value) == (
+        "the database is newer than this app: it holds version(s) 3 (newer_3), 4 (newer_4), "
+        "and this app knows migrations up to 2; upgrade the app (or restore the database "
+        "from a backup made for this release)"
+    )
+    # Named by the database, and from a working copy: the newest file may have been deleted.
+    with pytest.raises(DatabaseTooNew) as info:
+        result.check(database="/home/me/app.db", working_copy="/src/app/migrations")
+    assert str(info.value) == (
+        "/home/me/app.db: the database is newer than this app: it holds version(s) 3 "
+        "(newer_3), 4 (newer_4), and this app knows migrations up to 2; upgrade the app (or "
+        "restore the database from a backup made for this release), or restore the deleted "
+        "migration file in '/src/app/migrations'"
+    )
+    assert info.value.names == ("newer_3", "newer_4")
+    assert info.value.database == "/home/me/app.db"
 
 
 def test_unknown_but_all_backward_compatible() -> None:

@@ -68,6 +68,8 @@ EXPECTED = [
     "PythonMigrationError",
     "ReadOnlyDatabase",
     "Report",
+    "Restoration",
+    "RestoreError",
     "Schema",
     "Script",
     "SourceError",
@@ -95,6 +97,8 @@ EXPECTED = [
     "migrate",
     "new_migration",
     "plan",
+    "rehearse",
+    "restore",
     "schema_diff",
     "schema_drift",
     "status",
@@ -430,6 +434,7 @@ def test_the_error_tree_of_the_readme() -> None:
         bootmigrate.NotADatabase: bootmigrate.ApplyError,
         bootmigrate.DatabaseUnavailable: bootmigrate.ApplyError,
         bootmigrate.LedgerError: bootmigrate.ApplyError,
+        bootmigrate.RestoreError: bootmigrate.ApplyError,
     }
     wrong = [child.__name__ for child, parent in families.items() if child.__base__ is not parent]
     assert wrong == []

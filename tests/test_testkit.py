@@ -371,3 +371,86 @@ def test_drift_of_a_database_from_a_newer_release_is_a_failed_check(example_set,
     assert failure.value.version == 4
     assert str(failure.value).startswith(f"{db_path}: ")
     assert "version(s) 4" in str(failure.value)
+
+
+# -- what the kit says ------------------------------------------------------------------
+
+
+def test_a_plain_syntax_error_is_not_blamed_on_rows(make_set_in):
+    source = make_set_in(
+        {"0001_notes.up.sql": NOTES, "0002_bad.up.sql": "CREATE TABLEX broken (x);\n"}
+    )
+    with pytest.raises(MigrationCheckFailed) as failure:
+        MigrationKit(source).check_populated(2)
+    assert str(failure.value) == (
+        "populated tables, 0002_bad: the migration fails: '0002_bad.up.sql' statement 1 "
+        '(line 1) failed: near "TABLEX": syntax error; the run was rolled back and the '
+        "database is unchanged. Statement: CREATE TABLEX broken (x);"
+    )
+
+
+def test_a_failure_only_on_rows_says_it_passes_on_empty_tables(make_set_in):
+    source = make_set_in(
+        {
+            "0001_notes.up.sql": NOTES,
+            "0002_unique.up.sql": "CREATE UNIQUE INDEX notes_title ON notes (title);\n",
+        }
+    )
+    with pytest.raises(MigrationCheckFailed) as failure:
+        MigrationKit(source).check_populated(2)
+    assert str(failure.value) == (
+        "populated tables, 0002_unique: the migration fails on tables that hold rows "
+        "(notes: 3) and passes on empty ones, as a user's database would fail: "
+        "'0002_unique.up.sql' statement 1 (line 1) failed: UNIQUE constraint failed: "
+        "notes.title; the run was rolled back and the database is unchanged. Statement: "
+        "CREATE UNIQUE INDEX notes_title ON notes (title);"
+    )
+
+
+def test_a_failure_at_the_newest_version_is_not_an_upgrade_from_it_to_itself(make_set_in):
+    source = make_set_in({"0001_notes.up.sql": NOTES, "0002_more.up.sql": NOTES_ROWS})
+
+    def fill(conn: sqlite3.Connection, migration: object) -> None:
+        if getattr(migration, "version", None) == 2:  # something planted on the ledger
+            conn.execute(
+                "CREATE TRIGGER planted AFTER INSERT ON bootmigrate_ledger BEGIN SELECT 1; END"
+            )
+
+    with pytest.raises(MigrationCheckFailed) as failure:
+        MigrationKit(source, fill=fill).check_convergence(2)
+    message = str(failure.value)
+    assert message.startswith(
+        "convergence from version 0002_more: opening a database at version 2 (the newest) failed: "
+    )
+    assert "from version 2 to 2" not in message and "planted" in message
+
+
+def test_the_first_run_hints_name_the_migrations_directory(make_set_in):
+    source = make_set_in({"0001_notes.up.sql": NOTES})
+    kit = MigrationKit(source)
+    with pytest.raises(MigrationCheckFailed) as snapshot:
+        kit.check_snapshot()
+    assert str(snapshot.value) == (
+        f"{source} has no schema.sql; write it with `bootmigrate --source {source} schema "
+        "--write` and commit it"
+    )
+    with pytest.raises(MigrationCheckFailed) as lock:
+        kit.check_lock()
+    assert str(lock.value) == (
+        f"{source} has no bootmigrate.lock; write it with `bootmigrate --source {source} "
+        "lock` and commit it"
+    )
+
+
+def test_the_hint_for_a_package_names_its_folder_on_disk(tmp_path, monkeypatch):
+    package = tmp_path / "site" / "kitapp"
+    (package / "migrations").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "migrations" / "0001_notes.up.sql").write_text(NOTES)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    with pytest.raises(MigrationCheckFailed) as lock:
+        MigrationKit("kitapp:migrations").check_lock()
+    assert str(lock.value) == (
+        "kitapp:migrations has no bootmigrate.lock; write it with `bootmigrate --source "
+        f"{package / 'migrations'} lock` and commit it"
+    )

@@ -47,6 +47,7 @@ from ._errors import (
     PlanError,
     PythonMigrationError,
     ReadOnlyDatabase,
+    RestoreError,
     SourceError,
     SourceNotFound,
     StatementError,
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._apply.adopt import Adoption, Baseline, additive_repair
+    from ._apply.rehearsal import rehearse
+    from ._apply.restoring import Restoration, restore
     from ._apply.runner import downgrade, status
     from ._authoring import WrittenFile, new_migration, write_lock, write_schema_snapshot
     from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
@@ -82,6 +85,9 @@ _LAZY = {
     "Adoption": "_apply.adopt",
     "Baseline": "_apply.adopt",
     "additive_repair": "_apply.adopt",
+    "rehearse": "_apply.rehearsal",
+    "Restoration": "_apply.restoring",
+    "restore": "_apply.restoring",
     "load": "_source.locate",
     "Migration": "_source.model",
     "MigrationSet": "_source.model",
@@ -181,6 +187,8 @@ __all__ = [
     "PythonMigrationError",
     "ReadOnlyDatabase",
     "Report",
+    "Restoration",
+    "RestoreError",
     "Schema",
     "Script",
     "SourceError",
@@ -208,6 +216,8 @@ __all__ = [
     "migrate",
     "new_migration",
     "plan",
+    "rehearse",
+    "restore",
     "schema_diff",
     "schema_drift",
     "status",

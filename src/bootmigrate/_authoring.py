@@ -35,10 +35,13 @@ class WrittenFile:
     path: Path
     #: What the file holds, for people: ``3 migration(s) locked, up to version 3``.
     description: str
+    #: What changed from the file it replaced, one line each (the lock lists the down
+    #: files whose checksums it updated).
+    changes: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        """``wrote PATH: DESCRIPTION``."""
-        return f"wrote {self.path}: {self.description}"
+        """``wrote PATH: DESCRIPTION``, then the changes, one per line."""
+        return "\n".join([f"wrote {self.path}: {self.description}", *self.changes])
 
     def __fspath__(self) -> str:
         return os.fspath(self.path)
@@ -131,16 +134,20 @@ def write_lock(source: str | os.PathLike[str]) -> WrittenFile:
     """Write ``bootmigrate.lock`` beside the migrations of the directory *source*.
 
     Refused with :class:`LockFileError` (a :class:`SourceError`), one line per
-    difference, when a locked migration was edited, renamed, removed or its number
-    reused: locking again would bless a change to released history. Delete the lock
-    file first if that is intended. A malformed lock file raises its error too.
+    difference, when a locked migration's up file was edited, renamed, removed or its
+    number reused: locking again would bless a change to released history. Delete the
+    lock file first if that is intended. A malformed lock file raises its error too. A
+    down file edited or added since the lock is accepted: its new checksum is written and
+    listed in :attr:`WrittenFile.changes`.
     """
     path = _directory(source, f"'lock' writes {LOCK_FILENAME}") / LOCK_FILENAME
     migrations = load(source)
     differences: list[str] = []
+    changes: list[str] = []
     if migrations.lock_text is not None:
         entries = _lockfile.parse(migrations.lock_text, LOCK_FILENAME)
         differences = _lockfile.differences(entries, migrations)
+        changes = _lockfile.down_changes(entries, migrations)
     if differences:
         raise LockFileError(
             "\n".join(f"{LOCK_FILENAME}: {d}" for d in differences)
@@ -149,7 +156,9 @@ def write_lock(source: str | os.PathLike[str]) -> WrittenFile:
         )
     path.write_text(_lockfile.render(migrations), encoding="utf-8")
     return WrittenFile(
-        path, f"{len(migrations)} migration(s) locked, up to version {migrations.head}"
+        path,
+        f"{len(migrations)} migration(s) locked, up to version {migrations.head}",
+        tuple(changes),
     )
 
 

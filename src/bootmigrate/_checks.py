@@ -13,11 +13,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ._apply.rehearsal import rehearse
 from ._apply.runner import status
 from ._db.connection import describe
-from ._errors import UsageError
+from ._errors import MigrationError, UsageError
 from ._plan import Plan, plan
-from ._report import Status
+from ._report import Report, Status
 from ._schema.model import schema_diff
 from ._schema.read import canonical_schema
 from ._schema.snapshot import schema_at
@@ -52,6 +53,9 @@ class Verification:
     schema_checked: bool
     #: One sentence per problem; a schema difference ends in its diff lines.
     problems: tuple[str, ...]
+    #: The pending migrations run on a scratch copy (:func:`bootmigrate.rehearse`), when
+    #: something was pending and nothing else was wrong; a failure is among the problems.
+    dry_run: Report | None = None
 
     @property
     def ok(self) -> bool:
@@ -68,6 +72,11 @@ class Verification:
         return (
             f"ok: {self.migrations} migration file(s) valid; {self.database} {where}, "
             f"{len(self.pending)} pending"
+            + (
+                " (ran without error on a copy of the database)"
+                if self.dry_run is not None and self.dry_run.steps
+                else ""
+            )
             + ("; the lock file matches" if self.lock_checked else "")
             + ("; its schema is the one of its version" if self.schema_checked else "")
         )
@@ -85,6 +94,9 @@ class LockCheck:
     locked: tuple[int, ...]
     #: Migrations newer than the lock: not a problem, they are not released yet.
     unlocked: tuple[int, ...]
+    #: Down files edited (or added) since the lock was written, one line each: not a
+    #: problem, a down file may be fixed; ``bootmigrate lock`` records their checksums.
+    down_changes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -106,6 +118,12 @@ class LockCheck:
                 f"; not locked yet: {', '.join(map(str, self.unlocked))} "
                 "(run `bootmigrate lock` when you release them)"
             )
+        if self.down_changes:
+            line += (
+                "; down file(s) edited since the lock, which is allowed: "
+                + ", ".join(change.partition(":")[0] for change in self.down_changes)
+                + " (run `bootmigrate lock` to record them)"
+            )
         return line
 
 
@@ -125,7 +143,10 @@ def verify(
     changed since ``bootmigrate lock``. With *schema*, and only when there is no other
     problem, the database's schema is compared with a new database migrated to its
     version (see :func:`schema_drift`; *prepare* is called with that database's
-    connection). A path is opened read-only and never created.
+    connection). When migrations are pending and nothing else is wrong, they run on a
+    scratch copy of the database (:func:`bootmigrate.rehearse`, *prepare* called with its
+    connection): a statement that fails there is a problem naming the file, statement and
+    line. A path is opened read-only and never created.
     """
     migrations = load(source)
     current = status(db, migrations)
@@ -134,6 +155,14 @@ def verify(
     # The schema a version should have means nothing while files and ledger disagree.
     if schema and not problems:
         problems += _drift_problems(db, migrations, current, prepare)
+    rehearsal = None
+    if current.pending and not problems:
+        # Valid files can still fail on the data (a syntax error SQLite finds, a NOT NULL
+        # column on a table with rows): run them on a copy, as `up --dry-run` does.
+        try:
+            rehearsal = rehearse(db, migrations, prepare=prepare)
+        except MigrationError as exc:
+            problems.append(str(exc))
     return Verification(
         database=current.database,
         source=current.source,
@@ -143,6 +172,7 @@ def verify(
         lock_checked=lock is not None,
         schema_checked=schema and not problems,
         problems=tuple(problems),
+        dry_run=rehearsal,
     )
 
 
@@ -175,7 +205,9 @@ def schema_drift(db: DatabaseLike, source: SourceLike, *, prepare: Prepare | Non
     migrations = load(source)
     current = status(db, migrations)
     # Versions the files do not have, even backward-compatible ones: their schema is unknown.
-    plan(migrations.migrations, current.applied).check(allow_compatible=False)
+    plan(migrations.migrations, current.applied).check(
+        allow_compatible=False, database=current.database, working_copy=migrations.working_copy
+    )
     return _diff(db, migrations, current.current or 0, prepare)
 
 
@@ -189,7 +221,7 @@ def dry_run(db: DatabaseLike, source: SourceLike, *, target: int | None = None) 
     """
     migrations = load(source)
     would = plan(migrations.migrations, status(db, migrations).applied, target)
-    would.check()
+    would.check(database=describe(db), working_copy=migrations.working_copy)
     return would
 
 
@@ -204,6 +236,7 @@ def _lock_check(migrations: MigrationSet) -> LockCheck | None:
         differences=tuple(_lockfile.differences(entries, migrations)),
         locked=tuple(sorted(locked)),
         unlocked=tuple(m.version for m in migrations if m.version not in locked),
+        down_changes=tuple(_lockfile.down_changes(entries, migrations)),
     )
 
 

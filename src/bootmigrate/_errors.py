@@ -34,7 +34,8 @@ Every error the library raises on purpose is a :class:`MigrationError`::
         ├── ReadOnlyDatabase        the file, its directory or the connection cannot write
         ├── NotADatabase            not a SQLite file, or damaged
         ├── DatabaseUnavailable     cannot be opened (missing directory, a directory, ...)
-        └── LedgerError             the runner's own tables are damaged or from a newer release
+        ├── LedgerError             the runner's own tables are damaged or from a newer release
+        └── RestoreError            no backup to put back, or not a backup of this database
 
 Lower-level :mod:`sqlite3` errors are translated into this tree at one boundary,
 :mod:`bootmigrate._db.errors`, and chained with ``from``, so callers catch one type.
@@ -250,24 +251,43 @@ class PlanError(MigrationError):
 class DatabaseTooNew(PlanError):
     """The database holds versions this app has no files for: it was migrated by a newer release."""
 
-    def __init__(self, versions: Sequence[int], head: int | None) -> None:
+    def __init__(
+        self,
+        versions: Sequence[int],
+        head: int | None,
+        *,
+        names: Sequence[str] = (),
+        database: str | None = None,
+        working_copy: str | None = None,
+    ) -> None:
         self.versions = tuple(versions)
         self.head = head
-        listed = ", ".join(map(str, self.versions))
+        #: The names the ledger records for those versions (empty when not known).
+        self.names = tuple(names)
+        self.database = database
+        listed = ", ".join(
+            f"{v} ({n})" if n else str(v)
+            for v, n in zip(self.versions, self.names or ("",) * len(self.versions))
+        )
+        where = f"{database}: " if database else ""
         if head is not None and any(v < head for v in self.versions):
             # Not a newer release: a file below the head vanished, and "upgrade the app"
             # would be the wrong advice.
             super().__init__(
-                f"the database holds version(s) {listed}, which this app has no migration "
-                f"file for although it knows migrations up to {head}: a migration file was "
-                "deleted or renumbered after it was applied",
+                f"{where}the database holds version(s) {listed}, which this app has no "
+                f"migration file for although it knows migrations up to {head}: a migration "
+                "file was deleted or renumbered after it was applied",
                 "restore it as it was",
             )
             return
+        advice = "upgrade the app (or restore the database from a backup made for this release)"
+        if working_copy is not None:
+            # Developing the app: the newest file may have been deleted after it ran here.
+            advice += f", or restore the deleted migration file in {working_copy!r}"
         super().__init__(
-            f"the database is newer than this app: it holds version(s) {listed}, "
+            f"{where}the database is newer than this app: it holds version(s) {listed}, "
             f"and this app knows migrations up to {head if head is not None else 'none'}",
-            "upgrade the app (or restore the database from a backup made for this release)",
+            advice,
         )
 
 
@@ -465,3 +485,12 @@ class DatabaseUnavailable(ApplyError):
 
 class LedgerError(ApplyError):
     """The runner's own tables are unreadable, damaged or from a newer bootmigrate."""
+
+
+class RestoreError(ApplyError):
+    """:func:`bootmigrate.restore` found no backup to put back, or the one it was given is
+    not a SQLite database or is the backup of another database; nothing was changed."""
+
+    def __init__(self, database: str, problem: str, advice: str) -> None:
+        self.database = database
+        super().__init__(f"{database}: {problem}; the database was not changed", advice)

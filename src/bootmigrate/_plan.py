@@ -64,8 +64,18 @@ class Plan:
         """True when every unknown version was declared backward-compatible."""
         return bool(self.unknown) and all(a.backward_compatible for a in self.unknown)
 
-    def check(self, *, allow_compatible: bool = True) -> None:
-        """Raise the :class:`PlanError` that stops a run, if any; change nothing."""
+    def check(
+        self,
+        *,
+        allow_compatible: bool = True,
+        database: str | None = None,
+        working_copy: str | None = None,
+    ) -> None:
+        """Raise the :class:`PlanError` that stops a run, if any; change nothing.
+
+        *database* names the database in the message; *working_copy* is the directory
+        of a source read from a working copy (see :attr:`MigrationSet.working_copy`).
+        """
         if self.modified:
             raise ModifiedMigration(
                 [
@@ -80,7 +90,13 @@ class Plan:
                 ]
             )
         if self.unknown and not (allow_compatible and self.newer_compatible):
-            raise DatabaseTooNew([a.version for a in self.unknown], self.head)
+            raise DatabaseTooNew(
+                [a.version for a in self.unknown],
+                self.head,
+                names=[a.name for a in self.unknown],
+                database=database,
+                working_copy=working_copy,
+            )
         if self.out_of_order:
             assert self.current is not None
             raise OutOfOrderMigration([m.version for m in self.out_of_order], self.current)

@@ -11,6 +11,7 @@ from ._value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Any, Literal
 
     from ._apply.adopt import Adoption
@@ -50,8 +51,11 @@ class Report(Value):
 
     __slots__ = (
         "adoption",
+        "backup",
         "database",
+        "dry_run",
         "from_version",
+        "head",
         "source",
         "state",
         "steps",
@@ -76,6 +80,15 @@ class Report(Value):
     unknown: tuple[int, ...]
     #: What a :class:`Baseline` did when the run adopted a database without a ledger.
     adoption: Adoption | None
+    #: The backup this run made before changing anything (``backup=True``), or None:
+    #: what :func:`bootmigrate.restore` puts back.
+    backup: Path | None
+    #: True for a dry run: the steps ran, with these timings, on a scratch copy of the
+    #: database, and the database itself was not changed.
+    dry_run: bool
+    #: The newest version the migrations have, when the run knows it (None from the
+    #: boot's one query): above :attr:`to_version` when a target stopped the run short.
+    head: int | None
 
     def __init__(
         self,
@@ -87,15 +100,41 @@ class Report(Value):
         steps: tuple[Step, ...] = (),
         unknown: tuple[int, ...] = (),
         adoption: Adoption | None = None,
+        backup: Path | None = None,
+        dry_run: bool = False,
+        head: int | None = None,
     ) -> None:
-        self._init(database, source, state, from_version, to_version, steps, unknown, adoption)
+        self._init(
+            database,
+            source,
+            state,
+            from_version,
+            to_version,
+            steps,
+            unknown,
+            adoption,
+            backup,
+            dry_run,
+            head,
+        )
 
     def summary(self) -> str:
         """A few lines for people: from and to versions and each step with its time."""
         lines = []
         if self.adoption is not None:
             lines.append(f"{self.database}: {self.adoption.summary()}")
-        if self.state == "up-to-date":
+        if self.dry_run and self.steps:
+            lines.append(
+                f"{self.database}: would migrate {self._span()}; dry run on a copy, "
+                f"{self.database} was not changed"
+            )
+            lines += self._step_lines()
+        elif self.state == "up-to-date" and self._short_of_head():
+            # "up to date" would read as "at the newest version"; it is only at the target.
+            lines.append(
+                f"{self.database}: already at version {self.to_version} (head is {self.head})"
+            )
+        elif self.state == "up-to-date":
             lines.append(f"{self.database}: up to date at version {_v(self.to_version)}")
         elif self.state == "newer-compatible":
             lines.append(
@@ -105,17 +144,34 @@ class Report(Value):
             )
         else:
             verb = "migrated" if self.state == "migrated" else "downgraded"
-            # A database without a ledger is one no migration ran on: "version none"
-            # read like a bug, so the line says what such a database is.
-            if self.from_version is None:
-                span = f"from an empty database to version {_v(self.to_version)}"
-            elif self.to_version is None:
-                span = f"from version {self.from_version} to version 0 (no migration applied)"
-            else:
-                span = f"from version {self.from_version} to {self.to_version}"
-            lines.append(f"{self.database}: {verb} {span} ({len(self.steps)} migration(s))")
-            lines += [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
+            lines.append(f"{self.database}: {verb} {self._span()}")
+            lines += self._step_lines()
+        if self.dry_run and not self.steps:
+            lines[-1] += "; dry run, nothing would run"
+        if self.backup is not None:
+            lines.append(
+                f"{self.database}: backed up first, at version {self.from_version or 0}, to "
+                f"{self.backup} (bootmigrate restore puts it back)"
+            )
         return "\n".join(lines)
+
+    def _short_of_head(self) -> bool:
+        return self.head is not None and self.to_version is not None and self.head > self.to_version
+
+    def _span(self) -> str:
+        """``from version 3 to 5 (2 migration(s))``; a side with no version applied says
+        so in words rather than as "version none"."""
+        count = f"({len(self.steps)} migration(s))"
+        # A database without a ledger is one no migration ran on: "version none" read
+        # like a bug, so the line says what such a database is.
+        if self.from_version is None:
+            return f"from an empty database to version {_v(self.to_version)} {count}"
+        if self.to_version is None:
+            return f"from version {self.from_version} to version 0 (no migration applied) {count}"
+        return f"from version {self.from_version} to {self.to_version} {count}"
+
+    def _step_lines(self) -> list[str]:
+        return [f"  {s.direction:4} {s.label}  {s.duration_ms:.1f} ms" for s in self.steps]
 
 
 class Status(Value):

@@ -68,7 +68,7 @@ def upgrade(
     timeout = check_timeout(timeout)
     migrations = load(source)
     first = _look(db, migrations, target, timeout)
-    first.check()
+    first.check(database=describe(db), working_copy=migrations.working_copy)
     if not first.pending and (baseline is None or first.applied):
         return _settled(describe(db), migrations, first.current, first.unknown_versions)
     with for_writing(db, timeout) as database:
@@ -113,7 +113,9 @@ def _settled(
 ) -> Report:
     state: State = "newer-compatible" if unknown else "up-to-date"
     _log.debug("%s: %s at version %s", name, state, current)
-    return Report(name, migrations.origin, state, current, current, (), unknown)
+    return Report(
+        name, migrations.origin, state, current, current, (), unknown, head=migrations.head
+    )
 
 
 class _Run:
@@ -155,7 +157,7 @@ class _Run:
             # Read the ledger again under the write lock: another process may have
             # migrated since the look.
             current = plan(self.migrations.migrations, self._ledger(), target)
-            current.check()
+            current.check(database=self.database.name, working_copy=self.migrations.working_copy)
             if self.from_version is None and not self.committed:
                 self.from_version = current.current
             return list(current.pending)
@@ -164,11 +166,24 @@ class _Run:
         name, origin = self.database.name, self.migrations.origin
         if not steps:
             return Report(
-                name, origin, "up-to-date", self.from_version, self.from_version, adoption=adoption
+                name,
+                origin,
+                "up-to-date",
+                self.from_version,
+                self.from_version,
+                adoption=adoption,
+                head=self.migrations.head,
             )
         to_version = ledger.max_version(self.database.conn)
         return Report(
-            name, origin, "migrated", self.from_version, to_version, tuple(steps), adoption=adoption
+            name,
+            origin,
+            "migrated",
+            self.from_version,
+            to_version,
+            tuple(steps),
+            adoption=adoption,
+            backup=self.saved,
         )
 
     def downgrade(self, target: int) -> Report:
@@ -177,7 +192,11 @@ class _Run:
 
         def to_undo() -> list[Migration]:
             applied = self._ledger()
-            plan(self.migrations.migrations, applied).check(allow_compatible=False)
+            plan(self.migrations.migrations, applied).check(
+                allow_compatible=False,
+                database=self.database.name,
+                working_copy=self.migrations.working_copy,
+            )
             if self.from_version is None and not self.committed:
                 self.from_version = applied[-1].version if applied else None
             return list(plan_downgrade(self.migrations.migrations, applied, target))
@@ -187,7 +206,10 @@ class _Run:
         if not steps:
             return Report(name, origin, "up-to-date", self.from_version, self.from_version)
         to_version = target if target != 0 else None
-        return Report(name, origin, "downgraded", self.from_version, to_version, tuple(steps))
+        steps_done = tuple(steps)
+        return Report(
+            name, origin, "downgraded", self.from_version, to_version, steps_done, backup=self.saved
+        )
 
     def _batches(
         self,
@@ -602,7 +624,9 @@ def downgrade(
     migrations = load(source)
     with for_reading(db, timeout) as conn:
         applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
-    plan(migrations.migrations, applied).check(allow_compatible=False)
+    plan(migrations.migrations, applied).check(
+        allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
+    )
     to_undo = plan_downgrade(migrations.migrations, applied, target)
     with for_writing(db, timeout, create=False) as database:
         if to_undo:
@@ -636,7 +660,7 @@ def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIM
     current_plan = plan(migrations.migrations, applied)
     problems = []
     try:
-        current_plan.check()
+        current_plan.check(database=name, working_copy=migrations.working_copy)
     except MigrationError as exc:
         problems.append(str(exc))
     if unfinished is not None:

@@ -152,7 +152,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--to", type=int, metavar="N", help="stop at version N (default: the newest)")
     p.add_argument(
-        "--dry-run", action="store_true", help="print the plan and its SQL, change nothing"
+        "--dry-run",
+        action="store_true",
+        help="run the pending migrations on a scratch copy of the database and print what "
+        "ran, with its time and SQL, or the error; the database is not changed",
     )
     p.add_argument(
         "--baseline",
@@ -185,6 +188,21 @@ def _parser() -> argparse.ArgumentParser:
         const=1,
         metavar="KEEP",
         help="back the database up next to it before undoing; keep the newest KEEP (1)",
+    )
+    p = _command(
+        commands,
+        common,
+        "restore",
+        "put the newest backup (or BACKUP) back in place of the database, atomically; "
+        "refused while another process holds the database",
+        "bootmigrate --db var/app.db restore",
+        "bootmigrate --db app.db restore app.db.20261127T101500000000Z-v4.bootmigrate-backup",
+    )
+    p.add_argument(
+        "backup",
+        nargs="?",
+        metavar="BACKUP",
+        help="a backup file of this database (default: the newest one beside it)",
     )
     p = _command(
         commands,
@@ -443,7 +461,7 @@ def _cmd_status(args: argparse.Namespace, project: _config.Project) -> int:
 def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
     source = _source(args, project).read
     if args.dry_run:
-        return _dry_run(_db(args, project), source, args.to)
+        return _dry_run(args, project, source)
     baseline = _import_baseline(args.baseline, project) if args.baseline else None
     # The files are read before the database is opened, so a broken source leaves no
     # file behind; and a loaded set makes migrate() read every file (no lock fast
@@ -472,19 +490,24 @@ def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
     return EXIT_OK
 
 
-def _dry_run(db: str, source: str, target: int | None) -> int:
-    would = bootmigrate.dry_run(db, source, target=target)
-    at = "none" if would.current is None else would.current  # as Report.summary() says
-    if not would.pending:
-        print(f"{db}: up to date at version {at}; nothing would run")
-        return EXIT_OK
-    print(
-        f"{db}: would migrate from version {at} to {would.pending[-1].version} "
-        f"({len(would.pending)} migration(s)); dry run, nothing changed"
+def _dry_run(args: argparse.Namespace, project: _config.Project, source: str) -> int:
+    """``up --dry-run``: the pending migrations run on a scratch copy (bootmigrate.rehearse);
+    the summary with each step's time, then the SQL that ran."""
+    migrations = bootmigrate.load(source)  # for the SQL it prints
+    report = bootmigrate.rehearse(
+        _db(args, project),
+        migrations,
+        target=args.to,
+        baseline=_import_baseline(args.baseline, project) if args.baseline else None,
+        prepare=_prepare(args, project),
+        timeout=_timeout(args),
     )
-    for migration in would.pending:
-        print(f"\n-- {migration.up.filename}")
-        print(migration.up.text.rstrip("\n"))
+    print(report.summary())
+    for step in report.steps:
+        migration = migrations.get(step.version)
+        if migration is not None:
+            print(f"\n-- {migration.up.filename}")
+            print(migration.up.text.rstrip("\n"))
     return EXIT_OK
 
 
@@ -523,8 +546,8 @@ def _cmd_new(args: argparse.Namespace, project: _config.Project) -> int:
 
 def _cmd_verify(args: argparse.Namespace, project: _config.Project) -> int:
     source, db = _source(args, project), _db(args, project)
-    # --prepare only serves the schema comparison; plain verify never loads it.
-    prepare = _prepare(args, project) if args.schema else None
+    # --prepare serves the schema comparison and the dry run of pending migrations.
+    prepare = _prepare(args, project)
     result = bootmigrate.verify(db, source.read, schema=args.schema, prepare=prepare)
     # The working copy is what verify checked; the installed copy is what the app
     # boots with: a file only the working copy has is package data the build lost.
@@ -572,6 +595,12 @@ def _cmd_import(args: argparse.Namespace, project: _config.Project) -> int:
     return EXIT_OK
 
 
+def _cmd_restore(args: argparse.Namespace, project: _config.Project) -> int:
+    restored = bootmigrate.restore(_db(args, project), args.backup, timeout=_timeout(args))
+    print(restored.summary())
+    return EXIT_OK
+
+
 def _print_problems(problems: Sequence[str]) -> None:
     for problem in problems:
         print(f"bootmigrate: error: {problem}", file=sys.stderr)
@@ -586,4 +615,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _config.Project], int]] = {
     "schema": _cmd_schema,
     "lock": _cmd_lock,
     "import": _cmd_import,
+    "restore": _cmd_restore,
 }

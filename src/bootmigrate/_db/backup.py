@@ -198,3 +198,161 @@ def _fsync_directory(directory: Path) -> None:
     if os.name == "nt":  # pragma: no cover - directories cannot be opened on Windows
         return
     _fsync(directory)
+
+
+# -- putting a backup back in place of the database file (bootmigrate.restore) ----------
+
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+#: The files SQLite keeps beside a database; a stale one would be read into the restored
+#: file (a -wal's frames, a hot -journal's pages), so they go with the old file.
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def name_pattern(database: str | os.PathLike[str]) -> str:
+    """How the backups of *database* are named, for messages."""
+    return f"{Path(database).name}.<UTC time>-v<version>{SUFFIX}"
+
+
+def is_backup_of(database: str | os.PathLike[str], candidate: Path) -> bool:
+    """True when *candidate* is named as a backup of *database* (in any directory)."""
+    return _is_backup_name(candidate.name, Path(database).name + ".")
+
+
+def version_of(backup: Path) -> int:
+    """The version a backup was taken at, from its name (``...-v4.bootmigrate-backup``)."""
+    return int(backup.name[: -len(SUFFIX)].rpartition("-v")[2])
+
+
+def looks_like_sqlite(path: Path) -> bool:
+    """True when *path* starts with SQLite's file header."""
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def put_in_place(database: str, backup: Path, timeout: float) -> None:
+    """Replace the file *database* with a copy of *backup*, atomically.
+
+    The copy is written to a new file of a random name beside the database (created
+    exclusively, mode 0600, as :func:`take` writes one), checked by SQLite
+    (``quick_check``), given the database's permissions, flushed and renamed over the
+    database: a crash leaves the old file or the restored one, never half of either.
+    Meanwhile the runner's OS lock (:mod:`.filelock`) and an exclusive SQLite lock on the
+    database are held, so no bootmigrate run, no transaction and (WAL) no open connection
+    of another process is under way; the old file's ``-wal``, ``-shm`` and ``-journal``
+    are removed under that lock, as they belong to the old file. Raises
+    :class:`DatabaseBusy` when another process keeps the database for longer than
+    *timeout*, :class:`NotADatabase` naming *backup* when SQLite cannot read the copy.
+    """
+    from . import filelock
+
+    path = Path(database)
+    with filelock.held(database, timeout):
+        _remove_stale_partials(path)
+        import tempfile
+
+        fd, partial_name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=_PARTIAL, dir=path.parent
+        )
+        os.close(fd)
+        partial = Path(partial_name)
+        try:
+            shutil.copyfile(backup, partial)
+            _check_copy(partial, str(backup), timeout)
+            mode = os.stat(path).st_mode if path.exists() else os.stat(backup).st_mode
+            os.chmod(partial, stat.S_IMODE(mode))
+            _fsync(partial)
+            with _exclusive(database, timeout):
+                os.replace(partial, path)
+                for side in _SIDE_FILES:
+                    Path(f"{database}{side}").unlink(missing_ok=True)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        _fsync_directory(path.parent)
+
+
+def _check_copy(partial: Path, backup: str, timeout: float) -> None:
+    """SQLite reads the copy through and finds it sound; else :class:`NotADatabase`."""
+    from .._errors import NotADatabase
+    from .errors import Where, translate
+
+    try:
+        conn = sqlite3.connect(partial, timeout=timeout)
+        try:
+            found = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()  # in WAL mode the copy's -wal and -shm go with the connection
+    except sqlite3.Error as exc:
+        error = translate(exc, Where(backup, timeout))
+        if isinstance(error, NotADatabase):
+            raise error from exc
+        raise NotADatabase(backup, f"SQLite cannot read the backup ({exc})") from exc
+    if found != [("ok",)]:
+        shown = "; ".join(str(row[0]) for row in found[:3])
+        raise NotADatabase(backup, f"the backup is damaged ({shown})")
+
+
+class _exclusive:
+    """SQLite's exclusive lock on the database file, held for the block.
+
+    The connection leaves WAL mode first (``journal_mode = DELETE``, which SQLite allows
+    only when no other connection has the database open, and which checkpoints and
+    removes the old ``-wal``), then holds the lock with ``locking_mode = EXCLUSIVE`` and
+    no journal of its own: in that state closing it touches no file by name, so it cannot
+    remove a ``-wal`` or ``-journal`` that belongs to the restored file. In
+    rollback-journal mode ``BEGIN EXCLUSIVE`` waits for every reader and writer. The old
+    file is renamed away under the lock, so leaving WAL mode changes nothing that stays.
+    A file SQLite cannot read (damaged, not a database: what a restore often replaces)
+    or that does not exist has no SQLite user to wait for.
+    """
+
+    def __init__(self, database: str, timeout: float) -> None:
+        self.database = database
+        self.timeout = timeout
+        self.conn: sqlite3.Connection | None = None
+
+    def __enter__(self) -> None:
+        from .._errors import DatabaseBusy, NotADatabase
+        from .errors import Where, translate
+
+        if not os.path.exists(self.database):
+            return
+        conn = sqlite3.connect(self.database, timeout=self.timeout, isolation_level=None)
+        try:
+            for sql in (
+                "PRAGMA journal_mode = DELETE",
+                "PRAGMA locking_mode = EXCLUSIVE",
+                "PRAGMA journal_mode = MEMORY",
+                "BEGIN EXCLUSIVE",
+                "SELECT count(*) FROM sqlite_master",
+                "COMMIT",  # the lock stays: locking_mode = EXCLUSIVE
+            ):
+                found = conn.execute(sql).fetchall()
+                if sql.endswith("MEMORY") and found != [("memory",)]:
+                    # SQLite kept WAL mode: another connection has the database open.
+                    conn.close()
+                    raise self._busy()
+        except sqlite3.Error as exc:
+            conn.close()
+            error = translate(exc, Where(self.database, self.timeout))
+            if isinstance(error, NotADatabase):
+                return  # SQLite cannot read it, so no SQLite connection can be using it
+            raise (self._busy() if isinstance(error, DatabaseBusy) else error) from exc
+        self.conn = conn
+
+    def _busy(self) -> Exception:
+        from .._errors import DatabaseBusy
+
+        return DatabaseBusy(
+            self.database,
+            self.timeout,
+            "another process has the database open or locked (stop the app before restoring)",
+        )
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.conn is not None:
+            self.conn.close()

@@ -274,7 +274,14 @@ def read_set(source: SourceLike) -> MigrationSet:
     files = dict(resolved.files())
     lock = files.get(LOCK_FILENAME)
     lock_text = utf8(lock, LOCK_FILENAME) if lock is not None else None
-    return build_set(files, resolved.description, lock_text, resolved.location)
+    directory = None if resolved.package else resolved.directory
+    return build_set(
+        files,
+        resolved.description,
+        lock_text,
+        None if directory is None else str(directory),
+        resolved.location,
+    )
 
 
 def utf8(data: bytes, name: str) -> str:

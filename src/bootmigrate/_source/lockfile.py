@@ -213,14 +213,39 @@ def read_fast(text: str) -> FastLock | None:
     return FastLock(versions, names, kinds, checksums)
 
 
+def down_changes(entries: tuple[LockEntry, ...], migrations: MigrationSet) -> list[str]:
+    """The down files of locked migrations that were edited or added since the lock was
+    written, one line each (``0003_x.down.sql: down file changed, checksum updated``).
+
+    Not differences: a down file runs only on a downgrade, and the ledger records only
+    the up file's checksum, so no database's history depends on it; a wrong down file is
+    fixed in place, and ``bootmigrate lock`` records its new checksum. (A locked down
+    file that is gone is a difference: see :func:`differences`.)
+    """
+    locked_downs = {entry.version: entry for entry in entries if entry.kind == "down"}
+    locked_ups = {entry.version: entry for entry in entries if entry.kind == "up"}
+    changes = []
+    for migration in migrations:
+        down, up_entry = migration.down, locked_ups.get(migration.version)
+        if down is None or up_entry is None or up_entry.name != migration.name:
+            continue  # not locked, or renamed: differences() reports the migration
+        entry = locked_downs.get(migration.version)
+        if entry is None:
+            changes.append(f"{down.filename}: down file added, checksum recorded")
+        elif entry.checksum != down.checksum:
+            changes.append(f"{down.filename}: down file changed, checksum updated")
+    return changes
+
+
 def differences(entries: tuple[LockEntry, ...], migrations: MigrationSet) -> list[str]:
     """What changed since the lock was written, one sentence each; empty when nothing did.
 
-    A locked migration whose content or name changed, whose file disappeared, or whose
-    version now belongs to another name (a reused number) is a difference, and so is a
-    migration that is not locked but below the newest locked one: a user's database at
-    that newest version would never run it (:class:`OutOfOrderMigration` at boot).
-    Migrations newer than every locked one are not: they are simply not locked yet.
+    A locked migration whose up file's content or name changed, whose file disappeared,
+    or whose version now belongs to another name (a reused number) is a difference, and
+    so is a migration that is not locked but below the newest locked one: a user's
+    database at that newest version would never run it (:class:`OutOfOrderMigration` at
+    boot). Migrations newer than every locked one are not: they are simply not locked
+    yet. An edited down file is not either (see :func:`down_changes`).
     """
     problems: list[str] = []
     current = {m.version: m for m in migrations}
@@ -254,7 +279,7 @@ def differences(entries: tuple[LockEntry, ...], migrations: MigrationSet) -> lis
                 f"version {entry.version} ({entry.name}): the locked {entry.kind} file is gone; "
                 "restore it"
             )
-        elif script.checksum != entry.checksum:
+        elif script.checksum != entry.checksum and entry.kind == "up":
             problems.append(
                 f"{script.filename!r} changed after it was locked (sha256 {entry.checksum[:12]} "
                 f"-> {script.checksum[:12]}); restore it and put the change in a new migration"

@@ -175,6 +175,10 @@ class MigrationSet:
     migrations: tuple[Migration, ...]
     #: The raw text of the source's lock file (``bootmigrate.lock``), if it has one.
     lock_text: str | None = field(default=None, repr=False, compare=False)
+    #: The directory the files were read from when the source is a directory given by
+    #: path (a working copy), not a package's resources; messages then say what a
+    #: developer can do in it.
+    working_copy: str | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)
@@ -204,6 +208,7 @@ def build_set(
     files: Mapping[str, bytes],
     origin: str,
     lock_text: str | None = None,
+    working_copy: str | None = None,
     location: Callable[[str], str] | None = None,
 ) -> MigrationSet:
     """Validate migration files given as ``{file name: bytes}`` and assemble the set.
@@ -250,7 +255,7 @@ def build_set(
             else None
         )
         migrations.append(Migration(version, up_name.name, up, down, fixture))
-    return MigrationSet(origin, tuple(migrations), lock_text)
+    return MigrationSet(origin, tuple(migrations), lock_text, working_copy)
 
 
 def _script(

@@ -59,7 +59,7 @@ from .._schema.model import Schema, schema_diff
 from .._schema.read import canonical_schema
 from .._schema.snapshot import SNAPSHOT_FILENAME, read_snapshot, schema_at
 from .._schema.tokens import quote_name
-from .._source.locate import load, resolve
+from .._source.locate import load, package_directory, resolve
 from .._source.lockfile import LOCK_FILENAME
 from .._source.model import Migration, MigrationSet, Script
 from .._types import DatabaseLike, SourceLike
@@ -270,11 +270,14 @@ class MigrationKit:
             try:
                 migrate(conn, self.migrations)
             except MigrationError as exc:
+                # At the head nothing is pending: what failed is opening it, not an upgrade.
+                what = (
+                    f"upgrading a database from version {version} to {head}"
+                    if version < head
+                    else f"opening a database at version {head} (the newest)"
+                )
                 raise MigrationCheckFailed(
-                    "convergence",
-                    version,
-                    f"{name}: upgrading a database from version {version} to {head} "
-                    f"failed: {exc}{note}",
+                    "convergence", version, f"{name}: {what} failed: {exc}{note}"
                 ) from exc
             diff = self._diff_from_head(conn, f"database upgraded from version {version}")
             if diff:
@@ -419,6 +422,11 @@ class MigrationKit:
             try:
                 migrate(conn, self.migrations, target=version)
             except MigrationError as exc:
+                if self._fails_without_rows(work, version):
+                    # A plain error (a syntax error, a missing table): rows are not why.
+                    raise MigrationCheckFailed(
+                        "populated", version, f"{name}: the migration fails: {exc}"
+                    ) from exc
                 # Counted after the failure, which left the database as it was before
                 # (rolled back, or restored from the run's backup): a passing check
                 # does not pay for reading every table's schema again.
@@ -426,9 +434,25 @@ class MigrationKit:
                 raise MigrationCheckFailed(
                     "populated",
                     version,
-                    f"{name}: the migration fails on tables that hold rows ({counts or 'none'}), "
-                    f"as a user's database would: {exc}{note}",
+                    f"{name}: the migration fails on tables that hold rows ({counts or 'none'}) "
+                    f"and passes on empty ones, as a user's database would fail: {exc}{note}",
                 ) from exc
+
+    def _fails_without_rows(self, work: Path, version: int) -> bool:
+        """True when the migration of *version* also fails on a database built without
+        any row (fixtures, the fill hook and synthetic rows all left out)."""
+        with self._connect(work / "empty.db") as conn:
+            previous = max((v for v in self.versions if v < version), default=0)
+            try:
+                if previous:
+                    migrate(conn, self.migrations, target=previous)
+            except MigrationError:
+                return False  # the build fails on its own; the rows cannot be ruled out
+            try:
+                migrate(conn, self.migrations, target=version)
+            except MigrationError:
+                return True
+        return False
 
     def check_snapshot(self, snapshot: str | None = None) -> None:
         """The head schema equals the committed ``schema.sql`` (or the *snapshot* text)."""
@@ -439,7 +463,8 @@ class MigrationKit:
                     "snapshot",
                     self.head,
                     f"{self.migrations.origin} has no {SNAPSHOT_FILENAME}; write it with "
-                    "`bootmigrate --source MIGRATIONS_DIRECTORY schema --write` and commit it",
+                    f"`bootmigrate --source {self._source_argument()} schema --write` and "
+                    "commit it",
                 )
         diff = schema_diff(
             read_snapshot(snapshot),
@@ -453,8 +478,8 @@ class MigrationKit:
                 self.head,
                 f"snapshot: the schema of a new database at version {self.head} differs from "
                 f"the committed {SNAPSHOT_FILENAME} ('-' committed, '+' migrations); if the "
-                f"change is intended, run `bootmigrate --source MIGRATIONS_DIRECTORY schema "
-                f"--write` and commit it:\n{diff}",
+                f"change is intended, run `bootmigrate --source {self._source_argument()} "
+                f"schema --write` and commit it:\n{diff}",
             )
 
     def check_lock(self) -> None:
@@ -464,7 +489,7 @@ class MigrationKit:
                 "lock",
                 None,
                 f"{self.migrations.origin} has no {LOCK_FILENAME}; write it with "
-                "`bootmigrate --source MIGRATIONS_DIRECTORY lock` and commit it",
+                f"`bootmigrate --source {self._source_argument()} lock` and commit it",
             )
         lock = check_lock(self.migrations)
         if not lock.ok:
@@ -518,6 +543,16 @@ class MigrationKit:
                 f"{check}: there is no migration {version} in {self.migrations.origin}"
             )
         return migration
+
+    def _source_argument(self) -> str:
+        """What to give ``bootmigrate --source`` to write beside the migrations: their
+        directory (a package's folder on disk), quoted for a shell."""
+        import shlex
+
+        directory = self.migrations.working_copy
+        if directory is None and isinstance(self.source, str):
+            directory = package_directory(self.source)
+        return shlex.quote(directory if directory is not None else self.migrations.origin)
 
     def _read_source_file(self, name: str) -> str | None:
         if isinstance(self.source, MigrationSet):
