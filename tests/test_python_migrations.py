@@ -263,6 +263,11 @@ _UNCHANGED = "the run was rolled back and the database is unchanged"
             "conn.cursor().connection.commit()",
             "line 4: up() tried to call conn.commit(), which would end or leave",
         ),
+        # A cursor of the function's own class is guarded as well.
+        (
+            "class Mine(sqlite3.Cursor):\n    pass\nconn.cursor(Mine).connection.close()",
+            "line 6: up() tried to call conn.close(), which would end or leave",
+        ),
         # A refusal the function catches still fails the run.
         (
             "try:\n    conn.commit()\nexcept sqlite3.Error:\n    pass",

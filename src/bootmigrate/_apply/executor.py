@@ -732,11 +732,18 @@ class GuardedConnection:
     # -- what is forwarded ----------------------------------------------------------
 
     def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> sqlite3.Cursor:
-        """A cursor on the runner's connection (:class:`GuardedCursor` by default)."""
+        """A cursor on the runner's connection: a :class:`GuardedCursor`, or with
+        *factory* (a :class:`sqlite3.Cursor` subclass) one of a class made of both, so
+        that its ``connection`` is this guarded one too."""
         conn = self._live()
-        if factory is not None:
-            return conn.cursor(factory)
-        cursor = conn.cursor(GuardedCursor)
+        kind: type[GuardedCursor] = GuardedCursor
+        if factory is not None and not issubclass(factory, GuardedCursor):
+            if not (isinstance(factory, type) and issubclass(factory, sqlite3.Cursor)):
+                raise TypeError(f"factory must be a sqlite3.Cursor subclass, not {factory!r}")
+            kind = type(factory.__name__, (GuardedCursor, factory), {})
+        elif factory is not None:
+            kind = factory
+        cursor = conn.cursor(kind)
         cursor._proxy = self
         return cursor
 
