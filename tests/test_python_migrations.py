@@ -332,6 +332,56 @@ def test_transaction_control_statements_are_refused_by_the_guard(
     assert file_state(db) == before
 
 
+@pytest.mark.parametrize(
+    ("body", "effect"),
+    [
+        ("conn.set_authorizer(None)", "call conn.set_authorizer(), which would switch off"),
+        (
+            "conn.set_progress_handler(None, 1)",
+            "call conn.set_progress_handler(), which would replace bootmigrate's progress",
+        ),
+        ("conn.deserialize(b'')", "call conn.deserialize(), which would replace the database"),
+    ],
+)
+def test_a_function_may_not_replace_the_guard_or_the_database(
+    tmp_path: Path, body: str, effect: str
+) -> None:
+    source = make_set(tmp_path, {"0001_tokens.up.sql": TOKENS, "0002_x.up.py": up_file(body)})
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=1)
+    before = file_state(db)
+    with pytest.raises(PythonMigrationError) as error:
+        bootmigrate.migrate(db, source)
+    assert str(error.value).startswith(f"'0002_x.up.py' line 2: up() tried to {effect}")
+    assert str(error.value).endswith(f"; {_UNCHANGED}. Remove the call")
+    assert file_state(db) == before
+
+
+def test_a_connection_kept_after_the_function_returned_is_refused(tmp_path: Path) -> None:
+    source = make_set(
+        tmp_path,
+        {
+            "0001_tokens.up.sql": TOKENS,
+            "0002_keep.up.py": "KEPT = []\n\n\ndef up(conn):\n    KEPT.append(conn)\n",
+        },
+    )
+    migrations = bootmigrate.load(source)
+    function = migrations.get(2).up.function()  # type: ignore[union-attr]
+    kept = function.__globals__["KEPT"]
+    bootmigrate.migrate(tmp_path / "app.db", migrations)
+    assert kept == []  # each run executes the file again: the set's namespace is untouched
+    spy = tmp_path / "spy.db"
+    conn = sqlite3.connect(spy)
+    from bootmigrate._apply.executor import GuardedConnection
+
+    guarded = GuardedConnection(conn, "x", alone=False)
+    function(guarded)  # type: ignore[arg-type]
+    guarded.finish()
+    with pytest.raises(sqlite3.ProgrammingError, match="usable only while the migration's"):
+        kept[0].execute("SELECT 1")
+    conn.close()
+
+
 def test_writing_the_ledger_is_refused(tmp_path: Path) -> None:
     source = make_set(
         tmp_path,

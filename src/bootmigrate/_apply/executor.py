@@ -523,12 +523,13 @@ class Executor:
         location = script.location or script.filename
         line = _python.line_in(exc.__traceback__ if exc else None, location)
         if proxy.refused is not None:
-            what, at = proxy.refused
+            what, at, effect = proxy.refused
             return PythonMigrationError(
                 script.filename,
                 at if at is not None else line,
-                f"{name}() tried to {what}, which would end or leave the run's transaction",
-                "remove the call: " + _OWNED_TRANSACTION,
+                f"{name}() tried to {what}, which "
+                + (effect or "would end or leave the run's transaction"),
+                "remove the call" + ("" if effect else ": " + _OWNED_TRANSACTION),
             )
         denied = self.guard.denied
         if denied is not None:
@@ -642,10 +643,11 @@ class GuardedConnection:
         object.__setattr__(self, "_location", location)
         object.__setattr__(self, "_alone", alone)
         object.__setattr__(self, "_done", False)
-        #: The first thing refused, and the line of the file that asked for it.
+        #: The first thing refused, the line of the file that asked for it, and what it
+        #: would have done when that is not ending the run's transaction.
         object.__setattr__(self, "refused", None)
 
-    refused: tuple[str, int | None] | None
+    refused: tuple[str, int | None, str | None] | None
     _conn: sqlite3.Connection
     _location: str
     _alone: bool
@@ -653,10 +655,10 @@ class GuardedConnection:
 
     # -- what is refused ------------------------------------------------------------
 
-    def _refuse(self, what: str, why: str) -> None:
+    def _refuse(self, what: str, why: str, effect: str | None = None) -> None:
         """Refuse *what* (``call conn.commit()``), remembering it and the file's line."""
         if self.refused is None:
-            object.__setattr__(self, "refused", (what, calling_line(self._location)))
+            object.__setattr__(self, "refused", (what, calling_line(self._location), effect))
         raise sqlite3.ProgrammingError(f"a migration may not {what}: {why}")
 
     def _live(self) -> sqlite3.Connection:
@@ -717,17 +719,27 @@ class GuardedConnection:
 
     def set_authorizer(self, *_: object, **__: object) -> None:
         """Refused: bootmigrate's authorizer guards the run."""
-        self._refuse("call conn.set_authorizer()", "bootmigrate's authorizer guards the run")
+        self._refuse(
+            "call conn.set_authorizer()",
+            "bootmigrate's authorizer guards the run",
+            "would switch off bootmigrate's guard",
+        )
 
     def set_progress_handler(self, *_: object, **__: object) -> None:
         """Refused: bootmigrate's progress handler reports the run."""
         self._refuse(
-            "call conn.set_progress_handler()", "bootmigrate's progress handler reports the run"
+            "call conn.set_progress_handler()",
+            "bootmigrate's progress handler reports the run",
+            "would replace bootmigrate's progress handler",
         )
 
     def deserialize(self, *_: object, **__: object) -> None:
         """Refused: it would replace the database under the run."""
-        self._refuse("call conn.deserialize()", "it replaces the database the run is migrating")
+        self._refuse(
+            "call conn.deserialize()",
+            "it replaces the database the run is migrating",
+            "would replace the database under the run",
+        )
 
     # -- what is forwarded ----------------------------------------------------------
 
