@@ -461,9 +461,9 @@ class Executor:
 
     def run_python(self, script: Script) -> None:
         """Call a Python migration's function inside the open transaction, on the runner's
-        connection behind a :class:`GuardedConnection`, under
-        the guard in mode ``"transaction"``; raise the error that names a failure (the
-        file and line, the exception), also when the function caught a refusal."""
+        connection behind a :class:`GuardedConnection`, under the guard in mode
+        ``"transaction"``; raise the error that names a failure (the file and line, the
+        exception), also when the function caught a refusal."""
         self._call_python(script, alone=False)
         self._check_still_in_transaction(script)
 
@@ -594,8 +594,8 @@ class Executor:
 
 # -- the connection a Python migration is given ------------------------------------
 #
-# The connection a Python migration's function is given: the runner's own, behind a thin
-# proxy that refuses what would end or leave the run's transaction.
+# The runner's own connection, behind a thin proxy that refuses what would end or leave
+# the run's transaction.
 #
 # Inside the runner's transaction SQLite's authorizer (the executor's guard) already
 # refuses ``BEGIN``, ``COMMIT``, ``ROLLBACK`` and ``SAVEPOINT`` statements, but not every
