@@ -474,3 +474,30 @@ def test_the_lock_readers_agree_on_baselines_and_squashed_versions(source: Path)
         "0003_squashed.baseline.sql",
     }
     assert [row[0] for row in fast.ledger_rows()] == ["0001", "0002", "0003"]
+
+
+def test_a_python_migration_is_squashed_with_the_sql_ones(tmp_path: Path) -> None:
+    folder = make_set(
+        tmp_path,
+        {
+            "0001_people.up.sql": "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);\n"
+            "INSERT INTO people (name) VALUES ('ada lovelace'), ('alan turing');\n",
+            "0002_title_case.up.py": (
+                "def up(conn):\n"
+                "    for rowid, name in conn.execute('SELECT id, name FROM people').fetchall():\n"
+                "        conn.execute('UPDATE people SET name = ? WHERE id = ?',"
+                " (name.title(), rowid))\n"
+            ),
+        },
+    )
+    baseline = Path(bootmigrate.squash(folder, 2).path)
+    text = baseline.read_text(encoding="utf-8")
+    assert "-- squashes 0002 title_case " in text
+    assert "'Ada Lovelace'" in text and "'Alan Turing'" in text
+    MigrationKit(folder).check_baseline(2)
+    db = tmp_path / "new.db"
+    bootmigrate.migrate(db, folder)
+    ledger = read_db(db).ledger
+    assert [(row[0], row[1], row[2]) for row in ledger] == [
+        (m.version, m.name, m.checksum) for m in bootmigrate.load(folder)
+    ]
