@@ -442,10 +442,18 @@ def test_the_file_name_grammar_knows_baselines(name: str, kind: str) -> None:
     assert parsed is not None and parsed.kind == kind
 
 
-def test_a_misnamed_baseline_says_its_right_name() -> None:
+@pytest.mark.parametrize(
+    ("name", "right"),
+    [
+        ("10_squashed.baseline.sql", "0010_squashed.baseline.sql"),  # too few digits
+        ("0010_squashed.baseline.py", "0010_squashed.baseline.sql"),  # only SQL
+        ("0010-squashed.baseline.sql", "0010_squashed.baseline.sql"),  # '-' after the version
+    ],
+)
+def test_a_misnamed_baseline_says_its_right_name(name: str, right: str) -> None:
     with pytest.raises(bootmigrate.InvalidFileName) as wrong:
-        parse_filename("10_squashed.baseline.sql")
-    assert wrong.value.suggestion == "0010_squashed.baseline.sql"
+        parse_filename(name)
+    assert wrong.value.suggestion == right
 
 
 def test_the_lock_readers_agree_on_baselines_and_squashed_versions(source: Path) -> None:
