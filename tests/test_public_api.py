@@ -64,6 +64,7 @@ EXPECTED = [
     "OutOfOrderMigration",
     "Plan",
     "PlanError",
+    "ProgressEvent",
     "ReadOnlyDatabase",
     "Report",
     "Restoration",
