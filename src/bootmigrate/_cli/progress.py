@@ -71,8 +71,11 @@ class _Nowhere:
 
 
 def _encodes(stream: TextIO, text: str) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    if encoding is None:
+        return True  # a stream of str that encodes nothing (io.StringIO)
     try:
-        text.encode(getattr(stream, "encoding", None) or "ascii")
+        text.encode(encoding)
     except (UnicodeEncodeError, LookupError):
         return False
     return True
