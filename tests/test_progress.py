@@ -243,6 +243,24 @@ def test_a_callback_that_raises_in_a_long_no_transaction_step(
     assert bootmigrate.status(db, source).problems == ()
 
 
+def test_an_exception_without_a_message_is_named_by_its_class(tmp_path: Path) -> None:
+    class Cancelled(Exception):
+        pass
+
+    def callback(event: ProgressEvent) -> None:
+        raise Cancelled
+
+    source = make_set(tmp_path, FILES)
+    with pytest.raises(ApplyError) as caught:
+        bootmigrate.migrate(tmp_path / "app.db", source, progress=callback)
+    assert str(caught.value).startswith(
+        f"{tmp_path / 'app.db'}: the progress callback raised Cancelled at its run-start "
+        "event; the run was rolled back and the database is unchanged. "
+    )
+    assert isinstance(caught.value.__cause__, Cancelled)
+    assert own_tables(tmp_path / "app.db") == ()
+
+
 def test_a_callback_that_raises_after_a_no_transaction_step_keeps_it_recorded(
     tmp_path: Path,
 ) -> None:

@@ -261,9 +261,9 @@ class Tracker(Silent):
     def error(self) -> MigrationError:
         exc = self.failure
         assert exc is not None
+        raised = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         return ApplyError(
-            f"{self.database}: the progress callback raised {type(exc).__name__}: {exc} "
-            f"at {self.at}",
+            f"{self.database}: the progress callback raised {raised} at {self.at}",
             "fix the callback, or catch what it raises (an exception from it stops a run, "
             "which is how an app cancels one)",
         )
