@@ -695,3 +695,46 @@ def test_a_step_that_damaged_the_ledger_says_it_took_effect(tmp_path: Path, sql:
         "run twice; otherwise restore the database from a backup first (backup=True takes "
         "one). A migration may edit only its own tables' entries; take that edit out"
     )
+
+
+def test_a_borrowed_connection_with_writable_schema_on_cannot_hide_an_edit(
+    tmp_path: Path,
+) -> None:
+    """The app left writable_schema on: the run turns it off, so a migration must set it
+    itself to edit sqlite_master, which the runner watches for; the app gets it back."""
+    source, db, before = _reach(
+        tmp_path,
+        "UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') "
+        "WHERE name = 'bootmigrate_ledger';\nCREATE TABLE b (x);\n",
+    )
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA writable_schema = ON")
+        with pytest.raises(bootmigrate.StatementError) as info:
+            bootmigrate.migrate(conn, source)
+        assert "table sqlite_master may not be modified" in str(info.value)
+        assert conn.execute("PRAGMA writable_schema").fetchone() == (1,)
+    finally:
+        conn.close()
+    assert image(db) == before
+
+
+def _own_table_checks(tmp_path: Path, files: int) -> int:
+    """How often a run of *files* plain DDL migrations reads the runner's table shapes."""
+    source = make_set(
+        tmp_path / str(files),
+        {f"{n:04d}_t{n}.up.sql": f"CREATE TABLE t{n} (x);\n" for n in range(1, files + 1)},
+    )
+    conn = sqlite3.connect(tmp_path / f"{files}.db")
+    sent: list[str] = []
+    conn.set_trace_callback(sent.append)
+    try:
+        bootmigrate.migrate(conn, source)
+    finally:
+        conn.close()
+    return sum("FROM temp.sqlite_master" in s for s in sent)
+
+
+def test_plain_ddl_does_not_make_the_runner_check_its_own_tables(tmp_path: Path) -> None:
+    # Every CREATE writes sqlite_master; only writable_schema makes that an edit.
+    assert _own_table_checks(tmp_path, 1) == _own_table_checks(tmp_path, 20)

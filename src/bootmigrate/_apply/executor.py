@@ -104,7 +104,7 @@ class Guard:
     and each statement's actions are recorded).
     """
 
-    __slots__ = ("_conn", "actions", "authorize", "denied", "mode", "written")
+    __slots__ = ("_conn", "actions", "authorize", "denied", "mode", "schema_editable", "written")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -116,6 +116,9 @@ class Guard:
         #: The tables migration SQL wrote since :meth:`Executor.start_batch` (rows, or
         #: the table itself), for the foreign key check.
         self.written: set[str] = set()
+        #: True once migration SQL set ``PRAGMA writable_schema`` in this run: from then
+        #: on a write to ``sqlite_master`` may be an edit of it, not only what DDL does.
+        self.schema_editable = False
         #: What SQLite calls: :meth:`__call__`'s fast path as a closure (no attribute
         #: lookups: it runs for every action of every statement a migration prepares).
         self.authorize = _fast_path(self)
@@ -142,11 +145,14 @@ class Guard:
             self.denied = (action, arg1, arg2)
             return _DENY
         if action == _PRAGMA:
+            name = (arg1 or "").lower()
             # A migration that turned query_only on would make every later write fail,
             # and the app's borrowed connection keep it.
-            if (arg1 or "").lower() == "query_only" and arg2 is not None:
+            if name == "query_only" and arg2 is not None:
                 self.denied = (action, arg1, arg2)
                 return _DENY
+            if name == "writable_schema" and arg2 is not None:
+                self.schema_editable = True
             return _OK
         # A trigger or index on a table of that name, made in main or in temp (a TEMP
         # trigger may be on main.bootmigrate_ledger); a write to a temp table of that
@@ -262,9 +268,11 @@ class Executor:
         return set(self.guard.written)
 
     def wrote_the_schema(self) -> bool:
-        """True when migration SQL wrote ``sqlite_master`` (``PRAGMA writable_schema``)
-        since :meth:`start_batch`: which rows, the authorizer does not say."""
-        return "sqlite_master" in self.guard.written
+        """True when migration SQL may have edited ``sqlite_master`` itself since
+        :meth:`start_batch`: it wrote that table (as every CREATE, DROP and ALTER does)
+        after a migration of this run set ``PRAGMA writable_schema``. Which rows, the
+        authorizer does not say."""
+        return self.guard.schema_editable and "sqlite_master" in self.guard.written
 
     # -- a file inside the runner's transaction ----------------------------------------
 

@@ -261,6 +261,10 @@ class Database:
         # A migration may rebuild a table, which needs enforcement off; it cannot change
         # inside a transaction, so it is switched for the whole run.
         conn.execute("PRAGMA foreign_keys = OFF")
+        if self._settings.get("writable_schema"):
+            # Only a migration may turn it on: the executor watches for that (and then
+            # checks the runner's tables after each file).
+            conn.execute("PRAGMA writable_schema = OFF")
         mode = str(self.pragma("journal_mode")).lower()
         self._app_journal_mode = mode
         if mode in _UNSAFE_JOURNALS:
@@ -322,6 +326,7 @@ _CONNECTION_SETTINGS = (
     "temp_store",
     "synchronous",
     "trusted_schema",
+    "writable_schema",
 )
 
 
