@@ -10,6 +10,7 @@ given back without a progress handler. The CLI's live line: tests/test_cli_progr
 from __future__ import annotations
 
 import sqlite3
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -358,3 +359,39 @@ def test_a_progress_that_is_not_a_function_is_refused(tmp_path: Path, bad: objec
     with pytest.raises(UsageError):
         bootmigrate.downgrade(tmp_path / "app.db", source, 0, progress=bad)  # type: ignore[arg-type]
     assert not (tmp_path / "app.db").exists()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="the whole-script path is 3.12+ only")
+def test_an_interrupted_big_script_is_not_run_again(tmp_path: Path) -> None:
+    # A script of 1 MB or more runs in one executescript() call; a statement that fails
+    # there makes the executor run the script again statement by statement to name it.
+    # An interrupt is no statement's fault: it is reported at once, and the script
+    # (and halt(), which interrupts) runs once.
+    inserts = "".join(f"INSERT INTO a VALUES ({i});\n" for i in range(60_000))
+    assert len(inserts) >= 1 << 20
+    source = make_set(
+        tmp_path,
+        {
+            "0001_a.up.sql": "CREATE TABLE a (x);\n"
+            + inserts
+            + "INSERT INTO a WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+            "WHERE i < 1000) SELECT halt() FROM n;\n"
+        },
+    )
+    conn = sqlite3.connect(tmp_path / "app.db")
+    halts: list[int] = []
+
+    def halt() -> int:
+        halts.append(1)
+        conn.interrupt()
+        return 0
+
+    conn.create_function("halt", 0, halt)
+    try:
+        with pytest.raises(ApplyError, match="a statement was interrupted") as caught:
+            bootmigrate.migrate(conn, source)
+    finally:
+        conn.close()
+    assert "run was rolled back and the database is unchanged" in str(caught.value)
+    assert len(halts) == 1
+    assert own_tables(tmp_path / "app.db") == ()
