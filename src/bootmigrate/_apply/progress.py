@@ -285,4 +285,13 @@ def tracker(
     return Tracker(progress, conn, database, direction)
 
 
-__all__ = ["INSTRUCTIONS", "INTERVAL", "ProgressEvent", "Silent", "Tracker", "check_callback"]
+__all__ = [
+    "INSTRUCTIONS",
+    "INTERVAL",
+    "SILENT",
+    "ProgressEvent",
+    "Silent",
+    "Tracker",
+    "check_callback",
+    "tracker",
+]

@@ -40,7 +40,7 @@ from .._plan import Plan, plan, plan_downgrade
 from .._report import Report, Status, Step
 from .._source.locate import load
 from .executor import Executor, StepFailed
-from .progress import check_callback, tracker
+from .progress import SILENT, Silent, check_callback, tracker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ class _Run:
         #: The file of a no-transaction step that ran but whose row is not committed yet.
         self.unrecorded: str | None = None
         #: Where the run's progress events go (nowhere without a callback).
-        self.events = tracker(None, database.conn, database.name, "up")
+        self.events: Silent = SILENT
         #: The version a downgrade goes to (for the progress events).
         self.down_to: int | None = None
 
