@@ -1,4 +1,4 @@
--- The canonical schema of a database migrated from empty to version 25.
+-- The canonical schema of a database migrated from empty to version 26.
 -- Written by `bootmigrate schema --write`; CI compares it with the migrations.
 -- Not SQL to run: one line per column, key, index, trigger, view.
 table approvals
@@ -40,6 +40,7 @@ table file_snapshots (AUTOINCREMENT)
   column file_path TEXT NOT NULL
   column content TEXT NOT NULL
   column created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+  column content_sha256 TEXT
   FOREIGN KEY (session_id) REFERENCES sessions (id) ON DELETE CASCADE
 table mcp_servers (AUTOINCREMENT)
   column id INTEGER PRIMARY KEY

@@ -124,7 +124,11 @@ CASES = [
             ),
         ],
     ),
-    (["new", "add_tags"], [("new_migration", (SOURCE, "add_tags"))]),
+    (["new", "add_tags"], [("new_migration", (SOURCE, "add_tags", ("python", False)))]),
+    (
+        ["new", "--python", "hash_tokens"],
+        [("new_migration", (SOURCE, "hash_tokens", ("python", True)))],
+    ),
     (["verify"], [("verify", (DB, SOURCE, ("prepare", None), ("schema", False)))]),
     (["verify", "--schema"], [("verify", (DB, SOURCE, ("prepare", None), ("schema", True)))]),
     (["schema"], [("canonical_schema", (DB,))]),

@@ -145,3 +145,46 @@ def test_files_the_installed_package_lacks_fail_verify_and_the_kit(tmp_path):
     tested = kit(project, site)
     assert tested.returncode == 0, tested.stdout
     assert "bootmigrate::package_data PASSED" in tested.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.process
+def test_a_python_migration_the_installed_package_lacks_is_named_with_its_fix(tmp_path):
+    # A Python migration is package data the boot needs too: one added since the last
+    # install is named, and the lines to paste add migrations/*.py.
+    project, site = tmp_path / "myapp", tmp_path / "site"
+    (project / "src" / "myapp").mkdir(parents=True)
+    (project / ".git").mkdir()
+    (project / "src" / "myapp" / "__init__.py").write_text("", encoding="utf-8")
+    folder = make_set(project / "src" / "myapp", FILES)
+    pyproject = project / "pyproject.toml"
+    snippet = 'myapp = ["migrations/*.sql", "migrations/bootmigrate.lock"]'
+    pyproject.write_text(PYPROJECT.format(package_data=snippet), encoding="utf-8")
+    assert cli(project, site, "lock").returncode == 0
+    install(project, site, tmp_path / "dist")
+    seed = "def up(conn):\n    conn.execute(\"INSERT INTO tags (name) VALUES ('a')\")\n"
+    make_set(project / "src" / "myapp", {"0003_seed.up.py": seed})
+    assert cli(project, site, "lock").returncode == 0
+    installed = site / "myapp" / "migrations"
+
+    verify = cli(project, site, "verify")
+    assert verify.returncode == 1
+    lines = verify.stderr.splitlines()
+    assert lines[0] == (
+        f"bootmigrate: error: the installed package source 'myapp:migrations' ({installed}) "
+        f"lacks 0003_seed.up.py, which its working copy {folder} has: the app would boot "
+        "without them; list them as package data in pyproject.toml, then reinstall the "
+        "package (pip install . or pip install -e .):"
+    )
+    assert lines[1:] == [
+        "[tool.setuptools.package-data]",
+        '"myapp" = ["migrations/*.sql", "migrations/*.py", "migrations/bootmigrate.lock"]',
+    ]
+    pyproject.write_text(PYPROJECT.format(package_data=lines[2]), encoding="utf-8")
+    install(project, site, tmp_path / "dist")
+    assert "0003_seed.up.py" in {p.name for p in installed.iterdir()}
+    verify = cli(project, site, "verify")
+    assert verify.returncode == 0, verify.stderr
+    up = cli(project, site, "up")
+    assert up.returncode == 0, up.stderr
+    assert "0003_seed" in up.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import sqlite3
 import subprocess
 import sys
@@ -152,6 +153,53 @@ def test_every_column_of_every_table_reads_back(tmp_path: Path) -> None:
     assert again["approvals"].status == "approved" and again["approvals"].responded_at
     assert again["user_settings"].advanced_providers is True
     assert again["user_settings"].opt_in_telemetry is False
+
+
+def test_migration_26_hashes_the_snapshots_a_store_already_holds(tmp_path: Path) -> None:
+    # 0026 is a Python migration: SQLite has no SHA-256 function to do it in SQL.
+    path = tmp_path / "s.db"
+    bootmigrate.migrate(path, sessionstore.MIGRATIONS, target=25)
+    contents = ["def test_login(): ...\n", "caf\u00e9 \u2615\n", ""]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO sessions (id, run_id, query) VALUES ('s1', 'r1', 'fix the login test')"
+        )
+        conn.executemany(
+            "INSERT INTO file_snapshots (tool_id, session_id, file_path, content) "
+            "VALUES ('toolu-1', 's1', ?, ?)",
+            [(f"f{i}.py", content) for i, content in enumerate(contents)],
+        )
+    conn.close()
+    with sessionstore.open(path) as store:
+        steps = [(step.version, step.name) for step in store.migration.steps]
+        assert steps == [(26, "file_snapshot_hashes")]
+        kept = store.list_file_snapshots("s1")
+        assert [(s.content, s.content_sha256) for s in kept] == [
+            (c, hashlib.sha256(c.encode()).hexdigest()) for c in contents
+        ]
+        assert store.has_file_snapshot("s1", "f1.py", contents[1])
+        assert not store.has_file_snapshot("s1", "f1.py", contents[0])
+        added = store.add_file_snapshot("s1", tool_id="toolu-2", file_path="g.py", content="y")
+        assert added.content_sha256 == hashlib.sha256(b"y").hexdigest()
+    # A row an older release (at version 25) writes has no digest: compared by content.
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(
+            "INSERT INTO file_snapshots (tool_id, session_id, file_path, content) "
+            "VALUES ('toolu-3', 's1', 'old.py', 'old build')"
+        )
+    conn.close()
+    with sessionstore.open(path) as store:
+        assert store.has_file_snapshot("s1", "old.py", "old build")
+        assert store.list_file_snapshots("s1", file_path="old.py")[0].content_sha256 is None
+    ledger = sqlite3.connect(path)
+    row = ledger.execute(
+        "SELECT name, checksum, backward_compatible FROM bootmigrate_ledger WHERE version = 26"
+    ).fetchone()
+    ledger.close()
+    text = (REPO / "migrations" / "0026_file_snapshot_hashes.up.py").read_text(encoding="utf-8")
+    assert row == ("file_snapshot_hashes", hashlib.sha256(text.encode()).hexdigest(), 1)
 
 
 def test_list_filters_archive_and_search(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """bootmigrate: keep an app's client-side SQLite database on the schema its release expects.
 
-Migrations are ``NNNN_name.up.sql`` / ``NNNN_name.down.sql`` files shipped inside the
-app's package. On boot the app calls::
+Migrations are ``NNNN_name.up.sql`` / ``NNNN_name.down.sql`` files (or Python migrations,
+``NNNN_name.up.py``) shipped inside the app's package. On boot the app calls::
 
     import bootmigrate
     bootmigrate.migrate(app_dir / "app.db", "myapp:migrations")
@@ -31,6 +31,7 @@ from ._errors import (
     EncodingError,
     ForeignKeyViolation,
     InvalidFileName,
+    InvalidPythonMigration,
     InvalidTarget,
     IrreversibleMigration,
     LedgerError,
@@ -44,6 +45,7 @@ from ._errors import (
     OrphanDownFile,
     OutOfOrderMigration,
     PlanError,
+    PythonMigrationError,
     ReadOnlyDatabase,
     RestoreError,
     SourceError,
@@ -165,6 +167,7 @@ __all__ = [
     "ImportReport",
     "Index",
     "InvalidFileName",
+    "InvalidPythonMigration",
     "InvalidTarget",
     "IrreversibleMigration",
     "LedgerError",
@@ -184,6 +187,7 @@ __all__ = [
     "Plan",
     "PlanError",
     "ProgressEvent",
+    "PythonMigrationError",
     "ReadOnlyDatabase",
     "Report",
     "Restoration",

@@ -201,7 +201,7 @@ def _inside(path: str, folder: Path) -> bool:
 def package_data_problem(source: ProjectSource) -> SourceError | None:
     """What the installed copy of a package source lacks that its working copy has.
 
-    Only the files the app's boot reads count: migration up and down files,
+    Only the files the app's boot reads count: migration up and down files (SQL and Python),
     ``bootmigrate.lock`` and ``schema.sql``. None when nothing is missing, when the
     working copy is the installed copy, or when the package is not installed at all.
     """
@@ -213,7 +213,8 @@ def package_data_problem(source: ProjectSource) -> SourceError | None:
     shipped = {
         name
         for name in os.listdir(source.directory)
-        if name.endswith((".up.sql", ".down.sql")) or name in (LOCK_FILENAME, SNAPSHOT_FILENAME)
+        if name.endswith((".up.sql", ".down.sql", ".up.py", ".down.py"))
+        or name in (LOCK_FILENAME, SNAPSHOT_FILENAME)
     }
     missing = sorted(shipped - installed)
     if not missing:
@@ -230,5 +231,7 @@ def package_data_problem(source: ProjectSource) -> SourceError | None:
         "list them as package data in pyproject.toml, then reinstall the package "
         "(pip install . or pip install -e .):\n"
         "[tool.setuptools.package-data]\n"
-        f'"{package}" = ["{prefix}*.sql", "{prefix}{LOCK_FILENAME}"]',
+        f'"{package}" = ["{prefix}*.sql", '
+        + (f'"{prefix}*.py", ' if any(name.endswith(".py") for name in missing) else "")
+        + f'"{prefix}{LOCK_FILENAME}"]',
     )

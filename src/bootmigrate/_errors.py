@@ -15,6 +15,7 @@ Every error the library raises on purpose is a :class:`MigrationError`::
     │   ├── EmptyMigration          an up or down file with no statement
     │   ├── TransactionControlError BEGIN/COMMIT/SAVEPOINT/... in a transactional migration
     │   ├── DirectiveError          an unknown or misplaced -- bootmigrate: directive
+    │   ├── InvalidPythonMigration  a .py migration that does not compile or load, or lacks up/down
     │   └── LockFileError           bootmigrate.lock is malformed or disagrees with the files
     ├── PlanError                   the files and the database disagree
     │   ├── DatabaseTooNew          the database holds versions this app has no files for
@@ -26,6 +27,7 @@ Every error the library raises on purpose is a :class:`MigrationError`::
     │   └── UnrecognizedDatabase    a database without a ledger that its baseline cannot place
     └── ApplyError                  running against the database failed
         ├── StatementError          file, statement number, line and SQLite's message
+        ├── PythonMigrationError    a .py migration's function raised, or ended the transaction
         ├── ForeignKeyViolation     the run left orphan rows (table, rowid, parent)
         ├── DatabaseBusy            another connection kept the database locked too long
         ├── DiskFull                the disk filled up
@@ -144,7 +146,9 @@ class DuplicateMigration(SourceError):
         super().__init__(
             f"version {version} has more than one migration file: "
             f"{', '.join(map(repr, self.filenames))}",
-            "each version needs exactly one up file, so renumber or remove all but one",
+            "a version is written in SQL or in Python, not both: remove one of them"
+            if len({name.rpartition(".")[2] for name in self.filenames}) > 1
+            else "each version needs exactly one up file, so renumber or remove all but one",
         )
 
 
@@ -219,6 +223,18 @@ class DirectiveError(SourceError):
         self.filename = filename
         self.line = line
         super().__init__(f"{filename!r} line {line}: {problem}")
+
+
+class InvalidPythonMigration(SourceError):
+    """A Python migration (``.up.py``/``.down.py``) that does not compile, raises as it
+    loads, or does not define its function (``up(conn)`` or ``down(conn)``)."""
+
+    def __init__(self, filename: str, line: int | None, problem: str, advice: str) -> None:
+        self.filename = filename
+        #: The line at fault, from 1; None when no single line is (a missing function).
+        self.line = line
+        where = f"{filename!r} line {line}" if line is not None else repr(filename)
+        super().__init__(f"{where}: {problem}", advice)
 
 
 class LockFileError(SourceError):
@@ -374,6 +390,19 @@ class StatementError(ApplyError):
         """What state the failure left the database in (kept for callers; see
         :attr:`~MigrationError.state`)."""
         return self.state or ""
+
+
+class PythonMigrationError(ApplyError):
+    """A Python migration's function raised, or tried to end or leave the run's
+    transaction (commit, rollback, ``BEGIN``, closing the connection)."""
+
+    def __init__(self, filename: str, line: int | None, problem: str, advice: str) -> None:
+        self.filename = filename
+        #: The line of the file the failure happened on (the innermost frame in the
+        #: file), or None when it is not known.
+        self.line = line
+        where = f"{filename!r} line {line}" if line is not None else repr(filename)
+        super().__init__(f"{where}: {problem}", advice)
 
 
 class ForeignKeyViolation(ApplyError):

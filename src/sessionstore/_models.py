@@ -117,6 +117,9 @@ class FileSnapshot:
     file_path: str
     content: str
     created_at: str | None
+    #: SHA-256 (hex) of the content's UTF-8 text (migration 0026); None for a row an
+    #: older release wrote.
+    content_sha256: str | None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import uuid
@@ -304,9 +305,20 @@ class Store:
                 "session_id": session_id,
                 "file_path": file_path,
                 "content": content,
+                "content_sha256": _sha256(content),
             },
         )
         return self._one(FileSnapshot, "id = ?", (snapshot_id,))
+
+    def has_file_snapshot(self, session_id: str, file_path: str, content: str) -> bool:
+        """True when the session already keeps this exact content of *file_path* (found
+        by its digest; a row an older release wrote without one is compared by content)."""
+        found = self._conn.execute(
+            "SELECT 1 FROM file_snapshots WHERE session_id = ? AND file_path = ? AND "
+            "(content_sha256 = ? OR (content_sha256 IS NULL AND content = ?)) LIMIT 1",
+            (session_id, file_path, _sha256(content), content),
+        ).fetchone()
+        return found is not None
 
     def list_file_snapshots(
         self, session_id: str, *, file_path: str | None = None
@@ -438,3 +450,8 @@ def _check_names(fields: dict[str, Any], allowed: frozenset[str], record: str) -
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise TypeError(f"{record} has no column(s) {', '.join(unknown)}")
+
+
+def _sha256(content: str) -> str:
+    """The digest migration 0026 stores for a snapshot's content."""
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()

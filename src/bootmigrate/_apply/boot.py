@@ -187,11 +187,21 @@ def _files_match(source: Source, filenames: set[str], rows: list[tuple[str, str,
     means the lock is stale or something is pending.
     """
     present = set(source.names())
-    if not filenames <= present:
-        return False
+    missing = filenames - present
+    if missing:
+        # The lock does not say a file's language: a locked up or down file may be its
+        # Python twin (0007_x.up.py), and never both (the full load refuses that).
+        from .._source.filenames import python_twin
+
+        twins = set(map(python_twin, missing))
+        if not twins <= present:
+            return False
+        filenames = (filenames - missing) | twins
     labels = None
     for name in present - filenames:
-        looks_like = name[:1].isdigit() or name.lower().endswith(".sql")
+        looks_like = name[:1].isdigit() or name.lower().endswith(
+            (".sql", ".up.py", ".down.py", ".fixture.py")
+        )
         if (name.startswith(".") or not looks_like) and name.strip() == name:
             continue  # cannot be a migration file (README, __init__.py, the lock)
         from .._source.filenames import parse_filename

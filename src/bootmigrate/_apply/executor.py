@@ -2,12 +2,15 @@
 
 Every piece of migration SQL goes through an :class:`Executor`: the up and down files of
 a run (:meth:`~Executor.run` inside the runner's transaction, :meth:`~Executor.run_alone`
-for a ``no-transaction`` file), the test kit's fixture files, the replay of the files
-that :func:`bootmigrate.additive_repair` makes, and the app's callbacks that run inside
-the transaction (:meth:`~Executor.call`: a :class:`Baseline`'s ``detect`` and
-``repair``). It splits with :func:`bootmigrate._source.text.statement_spans`, names a
-failing statement by file, number and line, and, for a ``no-transaction`` file, knows
-whether anything it ran took effect for good.
+for a ``no-transaction`` file), the functions of Python migrations
+(:meth:`~Executor.run_python`, :meth:`~Executor.run_python_alone`: called with a
+:class:`GuardedConnection`, their failures named by file and line), the test kit's
+fixture files, the replay of the files that :func:`bootmigrate.additive_repair` makes,
+and the app's callbacks that run inside the transaction (:meth:`~Executor.call`: a
+:class:`Baseline`'s ``detect`` and ``repair``). It splits with
+:func:`bootmigrate._source.text.statement_spans`, names a failing statement by file,
+number and line, and, for a ``no-transaction`` file, knows whether anything it ran took
+effect for good.
 
 The guard is the connection's *authorizer*, which SQLite calls for every action of every
 statement it prepares, whatever the text looked like (a byte-order mark before
@@ -30,14 +33,21 @@ import sys
 
 from .._db.errors import Where, environmental, opens_a_transaction
 from .._db.ledger import OWN_TABLES
-from .._errors import ApplyError, MigrationError, StatementError, TransactionControlError
+from .._errors import (
+    ApplyError,
+    MigrationError,
+    PythonMigrationError,
+    StatementError,
+    TransactionControlError,
+)
 from .._source import text as sql_text
+from .._source.python import calling_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from types import TracebackType
-    from typing import TypeVar
+    from typing import Any, TypeVar
 
     from .._db.connection import Database
     from .._source.model import Script
@@ -447,6 +457,116 @@ class Executor:
         if failure is not None:
             raise StepFailed(failure, changed)
 
+    # -- a Python migration -----------------------------------------------------------
+
+    def run_python(self, script: Script) -> None:
+        """Call a Python migration's function inside the open transaction, on the runner's
+        connection behind a :class:`GuardedConnection`, under the guard in mode
+        ``"transaction"``; raise the error that names a failure (the file and line, the
+        exception), also when the function caught a refusal."""
+        self._call_python(script, alone=False)
+        self._check_still_in_transaction(script)
+
+    def run_python_alone(self, script: Script) -> None:
+        """Call a ``no-transaction`` Python migration's function outside any transaction of
+        the runner's (it may commit its own). Raises :class:`StepFailed` as
+        :meth:`run_alone` does: *changed* when the authorizer saw the function write (also
+        inside a transaction it then rolled back: the count errs on the side of caution)."""
+        conn = self.database.conn
+        failure: MigrationError | None = None
+        try:
+            self._call_python(script, alone=True)
+        except MigrationError as error:
+            failure = error
+        changed = bool(self.guard.actions) and _effect(self.guard.actions)[0]
+        if failure is None and conn.in_transaction:
+            failure = PythonMigrationError(
+                script.filename,
+                None,
+                f"{_python_name(script)}() left a transaction open, and it was rolled back",
+                "a no-transaction migration that opens a transaction must commit it",
+            )
+        self.database.rollback()
+        if failure is not None:
+            raise StepFailed(failure, changed)
+
+    def _call_python(self, script: Script, *, alone: bool) -> None:
+        conn = self.database.conn
+        location = script.location or script.filename
+        # The top level ran when the set was loaded; should it fail now (it reads a file
+        # that went away), its InvalidPythonMigration names the line.
+        function = script.function()
+        proxy = GuardedConnection(conn, location, alone=alone)
+        # The function may set them on the connection; the runner reads its ledger after.
+        factories = conn.row_factory, conn.text_factory
+        self.guard.enter("alone" if alone else "transaction")
+        try:
+            function(proxy)  # type: ignore[arg-type]
+        except Exception as exc:
+            raise self._python_failure(script, proxy, exc) from exc
+        finally:
+            proxy.finish()
+            self.guard.leave()
+            conn.row_factory, conn.text_factory = factories
+        if proxy.refused is not None or (self.guard.denied is not None):
+            raise self._python_failure(script, proxy, None)  # the function caught a refusal
+
+    def _python_failure(
+        self, script: Script, proxy: GuardedConnection, exc: Exception | None
+    ) -> MigrationError:
+        """The error for a Python migration that raised *exc* (None: it returned, having
+        caught a refusal): named by file, line (the innermost frame in the file) and what
+        it did."""
+        from .._source import python as _python
+
+        name = _python_name(script)
+        location = script.location or script.filename
+        line = _python.line_in(exc.__traceback__ if exc else None, location)
+        if proxy.refused is not None:
+            what, at, effect = proxy.refused
+            return PythonMigrationError(
+                script.filename,
+                at if at is not None else line,
+                f"{name}() tried to {what}, which "
+                + (effect or "would end or leave the run's transaction"),
+                "remove the call" + ("" if effect else ": " + _OWNED_TRANSACTION),
+            )
+        denied = self.guard.denied
+        if denied is not None:
+            action, arg1, arg2 = denied
+            if action in (_TRANSACTION, _SAVEPOINT):
+                what = (arg1 or "") if action == _TRANSACTION else "SAVEPOINT"
+                problem = f"{name}() ran {what or 'transaction control'}, which is refused"
+                advice = "remove the statement: " + _OWNED_TRANSACTION
+            elif action == _PRAGMA:
+                problem = f"{name}() turned on PRAGMA query_only, which is refused"
+                advice = "every write after it would fail, and the app's connection keep it"
+            else:
+                problem = (
+                    f"{name}() wrote {arg2 if action in _ON_TABLE else arg1}, bootmigrate's "
+                    "own table, which a migration may not change"
+                )
+                advice = "the ledger must say what ran: remove that statement"
+            return PythonMigrationError(script.filename, line, problem, advice)
+        assert exc is not None
+        if isinstance(exc, sqlite3.Error):
+            if opens_a_transaction(exc):
+                return PythonMigrationError(
+                    script.filename,
+                    line,
+                    f"{name}() ran VACUUM, which cannot run inside a transaction",
+                    "put '# bootmigrate: no-transaction' on the file's first line",
+                )
+            around = environmental(exc, self.database.where(), statement=True)
+            if around is not None:
+                return around
+        return PythonMigrationError(
+            script.filename,
+            line,
+            f"{name}() raised {_python.describe(exc)}",
+            "fix the migration; the exception's traceback (chained) shows where",
+        )
+
     # -- a callback inside the runner's transaction --------------------------------------
 
     def call(self, doing: str, function: Callable[..., _T], *args: object) -> _T:
@@ -472,6 +592,211 @@ class Executor:
             self.guard.leave()
 
 
+# -- the connection a Python migration is given ------------------------------------
+#
+# The runner's own connection, behind a thin proxy that refuses what would end or leave
+# the run's transaction.
+#
+# Inside the runner's transaction SQLite's authorizer (the executor's guard) already
+# refuses ``BEGIN``, ``COMMIT``, ``ROLLBACK`` and ``SAVEPOINT`` statements, but not every
+# way out goes through a statement: on Python 3.12+ the runner's connection has
+# ``autocommit=True``, where ``conn.commit()`` and ``conn.rollback()`` do nothing at all
+# (the function would believe it committed); on 3.9-3.11 ``executescript()`` commits first;
+# ``close()`` ends the run; setting ``isolation_level`` or ``autocommit`` changes when
+# Python itself opens and commits transactions; a new authorizer would switch the guard
+# off. The proxy forwards everything else to the connection (``execute``, ``executemany``,
+# ``cursor``, ``create_function``, ``row_factory``, ``in_transaction``, ...), so the
+# function uses it as a :class:`sqlite3.Connection`, and refuses those with
+# :class:`sqlite3.ProgrammingError`, the same on every Python version. A refusal the
+# function catches still fails the run: the proxy remembers it.
+#
+# In a ``no-transaction`` migration the function may manage its own transactions:
+# ``commit()`` and ``rollback()`` then run ``COMMIT``/``ROLLBACK`` when a transaction is
+# open (also on 3.12+, where the connection is in autocommit mode), and ``with conn:``
+# commits or rolls back as it does on a connection of Python 3.11.
+
+
+class GuardedCursor(sqlite3.Cursor):
+    """A cursor of the guarded connection: a real :class:`sqlite3.Cursor` whose
+    ``connection`` is the proxy, and whose ``executescript`` is refused in a transaction."""
+
+    _proxy: GuardedConnection
+
+    @property
+    def connection(self) -> GuardedConnection:  # type: ignore[override]
+        """The guarded connection (not the runner's connection behind it)."""
+        return self._proxy
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        """Refused inside the run's transaction (it commits first on Python 3.9-3.11)."""
+        self._proxy._check_script()
+        return super().executescript(sql_script)
+
+
+class GuardedConnection:
+    """What a Python migration's ``up(conn)`` receives (see the module docstring)."""
+
+    __slots__ = ("_alone", "_conn", "_done", "_location", "refused")
+
+    def __init__(self, conn: sqlite3.Connection, location: str, *, alone: bool) -> None:
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "_location", location)
+        object.__setattr__(self, "_alone", alone)
+        object.__setattr__(self, "_done", False)
+        #: The first thing refused, the line of the file that asked for it, and what it
+        #: would have done when that is not ending the run's transaction.
+        object.__setattr__(self, "refused", None)
+
+    refused: tuple[str, int | None, str | None] | None
+    _conn: sqlite3.Connection
+    _location: str
+    _alone: bool
+    _done: bool
+
+    # -- what is refused ------------------------------------------------------------
+
+    def _refuse(self, what: str, why: str, effect: str | None = None) -> None:
+        """Refuse *what* (``call conn.commit()``), remembering it and the file's line."""
+        if self.refused is None:
+            object.__setattr__(self, "refused", (what, calling_line(self._location), effect))
+        raise sqlite3.ProgrammingError(f"a migration may not {what}: {why}")
+
+    def _live(self) -> sqlite3.Connection:
+        if self._done:
+            raise sqlite3.ProgrammingError(
+                "the connection bootmigrate passed to a migration is usable only while the "
+                "migration's function runs"
+            )
+        return self._conn
+
+    def _check_script(self) -> None:
+        if not self._alone:
+            self._refuse(
+                "call conn.executescript()",
+                "it commits the run's transaction on Python 3.9-3.11; run the statements "
+                "one at a time with execute()",
+            )
+
+    def close(self) -> None:
+        """Refused: the runner owns the connection."""
+        self._refuse("call conn.close()", "the connection is the runner's, and it closes it")
+
+    def commit(self) -> None:
+        """Refused inside the run's transaction; in a no-transaction migration, commits
+        the transaction the function opened (if one is open)."""
+        conn = self._live()
+        if not self._alone:
+            self._refuse("call conn.commit()", _OWNED)
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Refused inside the run's transaction; in a no-transaction migration, rolls
+        back the transaction the function opened (if one is open)."""
+        conn = self._live()
+        if not self._alone:
+            self._refuse("call conn.rollback()", _OWNED)
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+    def __enter__(self) -> GuardedConnection:
+        if not self._alone:
+            self._refuse(
+                "use 'with conn:'", "it commits or rolls back as the block ends; " + _OWNED
+            )
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def set_authorizer(self, *_: object, **__: object) -> None:
+        """Refused: bootmigrate's authorizer guards the run."""
+        self._refuse(
+            "call conn.set_authorizer()",
+            "bootmigrate's authorizer guards the run",
+            "would switch off bootmigrate's guard",
+        )
+
+    def set_progress_handler(self, *_: object, **__: object) -> None:
+        """Refused: bootmigrate's progress handler reports the run."""
+        self._refuse(
+            "call conn.set_progress_handler()",
+            "bootmigrate's progress handler reports the run",
+            "would replace bootmigrate's progress handler",
+        )
+
+    def deserialize(self, *_: object, **__: object) -> None:
+        """Refused: it would replace the database under the run."""
+        self._refuse(
+            "call conn.deserialize()",
+            "it replaces the database the run is migrating",
+            "would replace the database under the run",
+        )
+
+    # -- what is forwarded ----------------------------------------------------------
+
+    def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> sqlite3.Cursor:
+        """A cursor on the runner's connection: a :class:`GuardedCursor`, or with
+        *factory* (a :class:`sqlite3.Cursor` subclass) one of a class made of both, so
+        that its ``connection`` is this guarded one too."""
+        conn = self._live()
+        kind: type[GuardedCursor] = GuardedCursor
+        if factory is not None and not issubclass(factory, GuardedCursor):
+            if not (isinstance(factory, type) and issubclass(factory, sqlite3.Cursor)):
+                raise TypeError(f"factory must be a sqlite3.Cursor subclass, not {factory!r}")
+            kind = type(factory.__name__, (GuardedCursor, factory), {})
+        elif factory is not None:
+            kind = factory
+        cursor = conn.cursor(kind)
+        cursor._proxy = self
+        return cursor
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        """As :meth:`sqlite3.Connection.execute`, under bootmigrate's guard."""
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        """As :meth:`sqlite3.Connection.executemany`, under bootmigrate's guard."""
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        """Refused inside the run's transaction (see :class:`GuardedCursor`)."""
+        self._check_script()
+        return self.cursor().executescript(sql_script)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._live(), name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("isolation_level", "autocommit"):
+            self._refuse(
+                f"set conn.{name}", "it changes when Python opens and commits transactions"
+            )
+        setattr(self._live(), name, value)
+
+    def __repr__(self) -> str:
+        return f"<bootmigrate guarded connection to {self._conn!r}>"
+
+    def finish(self) -> None:
+        """The function returned: later use (a connection kept in a global) is refused."""
+        object.__setattr__(self, "_done", True)
+
+
+_OWNED = (
+    "the migration runs inside bootmigrate's transaction, which commits with the ledger row "
+    "or rolls back; put '# bootmigrate: no-transaction' on the file's first line if it must "
+    "manage its own transactions"
+)
+
+
 def _effect(actions: list[tuple[int, str | None, str | None]]) -> tuple[bool, str | None]:
     """(may have written, "COMMIT"/"ROLLBACK" if it ended a transaction) of one statement."""
     if not actions:
@@ -493,21 +818,32 @@ def _effect(actions: list[tuple[int, str | None, str | None]]) -> tuple[bool, st
 
 def replay(database: Database, script: Script) -> None:
     """Run *script* on a scratch database, each kind of file the way a run would."""
+    python = script.language == "python"
     with Executor(database) as executor:
         if script.transactional:
             database.execute("BEGIN")
             try:
-                executor.run(script)
+                (executor.run_python if python else executor.run)(script)
             except BaseException:
                 database.rollback()
                 raise
             database.execute("COMMIT")
         else:
             try:
-                executor.run_alone(script)
+                (executor.run_python_alone if python else executor.run_alone)(script)
             except StepFailed as failed:
                 raise failed.error from failed.error.__cause__
 
+
+def _python_name(script: Script) -> str:
+    return "down" if script.filename.endswith(".down.py") else "up"
+
+
+_OWNED_TRANSACTION = (
+    "a Python migration runs inside bootmigrate's transaction, which commits with its "
+    "ledger row or rolls back; put '# bootmigrate: no-transaction' on the file's first "
+    "line if it must manage its own transactions"
+)
 
 # Below this size the per-statement loop costs next to nothing; above it, about 20% of a
 # data migration's time, which one executescript() call saves.
@@ -517,4 +853,12 @@ _SCHEMA_ROLLBACK = (
     "UNION ALL SELECT 1 FROM sqlite_temp_master WHERE sql LIKE '%rollback%' LIMIT 1"
 )
 
-__all__ = ["Executor", "Guard", "StepFailed", "Where", "replay"]
+__all__ = [
+    "Executor",
+    "Guard",
+    "GuardedConnection",
+    "GuardedCursor",
+    "StepFailed",
+    "Where",
+    "replay",
+]

@@ -377,7 +377,10 @@ class _Run:
         """Run one file inside the open transaction and write (or delete) its ledger row."""
         script = _script(migration, direction)
         started = time.perf_counter()
-        self.executor.run(script)
+        if script.language == "python":
+            self.executor.run_python(script)
+        else:
+            self.executor.run(script)
         elapsed = (time.perf_counter() - started) * 1000
         self._check_own_tables(script)
         with self.database.translated():
@@ -406,7 +409,10 @@ class _Run:
         self.executor.start_batch()
         started = time.perf_counter()
         try:
-            self.executor.run_alone(script)
+            if script.language == "python":
+                self.executor.run_python_alone(script)
+            else:
+                self.executor.run_alone(script)
         except StepFailed as failed:
             self.failed_step, self.partial = script.filename, failed.changed
             if not failed.changed:

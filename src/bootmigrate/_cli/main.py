@@ -213,8 +213,14 @@ def _parser() -> argparse.ArgumentParser:
         "new",
         "write the next-numbered up/down pair into the working copy",
         "bootmigrate new add_user_email",
+        "bootmigrate new --python hash_tokens",
     )
     p.add_argument("name", help="lower-case name of [a-z0-9_], e.g. add_user_email")
+    p.add_argument(
+        "--python",
+        action="store_true",
+        help="write a Python migration (NNNN_name.up.py / .down.py) instead of SQL",
+    )
     p = _command(
         commands,
         common,
@@ -551,7 +557,9 @@ def _cmd_new(args: argparse.Namespace, project: _config.Project) -> int:
     problem = name_problem(args.name)
     if problem is not None:
         raise _Usage(problem)
-    up, down = bootmigrate.new_migration(_source(args, project).writable, args.name)
+    up, down = bootmigrate.new_migration(
+        _source(args, project).writable, args.name, python=args.python
+    )
     print(f"created {up}\ncreated {down}")
     return EXIT_OK
 

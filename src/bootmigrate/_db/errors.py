@@ -148,7 +148,9 @@ def _unopenable(exc: sqlite3.Error, where: Where) -> ApplyError:
         return DatabaseUnavailable(where.name, "it is a directory, not a database file")
     if code(exc) == IOERR:
         extended = getattr(exc, "sqlite_errorcode", None)
-        if extended in _WRITE_ERRORS or (extended is None and where.writing):
+        if extended in _WRITE_ERRORS or (
+            extended is None and (where.writing or _no_room_to_grow(where.name))
+        ):
             # ENOSPC is SQLITE_FULL; a quota (EDQUOT) or a file-size limit (EFBIG) is
             # an I/O error while writing, which is a full disk to the user.
             return DiskFull(
@@ -157,6 +159,25 @@ def _unopenable(exc: sqlite3.Error, where: Where) -> ApplyError:
             )
         return DatabaseUnavailable(where.name, f"{exc}; the disk may be failing")
     return DatabaseUnavailable(where.name, str(exc))
+
+
+def _no_room_to_grow(name: str) -> bool:
+    """Without SQLite's extended code (Python 3.9 and 3.10), whether an I/O error on a
+    read may be a file that could not grow (a WAL database's -shm): the process has a
+    file-size limit, or the folder's file system is full."""
+    try:
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+            return True
+    except (ImportError, OSError, ValueError):  # no resource module (Windows)
+        pass
+    import shutil
+
+    try:
+        return shutil.disk_usage(os.path.dirname(os.path.abspath(name))).free < 1 << 20
+    except OSError:
+        return False
 
 
 # SQLITE_IOERR_WRITE, _FSYNC, _DIR_FSYNC, _TRUNCATE (Python 3.11+ gives extended codes),

@@ -1,7 +1,8 @@
 """The file-name grammar of migrations, in one place: parse a name, compose one. Pure.
 
-A migration file is ``NNNN_name.up.sql`` or ``NNNN_name.down.sql``; a test-data file
-for the test kit is ``NNNN_name.fixture.sql``. Files that do not look like any of
+A migration file is ``NNNN_name.up.sql`` or ``NNNN_name.down.sql``, or a Python
+migration ``NNNN_name.up.py`` / ``NNNN_name.down.py``; a test-data file for the test kit
+is ``NNNN_name.fixture.sql`` (SQL only). Files that do not look like any of
 these at all (``README.md``, ``__init__.py``, ``schema.sql``) are not migrations and
 are ignored; files that look like one but break a rule raise :class:`InvalidFileName`.
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from typing import Literal
 
     Kind = Literal["up", "down", "fixture"]
+    Language = Literal["sql", "python"]
 
 #: The highest version: what SQLite's INTEGER (the ledger's primary key) holds, so that
 #: timestamp versions (``20240313170000_add_tags.up.sql``) work as other tools write them.
@@ -28,6 +30,8 @@ MAX_VERSION = 2**63 - 1
 _MAX_DIGITS = len(str(MAX_VERSION))
 #: The kinds of file, as they appear in the name.
 KINDS = ("up", "down", "fixture")
+#: The file extension of each language a migration may be written in.
+EXTENSIONS = {"sql": "sql", "python": "py"}
 
 _patterns: tuple[re.Pattern[str], re.Pattern[str]] | None = None
 
@@ -38,12 +42,12 @@ def _compiled() -> tuple[re.Pattern[str], re.Pattern[str]]:
         import re
 
         valid = re.compile(
-            r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture)\.sql"
+            r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture)\.(?P<ext>sql|py)"
         )
         # What a migration-ish name is made of, loosely, to say what is wrong with it.
         loose = re.compile(
             r"(?P<version>[0-9]+)(?P<sep>[^A-Za-z0-9]?)(?P<name>.*?)"
-            r"(?:\.(?P<kind>[A-Za-z]+))?\.(?P<ext>sql)",
+            r"(?:\.(?P<kind>[A-Za-z]+))?\.(?P<ext>sql|py)",
             re.IGNORECASE,
         )
         _patterns = (valid, loose)
@@ -63,10 +67,23 @@ def label(version: int, name: str) -> str:
 _FILENAME = "{}_{}.{}.sql"
 
 
-def compose_filename(version: int | str, name: str, kind: str) -> str:
-    """``0003_add_tags.up.sql``; *version* is a number, or its digits as a lock file has them."""
+def compose_filename(version: int | str, name: str, kind: str, language: str = "sql") -> str:
+    """``0003_add_tags.up.sql`` (*language* ``"python"``: ``0003_add_tags.up.py``);
+    *version* is a number, or its digits as a lock file has them."""
     digits = version if isinstance(version, str) else format_version(version)
-    return _FILENAME.format(digits, name, kind)
+    return f"{digits}_{name}.{kind}.{EXTENSIONS[language]}"
+
+
+def python_twin(filename: str) -> str:
+    """The Python file name of the SQL migration file name *filename*
+    (``0003_x.up.sql`` -> ``0003_x.up.py``): a version's up (or down) file is one or
+    the other, and the lock file does not say which."""
+    return filename[: -len("sql")] + "py"
+
+
+def language_of(filename: str) -> Language:
+    """``"python"`` for a valid migration file name ending in ``.py``, else ``"sql"``."""
+    return "python" if filename.endswith(".py") else "sql"
 
 
 def compose_filenames(
@@ -86,6 +103,11 @@ class FileName(Value):
     kind: Kind
     filename: str
 
+    @property
+    def language(self) -> Language:
+        """``"sql"`` or ``"python"`` (an ``.up.py`` / ``.down.py`` file)."""
+        return language_of(self.filename)
+
     def __init__(self, version: int, name: str, kind: Kind, filename: str) -> None:
         # One line per field rather than Value._init: every file of a source is parsed.
         _setattr(self, "version", version)
@@ -98,12 +120,15 @@ def parse_filename(filename: str) -> FileName | None:
     """Parse *filename*; ``None`` if it is not a migration file at all.
 
     Raises :class:`InvalidFileName` when the name looks like a migration (it starts with
-    a digit and ends in ``.sql``, or ends in ``.up.sql``/``.down.sql``) but breaks a rule.
+    a digit and ends in ``.sql`` or ``.py``, or ends in ``.up.sql``/``.down.sql``/
+    ``.up.py``/``.down.py``) but breaks a rule.
     """
     if filename.startswith("."):
         return None  # hidden: .DS_Store, macOS "._0001_x.up.sql" twins, editor lock files
     stripped = filename.strip()
-    if stripped != filename and (stripped[:1].isdigit() or stripped.lower().endswith(".sql")):
+    if stripped != filename and (
+        stripped[:1].isdigit() or stripped.lower().endswith((".sql", ".up.py", ".down.py"))
+    ):
         # Invisible at a glance in a listing; a file that would be skipped silently.
         try:
             fixed = parse_filename(stripped) is not None
@@ -125,10 +150,16 @@ def parse_filename(filename: str) -> FileName | None:
         if version == 0:
             raise InvalidFileName(filename, "the version must be greater than 0")
         kind: Kind = match["kind"]  # type: ignore[assignment]
+        if kind == "fixture" and match["ext"] == "py":
+            raise InvalidFileName(
+                filename,
+                "a fixture file holds SQL rows, so it ends in .fixture.sql",
+                filename[: -len("py")] + "sql",
+            )
         return FileName(version, match["name"], kind, filename)
     lower = filename.lower()
-    looks_like = (filename[:1].isdigit() and lower.endswith(".sql")) or lower.endswith(
-        (".up.sql", ".down.sql", ".fixture.sql")
+    looks_like = (filename[:1].isdigit() and lower.endswith((".sql", ".py"))) or lower.endswith(
+        (".up.sql", ".down.sql", ".fixture.sql", ".up.py", ".down.py", ".fixture.py")
     )
     if not looks_like:
         return None
@@ -144,6 +175,7 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
     if not loose:
         return "it must start with a version number followed by '_'", None
     digits, sep, name, kind = loose["version"], loose["sep"], loose["name"], loose["kind"]
+    python = loose["ext"].lower() == "py"
     fixed_name = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
     # No kind at all (0003_add.sql) is most likely an up file.
     fixed_kind = (kind or "up").lower()
@@ -152,18 +184,20 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
         return f"the version must be at most {MAX_VERSION} (a signed 64-bit integer)", None
     suggestion = None
     if fixed_name and fixed_kind in ("up", "down", "fixture"):
-        suggestion = compose_filename(int(number or "0"), fixed_name, fixed_kind)
+        language = "python" if python and fixed_kind != "fixture" else "sql"
+        suggestion = compose_filename(int(number or "0"), fixed_name, fixed_kind, language)
     if not number:
         return "the version must be greater than 0", None
     if len(digits) < 4:
         return "the version must have at least 4 digits", suggestion
     if sep != "_":
         return f"the version must be followed by '_', not {sep!r}", suggestion
+    ends = "it must end in .up.py or .down.py" if python else "it must end in .up.sql or .down.sql"
     if kind is None:
-        return "it must end in .up.sql or .down.sql", suggestion
+        return ends, suggestion
     if kind.lower() not in ("up", "down", "fixture"):
-        return "it must end in .up.sql or .down.sql", None
-    if kind not in ("up", "down", "fixture") or loose["ext"] != "sql":
+        return ends, None
+    if kind not in ("up", "down", "fixture") or loose["ext"] not in ("sql", "py"):
         return "the suffix must be lower case", suggestion
     if not name:
         return "the name after the version is empty", None

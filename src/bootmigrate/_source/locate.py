@@ -64,6 +64,13 @@ class Source:
 
         return Path(self._directory)
 
+    def location(self, name: str) -> str:
+        """The file *name* of the source as its user knows it, for tracebacks of a Python
+        migration: a path in a directory, ``pkg:folder/name`` in a package."""
+        if self._directory is not None and not self.package:
+            return os.path.join(self._directory, name)
+        return f"{self.description}/{name}"
+
     def files(self) -> Iterator[tuple[str, bytes]]:
         """Yield ``(name, bytes)`` for every regular file directly in the source."""
         if self._root is None:
@@ -269,7 +276,11 @@ def read_set(source: SourceLike) -> MigrationSet:
     lock_text = utf8(lock, LOCK_FILENAME) if lock is not None else None
     directory = None if resolved.package else resolved.directory
     return build_set(
-        files, resolved.description, lock_text, None if directory is None else str(directory)
+        files,
+        resolved.description,
+        lock_text,
+        None if directory is None else str(directory),
+        resolved.location,
     )
 
 

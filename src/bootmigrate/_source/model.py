@@ -19,13 +19,20 @@ from .._errors import (
     TransactionControlError,
 )
 from . import text as _sqltext
-from .filenames import FileName, label, parse_filename
+from .filenames import FileName, label, language_of, parse_filename
 from .text import Statement
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable
+    from types import CodeType
 
 
 @dataclass(frozen=True)
 class Script:
-    """One SQL file: its name, its normalised text, checksum, directives and statements."""
+    """One migration file, SQL or Python: its name, its normalised text, checksum,
+    directives and (SQL) statements."""
 
     #: The file's name (``0003_add_users.up.sql``).
     filename: str
@@ -34,17 +41,52 @@ class Script:
     #: SHA-256 (hex) of :attr:`text`: the same on Windows and Linux checkouts.
     checksum: str
     #: The ``-- bootmigrate:`` directives it declares (``no-transaction``,
-    #: ``backward-compatible``).
+    #: ``backward-compatible``); ``# bootmigrate:`` in a Python file.
     directives: frozenset[str]
+    #: Where the file is, as its user knows it (a path, or ``pkg:folder/name``): the
+    #: file name a Python migration's traceback shows. ``""``: :attr:`filename`.
+    location: str = field(default="", compare=False, repr=False)
 
     @classmethod
-    def from_text(cls, filename: str, text: str) -> Script:
-        """Build a script from (already decoded) text, normalising it first."""
-        return cls._normalized(filename, _sqltext.normalize(text))
+    def from_text(cls, filename: str, text: str, location: str = "") -> Script:
+        """Build a script from (already decoded) text, normalising it first. A Python
+        migration (``.up.py``) is compiled and checked here (:class:`InvalidPythonMigration`)."""
+        return cls._normalized(filename, _sqltext.normalize(text), location)
 
     @classmethod
-    def _normalized(cls, filename: str, text: str) -> Script:
-        return cls(filename, text, _sqltext.sha256(text), _sqltext.directives(text, filename))
+    def _normalized(cls, filename: str, text: str, location: str = "") -> Script:
+        if language_of(filename) == "sql":
+            return cls(
+                filename, text, _sqltext.sha256(text), _sqltext.directives(text, filename), location
+            )
+        from . import python
+
+        code = python.compile_text(text, filename, location or filename)
+        script = cls(
+            filename, text, _sqltext.sha256(text), python.directives(text, filename), location
+        )
+        python.function(code, filename)  # the top level runs once: a file that fails, now
+        script.__dict__["_code"] = code  # what the cached property would compile again
+        return script
+
+    @property
+    def language(self) -> str:
+        """``"sql"``, or ``"python"`` for an ``.up.py`` / ``.down.py`` file."""
+        return language_of(self.filename)
+
+    @cached_property
+    def _code(self) -> CodeType:
+        """A Python migration's compiled text (its file named by :attr:`location`)."""
+        from . import python
+
+        return python.compile_text(self.text, self.filename, self.location or self.filename)
+
+    def function(self) -> Callable[[sqlite3.Connection], object]:
+        """A Python migration's ``up`` (or ``down``) function, from its top level run in a
+        fresh namespace: each run gets its own, so no state is carried between runs."""
+        from . import python
+
+        return python.function(self._code, self.filename)
 
     @cached_property
     def statements(self) -> tuple[Statement, ...]:
@@ -54,6 +96,8 @@ class Script:
         20 MB data migration would otherwise hold a second copy of its text in 200,000
         objects.
         """
+        if self.language == "python":
+            return ()
         return tuple(_sqltext.split(self.text))
 
     @property
@@ -66,7 +110,9 @@ class Script:
         """For a ``no-transaction`` script that is one explicit transaction (``BEGIN``,
         statements, ``COMMIT``, perhaps inside ``PRAGMA foreign_keys``), where its body
         begins and ends in :attr:`text`; None otherwise."""
-        return _sqltext.explicit_transaction(self.text) if self.no_transaction else None
+        if not self.no_transaction or self.language == "python":
+            return None
+        return _sqltext.explicit_transaction(self.text)
 
     @property
     def transactional(self) -> bool:
@@ -163,12 +209,15 @@ def build_set(
     origin: str,
     lock_text: str | None = None,
     working_copy: str | None = None,
+    location: Callable[[str], str] | None = None,
 ) -> MigrationSet:
     """Validate migration files given as ``{file name: bytes}`` and assemble the set.
 
     Names that are not migration files are ignored. Errors are raised in file-name order,
-    so the same broken set always reports the same file first.
+    so the same broken set always reports the same file first. *location* gives the name
+    a Python migration's traceback shows for a file (default: the file name).
     """
+    where = location or str
     parsed: dict[int, dict[str, list[FileName]]] = {}
     for filename in sorted(files):
         parts = parse_filename(filename)
@@ -192,25 +241,32 @@ def build_set(
         for other in (down_name, fixture_name):
             if other is not None and other.name != up_name.name:
                 raise NameMismatch(version, up_name.filename, other.filename)
-        up = _script(up_name.filename, files[up_name.filename], required=True)
+        up = _script(up_name.filename, files[up_name.filename], where, required=True)
         # An empty down file (a forgotten placeholder from `bootmigrate new`) would undo
         # nothing yet delete the ledger row: remove it to make the step irreversible.
         down = (
-            _script(down_name.filename, files[down_name.filename], required=True)
+            _script(down_name.filename, files[down_name.filename], where, required=True)
             if down_name
             else None
         )
         fixture = (
-            _script(fixture_name.filename, files[fixture_name.filename]) if fixture_name else None
+            _script(fixture_name.filename, files[fixture_name.filename], where)
+            if fixture_name
+            else None
         )
         migrations.append(Migration(version, up_name.name, up, down, fixture))
     return MigrationSet(origin, tuple(migrations), lock_text, working_copy)
 
 
-def _script(filename: str, data: bytes, *, required: bool = False) -> Script:
+def _script(
+    filename: str, data: bytes, location: Callable[[str], str], *, required: bool = False
+) -> Script:
     """Decode and parse one file; refuse transaction control in a transactional script,
-    and (*required*) a file without a statement."""
-    script = Script._normalized(filename, _sqltext.decode(data, filename))
+    and (*required*) a file without a statement. A Python file is compiled and its
+    function found (:meth:`Script._normalized`)."""
+    script = Script._normalized(filename, _sqltext.decode(data, filename), location(filename))
+    if script.language == "python":
+        return script
     text = script.text
     if required and not _sqltext.has_statement(text):
         raise EmptyMigration(filename)
