@@ -395,3 +395,34 @@ def test_an_interrupted_big_script_is_not_run_again(tmp_path: Path) -> None:
     assert "run was rolled back and the database is unchanged" in str(caught.value)
     assert len(halts) == 1
     assert own_tables(tmp_path / "app.db") == ()
+
+
+def test_a_python_migration_that_swallows_the_interrupt_still_stops_the_run(
+    tmp_path: Path, fake_clock: FakeClock
+) -> None:
+    # The callback's failure interrupts the function's statement; the function catches
+    # SQLite's error and returns, and the run still stops with the callback's error.
+    swallow = (
+        "import sqlite3\n\n\ndef up(conn):\n    try:\n"
+        "        conn.execute(" + repr(LONG_ALONE.strip().rstrip(";")) + ")\n"
+        "    except sqlite3.OperationalError:\n        pass\n"
+    )
+    source = make_set(
+        tmp_path, {"0001_a.up.sql": FILES["0001_a.up.sql"], "0002_swallow.up.py": swallow}
+    )
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=1)
+    before = db.read_bytes()
+
+    def callback(event: ProgressEvent) -> None:
+        if event.kind == "working":
+            raise ValueError("stop here")
+
+    with pytest.raises(ApplyError) as caught:
+        bootmigrate.migrate(db, source, progress=callback)
+    assert str(caught.value) == (
+        f"{db}: the progress callback raised ValueError: stop here at its working event for "
+        f"0002_swallow; the run was rolled back and the database is unchanged. {TAIL}"
+    )
+    assert db.read_bytes() == before
+    assert own_tables(db) == ("a",)
