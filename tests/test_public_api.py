@@ -66,6 +66,7 @@ EXPECTED = [
     "OutOfOrderMigration",
     "Plan",
     "PlanError",
+    "ProgressEvent",
     "PythonMigrationError",
     "ReadOnlyDatabase",
     "Report",

@@ -509,3 +509,23 @@ def test_a_python_migration_is_squashed_with_the_sql_ones(tmp_path: Path) -> Non
     assert [(row[0], row[1], row[2]) for row in ledger] == [
         (m.version, m.name, m.checksum) for m in bootmigrate.load(folder)
     ]
+
+
+def test_progress_names_the_baseline_a_new_database_runs(source: Path, tmp_path: Path) -> None:
+    squashed(source)
+    make_set(source, LATER, subdir="")
+    events: list[tuple[str, int, int | None, str | None]] = []
+    bootmigrate.migrate(
+        tmp_path / "new.db",
+        source,
+        progress=lambda e: (
+            events.append((e.kind, e.total, e.version, e.name)) if e.kind != "working" else None
+        ),
+    )
+    assert events == [
+        ("run-start", 2, None, None),
+        ("step-start", 2, 3, "squashed"),
+        ("step-end", 2, 3, "squashed"),
+        ("step-start", 2, 4, "archive"),
+        ("step-end", 2, 4, "archive"),
+    ]

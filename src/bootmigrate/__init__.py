@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._apply.adopt import Adoption, Baseline, additive_repair
+    from ._apply.progress import ProgressEvent
     from ._apply.rehearsal import rehearse
     from ._apply.restoring import Restoration, restore
     from ._apply.runner import downgrade, status
@@ -87,6 +88,7 @@ _LAZY = {
     "Adoption": "_apply.adopt",
     "Baseline": "_apply.adopt",
     "additive_repair": "_apply.adopt",
+    "ProgressEvent": "_apply.progress",
     "rehearse": "_apply.rehearsal",
     "Restoration": "_apply.restoring",
     "restore": "_apply.restoring",
@@ -191,6 +193,7 @@ __all__ = [
     "OutOfOrderMigration",
     "Plan",
     "PlanError",
+    "ProgressEvent",
     "PythonMigrationError",
     "ReadOnlyDatabase",
     "Report",

@@ -37,8 +37,11 @@ from .._source.lockfile import LOCK_FILENAME, read_fast
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._types import DatabaseLike, SourceLike
     from .adopt import Baseline
+    from .progress import ProgressEvent
 
 
 def migrate(
@@ -50,6 +53,7 @@ def migrate(
     baseline: Baseline | None = None,
     backup: bool = False,
     backup_keep: int = 1,
+    progress: Callable[[ProgressEvent], object] | None = None,
 ) -> Report:
     """Bring the database to *target* (default: the newest migration) and report what ran.
 
@@ -63,6 +67,12 @@ def migrate(
     (no ledger): see :class:`Baseline`; the adoption runs in the same transaction.
     *backup* takes an online backup next to the file before anything is applied (only
     when something is pending) and keeps the newest *backup_keep* of them.
+    *progress*, a function, is called with a :class:`ProgressEvent` when the run starts,
+    around each step and, at most ten times a second, while a statement runs long; it is
+    not called when nothing is pending. An exception it raises stops the run, rolled back
+    like any failure, as an :class:`ApplyError` chained to that exception. On a borrowed
+    connection, the connection's own progress handler is replaced during the run and
+    cleared after it (Python cannot read it back).
 
     Raises a :class:`MigrationError` subclass; after any of them the database is
     unchanged, or the error says exactly what state it is in (after a ``no-transaction``
@@ -86,6 +96,7 @@ def migrate(
         baseline=baseline,
         backup=backup,
         backup_keep=backup_keep,
+        progress=progress,
     )
 
 

@@ -41,6 +41,7 @@ from .._report import Report, Status, Step
 from .._source.locate import load
 from .._source.model import Squash
 from .executor import Executor, StepFailed
+from .progress import SILENT, Silent, check_callback, tracker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from .._source.model import Migration, MigrationSet, Script
     from .._types import DatabaseLike, SourceLike
     from .adopt import Adoption, Baseline
+    from .progress import ProgressEvent
 
 
 def upgrade(
@@ -63,9 +65,11 @@ def upgrade(
     baseline: Baseline | None = None,
     backup: bool = False,
     backup_keep: int = 1,
+    progress: Callable[[ProgressEvent], object] | None = None,
 ) -> Report:
     """:func:`bootmigrate.migrate` when the boot's one query could not settle it."""
     _check_backup_keep(backup, backup_keep)
+    check_callback(progress)
     timeout = check_timeout(timeout)
     migrations = load(source)
     first = look(db, migrations, target, timeout)
@@ -81,6 +85,7 @@ def upgrade(
             Executor(database) as executor,
         ):
             run = _Run(database, executor, migrations, backup_keep if backup else None)
+            run.events = tracker(progress, database.conn, database.name, "up")
             return run.upgrade(target, baseline)
 
 
@@ -160,6 +165,10 @@ class _Run:
         self.orphans = Orphans(database.conn)
         #: The file of a no-transaction step that ran but whose row is not committed yet.
         self.unrecorded: str | None = None
+        #: Where the run's progress events go (nowhere without a callback).
+        self.events: Silent = SILENT
+        #: The version a downgrade goes to (for the progress events).
+        self.down_to: int | None = None
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -226,6 +235,7 @@ class _Run:
                 )
             )
 
+        self.down_to = target if target != 0 else None
         steps, _ = self._batches("down", to_undo, None)
         name, origin = self.database.name, self.migrations.origin
         if not steps:
@@ -270,6 +280,8 @@ class _Run:
                     self._commit()
                     self._keep_backup(needed=bool(steps) or self.committed)
                     break
+                aim = todo[-1].version if direction == "up" else self.down_to
+                self.events.start(len(todo), self.from_version, aim)
                 if self.unrecorded is not None and _script(todo[0], direction).transactional:
                     # The last step's row shares a commit only with the next step's
                     # note: a batch that failed would roll it back with its own rows.
@@ -285,11 +297,16 @@ class _Run:
                         assert not isinstance(migration, Squash)  # refused by build_set
                         alone = migration
                         break
+                    self.events.step_started(migration)
                     steps.append(self._apply(migration, direction))
+                    self.events.step_ended()
                     ran += 1
                 if ran:
                     self._check_foreign_keys("the run")
                 if alone is not None:
+                    # Sent before the note is committed: a callback that fails here
+                    # leaves the database as the batch found it.
+                    self.events.step_started(alone)
                     self._note(alone)
                 self._commit()
                 self.committed = self.committed or ran > 0
@@ -297,14 +314,42 @@ class _Run:
                     break
                 steps.append(self._apply_alone(alone, direction))
                 self.committed = True
-        except MigrationError as error:
-            raise self.failed(error) from error.__cause__
+                try:
+                    self.events.step_ended()
+                except BaseException:
+                    # The step ran to its end: record it before the run stops.
+                    self._commit()
+                    raise
+            self.events.stop()
+        except MigrationError as exc:
+            error, cause = self._blame(exc, exc.__cause__)
+            raise self.failed(error) from cause
         except sqlite3.Error as exc:
-            raise self.failed(translate(exc, self.database.where())) from exc
+            error, cause = self._blame(translate(exc, self.database.where()), exc)
+            raise self.failed(error) from cause
         except BaseException:
+            self.events.stop()
             self.database.rollback()
             raise
         return steps, adoption
+
+    def _blame(
+        self, error: MigrationError, cause: BaseException | None
+    ) -> tuple[MigrationError, BaseException | None]:
+        """The error to report and its cause: the progress callback's failure when the
+        callback failed (SQLite then reports the statement it interrupted), else *error*.
+
+        A callback's KeyboardInterrupt (or SystemExit) is raised as itself after the
+        rollback, as it would have been without a callback.
+        """
+        failure = self.events.failure
+        if failure is None:
+            return error, cause
+        if not isinstance(failure, Exception):
+            self.events.stop()
+            self.database.rollback()
+            raise failure
+        return self.events.error(), failure
 
     # -- named steps ------------------------------------------------------------------
 
@@ -492,6 +537,7 @@ class _Run:
     def failed(self, error: MigrationError) -> MigrationError:
         """Roll back, restore the backup if the run changed the database, and give
         *error* the state the database is in now."""
+        self.events.stop()  # nothing the failure handling runs sends an event
         database = self.database
         was_in_batch = self.in_batch
         ran_to_its_end = self.unrecorded is not None and self.failed_step is None
@@ -508,6 +554,8 @@ class _Run:
                 return error.with_state(UNCHANGED)
             return error
         now = _version(database)
+        # A progress callback that failed is the app's to fix (the error's tail says so).
+        fix = "Fix the migration and run again" if self.events.failure is None else "Run again"
         if self.saved is not None and (self.committed or self.partial):
             try:
                 backups.restore(self.saved, database)
@@ -531,8 +579,7 @@ class _Run:
             )
             return error.with_state(
                 f"{told}the database was restored from the backup {str(self.saved)!r} "
-                f"and is as it was before the run (version {_v(self.from_version)}). Fix the "
-                "migration and run again"
+                f"and is as it was before the run (version {_v(self.from_version)}). {fix}"
             )
         if step is not None and self.partial:
             done = (
@@ -551,11 +598,11 @@ class _Run:
             return error.with_state(
                 "it is a no-transaction migration and none of its statements took effect; the "
                 f"migrations before it were committed, so the database is at version {_v(now)}. "
-                "Fix the migration and run again: it will be retried"
+                f"{fix}: it will be retried"
             )
         return error.with_state(
             "this batch was rolled back; the migrations before it were committed, so the "
-            f"database is at version {_v(now)}. Fix the migration and run again"
+            f"database is at version {_v(now)}. {fix}"
         )
 
 
@@ -637,6 +684,7 @@ def downgrade(
     timeout: float = DEFAULT_TIMEOUT,
     backup: bool = False,
     backup_keep: int = 1,
+    progress: Callable[[ProgressEvent], object] | None = None,
 ) -> Report:
     """Undo migrations down to *target* (0: all) with their down files.
 
@@ -645,11 +693,13 @@ def downgrade(
     as such an up file does, with the same state reporting (and *backup*, as for
     :func:`migrate`). Refused with :class:`IrreversibleMigration` when a step has no down
     file, and with :class:`DatabaseTooNew` when the database holds versions the files do
-    not know. A path that does not exist is refused, not created.
+    not know. A path that does not exist is refused, not created. *progress* is called
+    with a :class:`ProgressEvent` as the run goes, as for :func:`migrate`.
     """
     if isinstance(target, bool) or not isinstance(target, int):
         raise UsageError(f"the target of a downgrade is a version number, not {target!r}")
     _check_backup_keep(backup, backup_keep)
+    check_callback(progress)
     timeout = check_timeout(timeout)
     migrations = load(source)
     with for_reading(db, timeout) as conn:
@@ -668,6 +718,7 @@ def downgrade(
             Executor(database) as executor,
         ):
             run = _Run(database, executor, migrations, backup_keep if backup else None)
+            run.events = tracker(progress, database.conn, database.name, "down")
             return run.downgrade(target)
 
 

@@ -26,6 +26,7 @@ from .. import _config
 from .._foreign import TOOLS
 from .._schema.snapshot import SNAPSHOT_FILENAME
 from .._source.lockfile import LOCK_FILENAME
+from .progress import live_line
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 #: ``status --exit-code``: migrations are pending; something is wrong (see EXIT_CODES).
@@ -171,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEEP",
         help="back the database up next to it before applying; keep the newest KEEP (1)",
     )
+    _quiet_option(p)
     p = _command(
         commands,
         common,
@@ -189,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEEP",
         help="back the database up next to it before undoing; keep the newest KEEP (1)",
     )
+    _quiet_option(p)
     p = _command(
         commands,
         common,
@@ -310,6 +313,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
+
+
+def _quiet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no live progress line (drawn on stderr only when it is a terminal)",
+    )
 
 
 def _main(argv: list[str]) -> int:
@@ -482,6 +494,7 @@ def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
     # path), so `up` still names an applied migration that was edited.
     migrations = bootmigrate.load(source)
     db = _database(args, project)
+    line = live_line(args)
     try:
         report = bootmigrate.migrate(
             db,
@@ -491,8 +504,11 @@ def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
             baseline=baseline,
             backup=args.backup is not None,
             backup_keep=1 if args.backup is None else args.backup,
+            progress=line,
         )
     finally:
+        if line is not None:
+            line.clear()
         if isinstance(db, sqlite3.Connection):
             db.close()
     head = getattr(migrations, "head", None)
@@ -528,6 +544,7 @@ def _dry_run(args: argparse.Namespace, project: _config.Project, source: str) ->
 def _cmd_down(args: argparse.Namespace, project: _config.Project) -> int:
     migrations = bootmigrate.load(_source(args, project).read)  # before opening: see _cmd_up
     db = _database(args, project)
+    line = live_line(args)
     try:
         report = bootmigrate.downgrade(
             db,
@@ -536,8 +553,11 @@ def _cmd_down(args: argparse.Namespace, project: _config.Project) -> int:
             timeout=_timeout(args),
             backup=args.backup is not None,
             backup_keep=1 if args.backup is None else args.backup,
+            progress=line,
         )
     finally:
+        if line is not None:
+            line.clear()
         if isinstance(db, sqlite3.Connection):
             db.close()
     print(report.summary())

@@ -39,6 +39,8 @@ BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, AUTH, NOTADB = (
     23,
     26,
 )
+# A statement stopped by sqlite3_interrupt() or by a progress handler that returned non-zero.
+INTERRUPT = 9
 # Extended code: a WAL read snapshot too old to write from (SQLITE_BUSY_SNAPSHOT).
 _BUSY_SNAPSHOT = 517
 # Python 3.9 and 3.10 give only the message; these are SQLite's texts for the codes.
@@ -61,6 +63,8 @@ def code(exc: sqlite3.Error) -> int | None:
     if isinstance(found, int):
         return found & 0xFF
     text = str(exc).lower()
+    if text == "interrupted":  # SQLite's whole text for it; a trigger's RAISE says more
+        return INTERRUPT
     for message, value in _MESSAGES.items():
         if message in text:
             return value
@@ -182,6 +186,16 @@ def _no_room_to_grow(name: str) -> bool:
 _WRITE_ERRORS = frozenset({778, 1034, 1290, 1546, 4874})
 
 
+def _interrupted(exc: sqlite3.Error, where: Where) -> ApplyError:
+    # Not the statement's fault, so not a StatementError; and not to be run again. A
+    # progress callback that raised interrupts too: the runner reports that instead.
+    return ApplyError(
+        f"{where.name}: a statement was interrupted (Connection.interrupt() was called on "
+        "the connection while the run was under way)",
+        "run again when nothing interrupts the connection",
+    )
+
+
 _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {
     BUSY: _busy,
     LOCKED: _busy,
@@ -191,6 +205,7 @@ _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {
     CORRUPT: lambda exc, where: NotADatabase(where.name, f"the database is damaged ({exc})"),
     CANTOPEN: _unopenable,
     IOERR: _unopenable,
+    INTERRUPT: _interrupted,
 }
 
 
