@@ -42,6 +42,7 @@ RESULTS: dict[str, object] = {
     "write_lock": OK,
     "write_schema_snapshot": OK,
     "import_migrations": OK,
+    "squash": OK,
 }
 
 
@@ -136,6 +137,10 @@ CASES = [
     (["schema", "--write"], [("write_schema_snapshot", (SOURCE, ("prepare", None)))]),
     (["lock"], [("write_lock", (SOURCE,))]),
     (["lock", "--check"], [("check_lock", (SOURCE,))]),
+    (
+        ["squash", "--to", "3", "--name", "v3", "--force"],
+        [("squash", (SOURCE, 3, ("force", True), ("name", "v3"), ("prepare", None)))],
+    ),
     (
         ["import", "--from", "goose", "goose_dir", "new_dir"],
         [("import_migrations", ("goose", "goose_dir", "new_dir"))],

@@ -214,3 +214,34 @@ def test_an_unknown_key_in_the_configuration_is_a_usage_error(pytester):
             "(did you mean 'source'?); the known keys are db, directory, prepare, source"
         ]
     )
+
+
+def test_a_squashed_baseline_is_checked_and_then_convergence_starts_at_it(pytester):
+    import bootmigrate
+
+    folder = project(pytester, "passing") / "migrations"
+    bootmigrate.squash(folder, 2)
+    bootmigrate.write_lock(folder)
+    result = pytester.runpytest("--bootmigrate", "-v", "-m", "bootmigrate")
+    result.assert_outcomes(passed=13)
+    result.stdout.fnmatch_lines(["bootmigrate::baseline[[]0002_squashed[]] PASSED*"])
+    # The files up to 2 deleted: the kit starts at the baseline, and checks what remains.
+    for name in ("0001_create_notes", "0002_add_pinned"):
+        for path in folder.glob(f"{name}.*.sql"):
+            path.unlink()
+    bootmigrate.write_lock(folder)
+    # The app's rows hook looked for rows of 0001's fixture, which is gone with the file.
+    (pytester.path / "conftest.py").write_text("")
+    result = pytester.runpytest("--bootmigrate", "-v", "-m", "bootmigrate")
+    result.assert_outcomes(passed=7)
+    result.stdout.fnmatch_lines(
+        [
+            "bootmigrate::convergence[[]0000_empty[]] PASSED*",
+            "bootmigrate::convergence[[]0002_squashed[]] PASSED*",
+            "bootmigrate::convergence[[]0003_tags[]] PASSED*",
+            "bootmigrate::round_trip[[]0003_tags[]] PASSED*",
+            "bootmigrate::populated[[]0003_tags[]] PASSED*",
+            "bootmigrate::snapshot PASSED*",
+            "bootmigrate::lock PASSED*",
+        ]
+    )

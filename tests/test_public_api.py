@@ -107,6 +107,12 @@ EXPECTED = [
     "verify",
     "write_lock",
     "write_schema_snapshot",
+    # Squashed history (issue 13).
+    "BaselineError",
+    "DatabaseTooOld",
+    "Squash",
+    "Squashed",
+    "squash",
 ]
 # Type aliases: documented where they are defined (src/bootmigrate/_types.py) and in the
 # README; a Union cannot carry a docstring of its own.

@@ -347,6 +347,7 @@ def test_the_testing_module_documents_its_public_names():
     public = [n for n in vars(testing.MigrationKit) if n.startswith("check_")]
     assert sorted(public) == [
         "check_all",
+        "check_baseline",
         "check_convergence",
         "check_drift",
         "check_lock",

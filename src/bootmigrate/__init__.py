@@ -21,8 +21,10 @@ from ._apply.boot import migrate
 from ._db.connection import DEFAULT_TIMEOUT
 from ._errors import (
     ApplyError,
+    BaselineError,
     DatabaseBusy,
     DatabaseTooNew,
+    DatabaseTooOld,
     DatabaseUnavailable,
     DirectiveError,
     DiskFull,
@@ -67,7 +69,7 @@ if TYPE_CHECKING:
     from ._apply.rehearsal import rehearse
     from ._apply.restoring import Restoration, restore
     from ._apply.runner import downgrade, status
-    from ._authoring import WrittenFile, new_migration, write_lock, write_schema_snapshot
+    from ._authoring import WrittenFile, new_migration, squash, write_lock, write_schema_snapshot
     from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
     from ._db.ledger import AppliedMigration
     from ._foreign.importing import ImportReport, import_migrations
@@ -75,7 +77,7 @@ if TYPE_CHECKING:
     from ._schema.model import Column, ForeignKey, Index, Schema, SqlObject, Table, schema_diff
     from ._schema.read import canonical_schema
     from ._source.locate import load
-    from ._source.model import Migration, MigrationSet, Script
+    from ._source.model import Migration, MigrationSet, Script, Squash, Squashed
     from ._source.text import Statement
     from ._types import DatabaseLike, SourceLike
 
@@ -94,6 +96,8 @@ _LAZY = {
     "Migration": "_source.model",
     "MigrationSet": "_source.model",
     "Script": "_source.model",
+    "Squash": "_source.model",
+    "Squashed": "_source.model",
     "Statement": "_source.text",
     "Plan": "_plan",
     "Modification": "_plan",
@@ -119,6 +123,7 @@ _LAZY = {
     "new_migration": "_authoring",
     "write_lock": "_authoring",
     "write_schema_snapshot": "_authoring",
+    "squash": "_authoring",
     "ImportReport": "_foreign.importing",
     "import_migrations": "_foreign.importing",
 }
@@ -152,10 +157,12 @@ __all__ = [
     "AppliedMigration",
     "ApplyError",
     "Baseline",
+    "BaselineError",
     "Column",
     "DatabaseBusy",
     "DatabaseLike",
     "DatabaseTooNew",
+    "DatabaseTooOld",
     "DatabaseUnavailable",
     "DirectiveError",
     "DiskFull",
@@ -198,6 +205,8 @@ __all__ = [
     "SourceLike",
     "SourceNotFound",
     "SqlObject",
+    "Squash",
+    "Squashed",
     "Statement",
     "StatementError",
     "Status",
@@ -223,6 +232,7 @@ __all__ = [
     "restore",
     "schema_diff",
     "schema_drift",
+    "squash",
     "status",
     "verify",
     "write_lock",

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._errors import LockFileError, UsageError
-from ._schema.snapshot import SNAPSHOT_FILENAME, render_snapshot, schema_at
+from ._errors import InvalidTarget, LockFileError, UsageError
+from ._schema.snapshot import SNAPSHOT_FILENAME, fresh_database, render_snapshot, schema_at
 from ._source import lockfile as _lockfile
+from ._source.filenames import format_version
 from ._source.locate import load, read_set, resolve
 from ._source.lockfile import LOCK_FILENAME
 
@@ -184,6 +185,125 @@ def write_schema_snapshot(
         f"the schema at version {migrations.head or 0} ({len(schema.tables)} table(s), "
         f"{len(schema.indexes)} index(es), {len(schema.triggers)} trigger(s), "
         f"{len(schema.views)} view(s))",
+    )
+
+
+def squash(
+    source: str | os.PathLike[str],
+    to: int,
+    *,
+    name: str = "squashed",
+    force: bool = False,
+    prepare: Callable[[sqlite3.Connection], object] | None = None,
+) -> WrittenFile:
+    """Write ``NNNN_name.baseline.sql`` (NNNN = *to*) beside the migrations of the
+    directory *source*: the schema and rows of a new database migrated to version *to*,
+    as SQL, and the list of the migrations it squashes (versions, names, checksums).
+
+    A new database then runs it instead of those migrations; older databases still run
+    the files while they are shipped. The same files always give the same bytes.
+    *prepare* is called with the scratch database's connection first (the functions and
+    collations the migrations use).
+
+    Refused with :class:`InvalidTarget`: *to* not a version of the migrations (or above
+    the newest), and *to* at or above a ``no-transaction`` migration that runs outside
+    the run's transaction (what it does beyond schema and rows, such as a journal mode,
+    a page size or a ``VACUUM``, is not in a baseline, which runs inside one); a database
+    at *to* that holds ``ANALYZE`` statistics. Refused with :class:`UsageError`: a
+    baseline for *to* that exists, unless *force*.
+    """
+    from ._schema.dump import dump, internal_tables
+    from ._schema.read import canonical_schema
+    from ._schema.tokens import quote_name
+    from ._source.filenames import compose_filename
+    from ._source.model import SQUASHES_PREFIX, Squashed
+
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(problem)
+    if isinstance(to, bool) or not isinstance(to, int):
+        raise UsageError(f"the version to squash to is a number, not {to!r}")
+    directory = _directory(source, "'squash' writes a baseline")
+    migrations = load(source)
+    head = migrations.head or 0
+    files = {m.version: m for m in migrations}
+    listed = {s.version: s for squash in migrations.squashes for s in squash.squashed}
+    if to not in files and to not in listed:
+        above = to > head
+        raise InvalidTarget(
+            f"cannot squash to version {to}: "
+            + (f"it is above the newest migration, {head}" if above else "no migration has it"),
+            "pick the version of a migration (the newest released one, usually)",
+        )
+    alone = [m for m in migrations if m.version <= to and not m.up.transactional]
+    if alone:
+        raise InvalidTarget(
+            f"cannot squash to version {to}: {alone[0].up.filename!r} is a no-transaction "
+            "migration, and what it does besides schema and rows (a journal mode, a page "
+            "size, VACUUM) cannot be put in a baseline, which a new database runs inside "
+            "the run's transaction",
+            f"squash to a version below {alone[0].version}",
+        )
+    builder = migrations.without_baseline(to)
+    if builder is None:
+        raise InvalidTarget(
+            f"cannot squash to version {to}: migration files up to it are gone, and no "
+            f"baseline below {to} stands for them, so there is nothing to build version "
+            f"{to} from",
+            "squash to a version above the newest baseline",
+        )
+    existing = [s for s in migrations.squashes if s.version == to]
+    path = directory / compose_filename(to, name, "baseline")
+    if existing and not force:
+        raise UsageError(
+            f"{existing[0].script.filename!r} exists: version {to} is already squashed",
+            "pass --force (force=True) to write it again",
+        )
+    squashed = tuple(
+        Squashed(m.version, m.name, m.checksum, m.backward_compatible)
+        if m is not None
+        else listed[version]
+        for version in sorted(set(files) | set(listed))
+        if version <= to
+        for m in (files.get(version),)
+    )
+    # The new database is built by the files, from a lower baseline only where the
+    # files below it are gone, never from the baseline being written again.
+    with fresh_database(builder, to, prepare=prepare) as conn:
+        statistics = internal_tables(conn)
+        if statistics:
+            raise InvalidTarget(
+                f"cannot squash to version {to}: the migrations up to it run ANALYZE, and "
+                f"its statistics ({', '.join(statistics)}) cannot be put in a baseline",
+                "drop the ANALYZE from the migrations, or squash to a version before it",
+            )
+        statements = dump(conn)
+        tables = canonical_schema(conn).tables
+        rows = sum(
+            int(conn.execute(f"SELECT count(*) FROM {quote_name(t.name)}").fetchone()[0])
+            for t in tables
+        )
+    header = (
+        f"-- The schema and rows of a new database at version {to}, written by\n"
+        f"-- `bootmigrate squash --to {to}`. A new database runs this file instead of the\n"
+        "-- migrations it squashes (listed below); a database that has some of them runs\n"
+        "-- their files. Do not edit it: write it again with `bootmigrate squash --force`.\n"
+    )
+    listing = "".join(
+        f"{SQUASHES_PREFIX}{format_version(s.version)} {s.name} {s.checksum}"
+        + (" backward-compatible" if s.backward_compatible else "")
+        + "\n"
+        for s in squashed
+    )
+    body = "\n".join(statements) if statements else "SELECT 1;  -- no table, index or row"
+    for old in existing:
+        if old.script.filename != path.name:
+            (directory / old.script.filename).unlink()
+    path.write_text(header + listing + "\n" + body + "\n", encoding="utf-8")
+    return WrittenFile(
+        path,
+        f"a new database at version {to} ({len(tables)} table(s), {rows} row(s)), squashing "
+        f"{len(squashed)} migration(s), {squashed[0].version} to {squashed[-1].version}",
     )
 
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._apply.rehearsal import rehearse
-from ._apply.runner import status
-from ._db.connection import describe
+from ._apply.runner import look, status
+from ._db.connection import DEFAULT_TIMEOUT, describe
 from ._errors import MigrationError, UsageError
 from ._plan import Plan, plan
 from ._report import Report, Status
@@ -205,7 +205,7 @@ def schema_drift(db: DatabaseLike, source: SourceLike, *, prepare: Prepare | Non
     migrations = load(source)
     current = status(db, migrations)
     # Versions the files do not have, even backward-compatible ones: their schema is unknown.
-    plan(migrations.migrations, current.applied).check(
+    plan(migrations.migrations, current.applied, squashes=migrations.squashes).check(
         allow_compatible=False, database=current.database, working_copy=migrations.working_copy
     )
     return _diff(db, migrations, current.current or 0, prepare)
@@ -220,7 +220,7 @@ def dry_run(db: DatabaseLike, source: SourceLike, *, target: int | None = None) 
     opened read-only and never created.
     """
     migrations = load(source)
-    would = plan(migrations.migrations, status(db, migrations).applied, target)
+    would = look(db, migrations, target, DEFAULT_TIMEOUT)
     would.check(database=describe(db), working_copy=migrations.working_copy)
     return would
 

@@ -16,6 +16,7 @@ Every error the library raises on purpose is a :class:`MigrationError`::
     │   ├── TransactionControlError BEGIN/COMMIT/SAVEPOINT/... in a transactional migration
     │   ├── DirectiveError          an unknown or misplaced -- bootmigrate: directive
     │   ├── InvalidPythonMigration  a .py migration that does not compile or load, or lacks up/down
+    │   ├── BaselineError           a squashed baseline: malformed, or its migrations changed
     │   └── LockFileError           bootmigrate.lock is malformed or disagrees with the files
     ├── PlanError                   the files and the database disagree
     │   ├── DatabaseTooNew          the database holds versions this app has no files for
@@ -24,6 +25,7 @@ Every error the library raises on purpose is a :class:`MigrationError`::
     │   ├── OutOfOrderMigration     an unapplied file below the current version
     │   ├── IrreversibleMigration   a downgrade would cross a migration without a down file
     │   ├── InvalidTarget           a target version that cannot be reached
+    │   ├── DatabaseTooOld          below a squashed baseline whose migration files are gone
     │   └── UnrecognizedDatabase    a database without a ledger that its baseline cannot place
     └── ApplyError                  running against the database failed
         ├── StatementError          file, statement number, line and SQLite's message
@@ -237,6 +239,15 @@ class InvalidPythonMigration(SourceError):
         super().__init__(f"{where}: {problem}", advice)
 
 
+class BaselineError(SourceError):
+    """A squashed baseline (``NNNN_name.baseline.sql``) is malformed, or the migration
+    files it squashed changed since it was written."""
+
+    def __init__(self, filename: str, problem: str, tail: str = "") -> None:
+        self.filename = filename
+        super().__init__(f"{filename!r}: {problem}", tail)
+
+
 class LockFileError(SourceError):
     """The lock file is malformed, or the migrations no longer match it."""
 
@@ -353,6 +364,42 @@ class IrreversibleMigration(PlanError):
 
 class InvalidTarget(PlanError):
     """The requested target version is not one the runner can reach."""
+
+
+class DatabaseTooOld(PlanError):
+    """The database is below a squashed baseline whose migration files this release no
+    longer ships: it cannot be upgraded here; nothing was changed."""
+
+    def __init__(
+        self,
+        database: str | None,
+        current: int | None,
+        floor: int,
+        baseline: str,
+        missing: Sequence[int],
+    ) -> None:
+        self.database = database
+        #: The database's version (None: it has tables but no ledger).
+        self.current = current
+        #: The oldest version this release upgrades from.
+        self.floor = floor
+        #: The versions it would need, whose files are gone.
+        self.missing = tuple(missing)
+        where = f"{database}: " if database else ""
+        at = (
+            f"is at version {current}"
+            if current is not None
+            else "has tables but no bootmigrate ledger"
+        )
+        listed = ", ".join(map(str, self.missing[:6])) + (", ..." if len(missing) > 6 else "")
+        super().__init__(
+            f"{where}the database {at}, and this release upgrades databases from version "
+            f"{floor} on: migrations up to {floor} were squashed into {baseline!r} and their "
+            f"files ({listed}) are no longer shipped. It was left unchanged",
+            "open it once with an older release of the app (one that still has those "
+            "migrations) and then with this one, or, when its data is not needed, move the "
+            "file aside so that a new database is created",
+        )
 
 
 class UnrecognizedDatabase(PlanError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ._errors import (
     DatabaseTooNew,
+    DatabaseTooOld,
     InvalidTarget,
     IrreversibleMigration,
     ModifiedMigration,
@@ -22,7 +23,7 @@ from ._errors import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._db.ledger import AppliedMigration
-    from ._source.model import Migration
+    from ._source.model import Migration, Squash
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,14 @@ class Plan:
     modified: tuple[Modification, ...]
     #: Unapplied migrations below the current version.
     out_of_order: tuple[Migration, ...]
+    #: The squashed baseline a new database runs first, instead of the migrations it
+    #: squashed (:attr:`pending` then holds only the migrations after it).
+    baseline: Squash | None = None
+    #: Versions the upgrade needs whose files are gone (squashed into a baseline and
+    #: deleted): the database is too old for these files (:class:`DatabaseTooOld`).
+    squashed_away: tuple[int, ...] = ()
+    #: The baseline that squashed the newest of :attr:`squashed_away`.
+    squashed_into: Squash | None = None
 
     @property
     def unknown_versions(self) -> tuple[int, ...]:
@@ -100,31 +109,59 @@ class Plan:
         if self.out_of_order:
             assert self.current is not None
             raise OutOfOrderMigration([m.version for m in self.out_of_order], self.current)
+        if self.squashed_away:
+            assert self.squashed_into is not None
+            raise DatabaseTooOld(
+                database,
+                self.current,
+                max(self.squashed_away),
+                self.squashed_into.script.filename,
+                self.squashed_away,
+            )
 
 
 def plan(
     migrations: Sequence[Migration],
     applied: Sequence[AppliedMigration],
     target: int | None = None,
+    *,
+    squashes: Sequence[Squash] = (),
+    new_database: bool = False,
 ) -> Plan:
     """Compare the migrations with the ledger and work out what an upgrade to *target* does.
 
     *target* None means the head. A target below the current version is an
     :class:`InvalidTarget` (that is a downgrade); a target that is not a known version
     is one too.
+
+    *squashes* are the source's baselines (:attr:`MigrationSet.squashes`). A
+    *new_database* (no ledger row, no table) starts from the newest one at or below the
+    target (:attr:`Plan.baseline`) instead of running the migrations it squashed; any
+    other database upgrades through the files, and when files it needs were squashed
+    and deleted, :attr:`Plan.squashed_away` says which (:meth:`Plan.check` refuses it).
     """
     by_version = {m.version: m for m in migrations}
     applied = tuple(sorted(applied, key=lambda a: a.version))
     applied_versions = {a.version for a in applied}
     current = applied[-1].version if applied else None
-    head = max(by_version) if by_version else None
+    # Versions a baseline squashed whose files are gone are still known versions.
+    squashed = {s.version: squash for squash in squashes for s in squash.squashed}
+    known = set(by_version) | set(squashed)
+    head = max(known) if known else None
 
-    unknown = tuple(a for a in applied if a.version not in by_version)
+    unknown = tuple(a for a in applied if a.version not in known)
     modified = tuple(
         Modification(a, by_version[a.version])
         for a in applied
         if a.version in by_version
         and (a.checksum != by_version[a.version].checksum or a.name != by_version[a.version].name)
+    ) + tuple(
+        # A squashed migration whose file is gone: the baseline's list says what it was.
+        Modification(a, _as_migration(squashed[a.version], a.version))
+        for a in applied
+        if a.version not in by_version
+        and a.version in squashed
+        and (a.name, a.checksum) != _listed(squashed[a.version], a.version)
     )
     out_of_order = tuple(
         m
@@ -132,7 +169,7 @@ def plan(
         if current is not None and m.version < current and m.version not in applied_versions
     )
     if target is not None:
-        if target not in by_version:
+        if target not in known:
             raise InvalidTarget(
                 f"target version {target} is not one of the migrations "
                 f"({_describe_versions(sorted(by_version))}); pick an existing version"
@@ -144,19 +181,66 @@ def plan(
                 f"(bootmigrate.downgrade(db, source, {target}) from Python)"
             )
     limit = head if target is None else target
+    baseline = None
+    if current is None and new_database and limit is not None:
+        baseline = max(
+            (s for s in squashes if s.version <= limit), key=lambda s: s.version, default=None
+        )
+    start = baseline.version if baseline is not None else current
     pending = tuple(
         m
         for m in sorted(migrations, key=lambda m: m.version)
         if limit is not None
         and m.version <= limit
         and m.version not in applied_versions
-        and (current is None or m.version > current)
+        and (start is None or m.version > start)
     )
-    return Plan(current, head, applied, pending, unknown, modified, out_of_order)
+    squashed_away = tuple(
+        sorted(
+            version
+            for version in squashed
+            if version not in by_version
+            and version not in applied_versions
+            and limit is not None
+            and version <= limit
+            and (start is None or version > start)
+        )
+    )
+    return Plan(
+        current,
+        head,
+        applied,
+        pending,
+        unknown,
+        modified,
+        out_of_order,
+        baseline,
+        squashed_away,
+        squashed[squashed_away[-1]] if squashed_away else None,
+    )
+
+
+def _listed(squash: Squash, version: int) -> tuple[str, str]:
+    """(name, checksum) of the migration *version* as the baseline *squash* lists it."""
+    entry = next(s for s in squash.squashed if s.version == version)
+    return entry.name, entry.checksum
+
+
+def _as_migration(squash: Squash, version: int) -> Migration:
+    """The migration *version* as the baseline *squash* lists it (its file is gone), for
+    a :class:`Modification`: its name and checksum, and the baseline's file name."""
+    from ._source.model import Migration, Script
+
+    name, checksum = _listed(squash, version)
+    return Migration(version, name, Script(squash.script.filename, "", checksum, frozenset()))
 
 
 def plan_downgrade(
-    migrations: Sequence[Migration], applied: Sequence[AppliedMigration], target: int
+    migrations: Sequence[Migration],
+    applied: Sequence[AppliedMigration],
+    target: int,
+    *,
+    squashes: Sequence[Squash] = (),
 ) -> tuple[Migration, ...]:
     """The migrations to undo, newest first, to bring the database down to *target*.
 
@@ -181,6 +265,15 @@ def plan_downgrade(
             "pick an applied version"
         )
     to_undo = sorted((a for a in applied if a.version > target), key=lambda a: -a.version)
+    squashed = {s.version for squash in squashes for s in squash.squashed}
+    # A migration squashed into a baseline whose file is gone has no down file either.
+    gone = [
+        (a.version, a.name)
+        for a in to_undo
+        if a.version not in by_version and a.version in squashed
+    ]
+    if gone:
+        raise IrreversibleMigration(sorted(gone))
     unknown = [a.version for a in to_undo if a.version not in by_version]
     if unknown:
         raise DatabaseTooNew(sorted(unknown), max(by_version) if by_version else None)

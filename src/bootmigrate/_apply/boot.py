@@ -156,6 +156,8 @@ def _hashed(source: Source, found: list[tuple[str, str, str]]) -> list[tuple[str
             parsed = parse_filename(filename)
             if parsed is None:
                 continue
+            if parsed.kind == "baseline":
+                return None  # a squashed history: the full load plans it
             if parsed.kind != "up":
                 others.append((parsed.version, parsed.name))
                 continue

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Literal
 
-    from .._source.model import Migration
+    from .._source.model import Migration, Squash
 
     #: The kinds of event (private: the event's fields spell it out for the docs).
     Kind = Literal["run-start", "step-start", "step-end", "working"]
@@ -127,7 +127,7 @@ class Silent:
     def start(self, total: int, from_version: int | None, to_version: int | None) -> None:
         """The run is about to do *total* steps (only the first call counts)."""
 
-    def step_started(self, migration: Migration) -> None:
+    def step_started(self, migration: Migration | Squash) -> None:
         """*migration* is about to run."""
 
     def step_ended(self) -> None:
@@ -160,7 +160,8 @@ class Tracker(Silent):
         self.clock = clock
         self.total = 0
         self.index = 0
-        self.migration: Migration | None = None
+        #: The step under way: a migration, or the baseline a new database starts from.
+        self.migration: Migration | Squash | None = None
         self.from_version: int | None = None
         self.to_version: int | None = None
         self.started_at = 0.0
@@ -183,7 +184,7 @@ class Tracker(Silent):
         self.started_at = self.clock()
         self._send("run-start", 0.0)
 
-    def step_started(self, migration: Migration) -> None:
+    def step_started(self, migration: Migration | Squash) -> None:
         self.migration = migration
         self.index += 1
         # A run plans again after each no-transaction step; the total grows only if

@@ -3,7 +3,7 @@ executor.
 
 An upgrade reads like sqlite-utils' migrations loop: under the write lock, plan again
 and apply each pending migration with its ledger row; the rest are named steps around
-it. Concurrency: the optimistic look (:func:`_look`) reads without a lock, so the
+it. Concurrency: the optimistic look (:func:`look`) reads without a lock, so the
 common boot (nothing pending) never waits for a writer, and a read-only folder can boot
 an up-to-date database. When something is pending the run takes the write lock with
 ``BEGIN IMMEDIATE`` and only then reads the ledger again and plans again, so two
@@ -39,6 +39,7 @@ from .._errors import (
 from .._plan import Plan, plan, plan_downgrade
 from .._report import Report, Status, Step
 from .._source.locate import load
+from .._source.model import Squash
 from .executor import Executor, StepFailed
 from .progress import SILENT, Silent, check_callback, tracker
 
@@ -71,9 +72,9 @@ def upgrade(
     check_callback(progress)
     timeout = check_timeout(timeout)
     migrations = load(source)
-    first = _look(db, migrations, target, timeout)
+    first = look(db, migrations, target, timeout)
     first.check(database=describe(db), working_copy=migrations.working_copy)
-    if not first.pending and (baseline is None or first.applied):
+    if not first.pending and first.baseline is None and (baseline is None or first.applied):
         return _settled(describe(db), migrations, first.current, first.unknown_versions)
     with for_writing(db, timeout) as database:
         database.check_writable()
@@ -106,11 +107,23 @@ def _read_ledger(
         return ledger.read(conn, name)
 
 
-def _look(db: DatabaseLike, migrations: MigrationSet, target: int | None, timeout: float) -> Plan:
+def look(db: DatabaseLike, migrations: MigrationSet, target: int | None, timeout: float) -> Plan:
     """The plan as the database stands, read without a lock and without writing."""
     with for_reading(db, timeout) as conn:
         applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
-    return plan(migrations.migrations, applied, target)
+        new = conn is None or (not applied and _is_new(conn, describe(db), timeout))
+    return plan(
+        migrations.migrations, applied, target, squashes=migrations.squashes, new_database=new
+    )
+
+
+def _is_new(conn: sqlite3.Connection, name: str, timeout: float) -> bool:
+    """:func:`ledger.is_new`, its SQLite errors translated."""
+    from .._db.connection import translated
+    from .._db.errors import Where
+
+    with translated(Where(name, timeout, conn)):
+        return ledger.is_new(conn)
 
 
 def _settled(
@@ -162,14 +175,22 @@ class _Run:
     def upgrade(self, target: int | None, baseline: Baseline | None) -> Report:
         """Apply what is pending up to *target*, batch by batch."""
 
-        def pending() -> list[Migration]:
+        def pending() -> list[Migration | Squash]:
             # Read the ledger again under the write lock: another process may have
             # migrated since the look.
-            current = plan(self.migrations.migrations, self._ledger(), target)
+            applied = self._ledger()
+            current = plan(
+                self.migrations.migrations,
+                applied,
+                target,
+                squashes=self.migrations.squashes,
+                new_database=not applied and ledger.is_new(self.database.conn),
+            )
             current.check(database=self.database.name, working_copy=self.migrations.working_copy)
             if self.from_version is None and not self.committed:
                 self.from_version = current.current
-            return list(current.pending)
+            first: list[Migration | Squash] = [] if current.baseline is None else [current.baseline]
+            return [*first, *current.pending]
 
         steps, adoption = self._batches("up", pending, baseline)
         name, origin = self.database.name, self.migrations.origin
@@ -199,16 +220,20 @@ class _Run:
         """Undo migrations down to *target*, batch by batch (a ``no-transaction`` down file
         runs alone between them, as an up file does)."""
 
-        def to_undo() -> list[Migration]:
+        def to_undo() -> list[Migration | Squash]:
             applied = self._ledger()
-            plan(self.migrations.migrations, applied).check(
+            plan(self.migrations.migrations, applied, squashes=self.migrations.squashes).check(
                 allow_compatible=False,
                 database=self.database.name,
                 working_copy=self.migrations.working_copy,
             )
             if self.from_version is None and not self.committed:
                 self.from_version = applied[-1].version if applied else None
-            return list(plan_downgrade(self.migrations.migrations, applied, target))
+            return list(
+                plan_downgrade(
+                    self.migrations.migrations, applied, target, squashes=self.migrations.squashes
+                )
+            )
 
         self.down_to = target if target != 0 else None
         steps, _ = self._batches("down", to_undo, None)
@@ -224,7 +249,7 @@ class _Run:
     def _batches(
         self,
         direction: str,
-        next_steps: Callable[[], list[Migration]],
+        next_steps: Callable[[], list[Migration | Squash]],
         baseline: Baseline | None,
     ) -> tuple[list[Step], Adoption | None]:
         """The loop of a run: under the write lock, plan again and run each step of the
@@ -269,6 +294,7 @@ class _Run:
                 ran = 0
                 for migration in todo:
                     if not _script(migration, direction).transactional:
+                        assert not isinstance(migration, Squash)  # refused by build_set
                         alone = migration
                         break
                     self.events.step_started(migration)
@@ -373,7 +399,7 @@ class _Run:
         self.in_batch = False
         self.unrecorded = None
 
-    def _apply(self, migration: Migration, direction: str) -> Step:
+    def _apply(self, migration: Migration | Squash, direction: str) -> Step:
         """Run one file inside the open transaction and write (or delete) its ledger row."""
         script = _script(migration, direction)
         started = time.perf_counter()
@@ -384,7 +410,9 @@ class _Run:
         elapsed = (time.perf_counter() - started) * 1000
         self._check_own_tables(script)
         with self.database.translated():
-            if direction == "up":
+            if isinstance(migration, Squash):
+                ledger.record_squash(self.database.conn, migration, elapsed)
+            elif direction == "up":
                 ledger.record(self.database.conn, migration, elapsed)
             else:
                 ledger.forget(self.database.conn, migration.version)
@@ -583,7 +611,9 @@ def _how_far(ran_to_its_end: bool) -> str:
     return "applied" if ran_to_its_end else "partly applied"
 
 
-def _script(migration: Migration, direction: str) -> Script:
+def _script(migration: Migration | Squash, direction: str) -> Script:
+    if isinstance(migration, Squash):
+        return migration.script
     script = migration.up if direction == "up" else migration.down
     assert script is not None  # plan_downgrade refuses a migration without a down file
     return script
@@ -674,10 +704,10 @@ def downgrade(
     migrations = load(source)
     with for_reading(db, timeout) as conn:
         applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
-    plan(migrations.migrations, applied).check(
+    plan(migrations.migrations, applied, squashes=migrations.squashes).check(
         allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
     )
-    to_undo = plan_downgrade(migrations.migrations, applied, target)
+    to_undo = plan_downgrade(migrations.migrations, applied, target, squashes=migrations.squashes)
     with for_writing(db, timeout, create=False) as database:
         if to_undo:
             database.check_writable()
@@ -706,9 +736,12 @@ def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIM
     with for_reading(db, timeout) as conn:
         exists = conn is not None
         applied = [] if conn is None else _read_ledger(conn, name, timeout)
+        new = conn is None or (not applied and _is_new(conn, name, timeout))
         if conn is not None and applied:
             unfinished = ledger.read_unfinished(conn, name)
-    current_plan = plan(migrations.migrations, applied)
+    current_plan = plan(
+        migrations.migrations, applied, squashes=migrations.squashes, new_database=new
+    )
     problems = []
     try:
         current_plan.check(database=name, working_copy=migrations.working_copy)
@@ -726,7 +759,8 @@ def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIM
         exists=exists,
         current=current_plan.current,
         head=current_plan.head,
-        pending=tuple(m.version for m in current_plan.pending),
+        pending=(() if current_plan.baseline is None else (current_plan.baseline.version,))
+        + tuple(m.version for m in current_plan.pending),
         applied=current_plan.applied,
         unknown=current_plan.unknown_versions,
         modified=tuple(m.applied.version for m in current_plan.modified),

@@ -267,6 +267,20 @@ def _parser() -> argparse.ArgumentParser:
     p = _command(
         commands,
         common,
+        "squash",
+        "write NNNN_squashed.baseline.sql: a new database at version N, which new "
+        "databases run instead of the migrations up to N",
+        "bootmigrate squash --to 40",
+        "bootmigrate squash --to 40 --force   # write it again",
+    )
+    p.add_argument("--to", type=int, metavar="N", required=True, help="the version to squash to")
+    p.add_argument(
+        "--name", default="squashed", help="the name in the file's name (default: squashed)"
+    )
+    p.add_argument("--force", action="store_true", help="replace a baseline of version N")
+    p = _command(
+        commands,
+        common,
         "import",
         "convert another tool's migrations into a bootmigrate source directory",
         "bootmigrate import --from goose db/migrations src/myapp/migrations",
@@ -520,10 +534,10 @@ def _dry_run(args: argparse.Namespace, project: _config.Project, source: str) ->
     )
     print(report.summary())
     for step in report.steps:
-        migration = migrations.get(step.version)
-        if migration is not None:
-            print(f"\n-- {migration.up.filename}")
-            print(migration.up.text.rstrip("\n"))
+        script = migrations.script_for(step.version, step.name)
+        if script is not None:
+            print(f"\n-- {script.filename}")
+            print(script.text.rstrip("\n"))
     return EXIT_OK
 
 
@@ -550,13 +564,18 @@ def _cmd_down(args: argparse.Namespace, project: _config.Project) -> int:
     return EXIT_OK
 
 
-def _cmd_new(args: argparse.Namespace, project: _config.Project) -> int:
+def _check_name(name: str) -> None:
+    """A name that cannot be in a file's name is a usage error (exit 2), found before
+    anything is read."""
     from .._authoring import name_problem
 
-    # A bad name is a usage error (exit 2), found before anything is read.
-    problem = name_problem(args.name)
+    problem = name_problem(name)
     if problem is not None:
         raise _Usage(problem)
+
+
+def _cmd_new(args: argparse.Namespace, project: _config.Project) -> int:
+    _check_name(args.name)
     up, down = bootmigrate.new_migration(
         _source(args, project).writable, args.name, python=args.python
     )
@@ -609,6 +628,19 @@ def _cmd_lock(args: argparse.Namespace, project: _config.Project) -> int:
     return EXIT_OK
 
 
+def _cmd_squash(args: argparse.Namespace, project: _config.Project) -> int:
+    _check_name(args.name)
+    written = bootmigrate.squash(
+        _source(args, project).writable,
+        args.to,
+        name=args.name,
+        force=args.force,
+        prepare=_prepare(args, project),
+    )
+    print(written.summary())
+    return EXIT_OK
+
+
 def _cmd_import(args: argparse.Namespace, project: _config.Project) -> int:
     report = bootmigrate.import_migrations(args.tool, args.src, args.dest)
     print(report.summary())
@@ -636,4 +668,5 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, _config.Project], int]] = {
     "lock": _cmd_lock,
     "import": _cmd_import,
     "restore": _cmd_restore,
+    "squash": _cmd_squash,
 }

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
 
-    from .._source.model import Migration
+    from .._source.model import Migration, Squash
 
     _Rows = list[tuple[Any, ...]]
 
@@ -335,6 +335,49 @@ def record(
     conn.execute(f"PRAGMA main.user_version = {min(int(migration.version), USER_VERSION_MAX)}")
 
 
+def record_squash(conn: sqlite3.Connection, squash: Squash, execution_ms: float) -> None:
+    """Write the rows of a baseline a new database ran: one per migration it squashed,
+    with that migration's name and checksum, as if the files had run (the baseline's
+    time on the row of its own version, 0 ms on the others), and ``user_version``.
+
+    So the ledger of a database made from a baseline reads like that of one made by the
+    files: the same versions, names and checksums, in this one format.
+    """
+    at = utc_now()
+    conn.executemany(
+        f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
+        "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                entry.version,
+                entry.name,
+                entry.checksum,
+                at,
+                round(execution_ms, 3) if entry.version == squash.version else 0.0,
+                __version__,
+                int(entry.backward_compatible),
+            )
+            for entry in squash.squashed
+        ],
+    )
+    conn.execute(f"PRAGMA main.user_version = {min(int(squash.version), USER_VERSION_MAX)}")
+
+
+def is_new(conn: sqlite3.Connection) -> bool:
+    """True for a new database: no ledger row and no table, index, view or trigger but
+    the runner's own (which a downgrade to 0 leaves behind). Such a database starts from
+    a squashed baseline when the source has one."""
+    row = conn.execute(
+        "SELECT 1 FROM main.sqlite_master WHERE lower(name) NOT IN (?, ?, ?) LIMIT 1",
+        (*OWN_TABLES, _META_INDEX),
+    ).fetchone()
+    if row is not None:
+        return False
+    if not exists(conn):
+        return True
+    return conn.execute(f"SELECT 1 FROM main.{LEDGER_TABLE} LIMIT 1").fetchone() is None
+
+
 def record_adopted(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> None:
     """Write the rows of migrations an adopted database already had (no time: 0 ms)."""
     at = utc_now()
@@ -449,9 +492,11 @@ __all__ = [
     "ensure",
     "exists",
     "forget",
+    "is_new",
     "max_version",
     "read",
     "read_unfinished",
     "record",
     "record_adopted",
+    "record_squash",
 ]

@@ -78,7 +78,7 @@ def _read(conn: sqlite3.Connection) -> Schema:
         for kind, name, _, sql in rows
         if kind == "table" and sql and first_words(sql, 2) == ["CREATE", "VIRTUAL"]
     }
-    skipped = set(_ledger.OWN_TABLES) | _shadow_tables(conn, virtual)
+    skipped = set(_ledger.OWN_TABLES) | shadow_tables(conn, virtual)
     tables, indexes, triggers, views = [], [], [], []
     for kind, name, table, sql in rows:
         if name.startswith("sqlite_") or name in skipped or table in skipped:
@@ -102,7 +102,7 @@ def _read(conn: sqlite3.Connection) -> Schema:
     )
 
 
-def _shadow_tables(conn: sqlite3.Connection, virtual: dict[str, str]) -> set[str]:
+def shadow_tables(conn: sqlite3.Connection, virtual: dict[str, str]) -> set[str]:
     """Tables a virtual table module owns (SQLite 3.37+ says so; older ones are guessed)."""
     if not virtual:
         return set()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from .._apply.boot import migrate
 from .._source.locate import load
@@ -52,8 +53,24 @@ def schema_at(
     migrations use.
     """
     migrations = load(source)
-    if version == 0 or not migrations.migrations:
+    if version == 0 or not (migrations.migrations or migrations.squashes):
         return Schema()
+    with fresh_database(migrations, version, prepare=prepare) as conn:
+        return canonical_schema(conn)
+
+
+@contextmanager
+def fresh_database(
+    source: SourceLike,
+    version: int | None = None,
+    *,
+    prepare: Callable[[sqlite3.Connection], object] | None = None,
+) -> Iterator[sqlite3.Connection]:
+    """A new database file, in a temporary directory removed afterwards, migrated from
+    empty to *version* (None: the head) by the runner, as a user's new install is (from
+    a squashed baseline when the set has one; :meth:`MigrationSet.without_baseline`
+    gives the set that builds a version by the files)."""
+    migrations = load(source)
     with tempfile.TemporaryDirectory(prefix="bootmigrate-") as directory:
         path = os.path.join(directory, "fresh.db")
         conn = sqlite3.connect(path)
@@ -62,6 +79,6 @@ def schema_at(
             if prepare is not None:
                 prepare(conn)
             migrate(conn, migrations, target=version)
-            return canonical_schema(conn)
+            yield conn
         finally:
             conn.close()

@@ -2,7 +2,8 @@
 
 A migration file is ``NNNN_name.up.sql`` or ``NNNN_name.down.sql``, or a Python
 migration ``NNNN_name.up.py`` / ``NNNN_name.down.py``; a test-data file for the test kit
-is ``NNNN_name.fixture.sql`` (SQL only). Files that do not look like any of
+is ``NNNN_name.fixture.sql`` (SQL only); a squashed history (``bootmigrate squash``) is
+``NNNN_name.baseline.sql`` (SQL only). Files that do not look like any of
 these at all (``README.md``, ``__init__.py``, ``schema.sql``) are not migrations and
 are ignored; files that look like one but break a rule raise :class:`InvalidFileName`.
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Literal
 
-    Kind = Literal["up", "down", "fixture"]
+    Kind = Literal["up", "down", "fixture", "baseline"]
     Language = Literal["sql", "python"]
 
 #: The highest version: what SQLite's INTEGER (the ledger's primary key) holds, so that
@@ -29,9 +30,12 @@ if TYPE_CHECKING:
 MAX_VERSION = 2**63 - 1
 _MAX_DIGITS = len(str(MAX_VERSION))
 #: The kinds of file, as they appear in the name.
-KINDS = ("up", "down", "fixture")
+KINDS = ("up", "down", "fixture", "baseline")
 #: The file extension of each language a migration may be written in.
 EXTENSIONS = {"sql": "sql", "python": "py"}
+
+# What a misnamed migration file ends in, whatever its version looks like.
+_SUFFIXES = tuple(f".{kind}.{ext}" for kind in KINDS for ext in ("sql", "py"))
 
 _patterns: tuple[re.Pattern[str], re.Pattern[str]] | None = None
 
@@ -42,7 +46,7 @@ def _compiled() -> tuple[re.Pattern[str], re.Pattern[str]]:
         import re
 
         valid = re.compile(
-            r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture)\.(?P<ext>sql|py)"
+            r"(?P<version>[0-9]{4,})_(?P<name>[a-z0-9_]+)\.(?P<kind>up|down|fixture|baseline)\.(?P<ext>sql|py)"
         )
         # What a migration-ish name is made of, loosely, to say what is wrong with it.
         loose = re.compile(
@@ -156,10 +160,16 @@ def parse_filename(filename: str) -> FileName | None:
                 "a fixture file holds SQL rows, so it ends in .fixture.sql",
                 filename[: -len("py")] + "sql",
             )
+        if kind == "baseline" and match["ext"] == "py":
+            raise InvalidFileName(
+                filename,
+                "a baseline is SQL that `bootmigrate squash` writes, so it ends in .baseline.sql",
+                filename[: -len("py")] + "sql",
+            )
         return FileName(version, match["name"], kind, filename)
     lower = filename.lower()
     looks_like = (filename[:1].isdigit() and lower.endswith((".sql", ".py"))) or lower.endswith(
-        (".up.sql", ".down.sql", ".fixture.sql", ".up.py", ".down.py", ".fixture.py")
+        _SUFFIXES
     )
     if not looks_like:
         return None
@@ -183,8 +193,8 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
     if len(number) > len(str(MAX_VERSION)) or int(number or "0") > MAX_VERSION:
         return f"the version must be at most {MAX_VERSION} (a signed 64-bit integer)", None
     suggestion = None
-    if fixed_name and fixed_kind in ("up", "down", "fixture"):
-        language = "python" if python and fixed_kind != "fixture" else "sql"
+    if fixed_name and fixed_kind in KINDS:
+        language = "python" if python and fixed_kind in ("up", "down") else "sql"
         suggestion = compose_filename(int(number or "0"), fixed_name, fixed_kind, language)
     if not number:
         return "the version must be greater than 0", None
@@ -195,9 +205,9 @@ def _diagnose(filename: str) -> tuple[str, str | None]:
     ends = "it must end in .up.py or .down.py" if python else "it must end in .up.sql or .down.sql"
     if kind is None:
         return ends, suggestion
-    if kind.lower() not in ("up", "down", "fixture"):
+    if kind.lower() not in KINDS:
         return ends, None
-    if kind not in ("up", "down", "fixture") or loose["ext"] not in ("sql", "py"):
+    if kind not in KINDS or loose["ext"] not in ("sql", "py"):
         return "the suffix must be lower case", suggestion
     if not name:
         return "the name after the version is empty", None

@@ -258,7 +258,11 @@ def load(source: SourceLike) -> MigrationSet:
     build left its ``.sql`` files out looks exactly like that).
     """
     migrations = read_set(source)
-    if not migrations.migrations and isinstance(source, (str, os.PathLike)):
+    if (
+        not migrations.migrations
+        and not migrations.squashes
+        and isinstance(source, (str, os.PathLike))
+    ):
         raise NoMigrations(migrations.origin, package=resolve(source).package)
     return migrations
 

@@ -19,6 +19,9 @@ Format (one entry per line, ``#`` lines are comments)::
     format 1
     0001 create_notes up 3f7a...64 hex digits
     0001 create_notes down 9b2c...
+    0010 squashed baseline 5d1e...     (a squashed baseline, NNNN_name.baseline.sql)
+    0001 create_notes squashed 3f7a... (a squashed migration whose file is gone: the
+                                        ledger row a database has for it)
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ if TYPE_CHECKING:
     from typing import Literal
 
     from .model import MigrationSet, Script
+
+    Kind = Literal["up", "down", "baseline", "squashed"]
+
+_KINDS = ("up", "down", "baseline", "squashed")
 
 #: The name of the lock file beside the migrations.
 LOCK_FILENAME = "bootmigrate.lock"
@@ -50,10 +57,10 @@ class LockEntry(Value):
     __slots__ = ("checksum", "kind", "name", "version")
     version: int
     name: str
-    kind: Literal["up", "down"]
+    kind: Kind
     checksum: str
 
-    def __init__(self, version: int, name: str, kind: Literal["up", "down"], checksum: str) -> None:
+    def __init__(self, version: int, name: str, kind: Kind, checksum: str) -> None:
         self._init(version, name, kind, checksum)
 
 
@@ -67,13 +74,32 @@ def _line(script: Script, version: int, name: str, kind: str) -> str:
 
 
 def render(migrations: MigrationSet) -> str:
-    """The lock file text for *migrations*."""
-    lines = [_HEADER, _FORMAT_LINE]
+    """The lock file text for *migrations*, in version order."""
+    entries: list[tuple[int, int, str]] = []
     for migration in migrations:
-        lines.append(_line(migration.up, migration.version, migration.name, "up"))
+        entries.append(
+            (migration.version, 0, _line(migration.up, migration.version, migration.name, "up"))
+        )
         if migration.down is not None:
-            lines.append(_line(migration.down, migration.version, migration.name, "down"))
-    return "".join(lines)
+            entries.append(
+                (
+                    migration.version,
+                    1,
+                    _line(migration.down, migration.version, migration.name, "down"),
+                )
+            )
+    present = set(migrations.versions)
+    squashed = {s.version: s for squash in migrations.squashes for s in squash.squashed}
+    for version, entry in squashed.items():
+        if version not in present:
+            # The file is gone; the ledger rows of databases still say it ran.
+            line = f"{format_version(version)} {entry.name} squashed {entry.checksum}\n"
+            entries.append((version, 0, line))
+    for squash in migrations.squashes:
+        entries.append(
+            (squash.version, 2, _line(squash.script, squash.version, squash.name, "baseline"))
+        )
+    return "".join([_HEADER, _FORMAT_LINE, *(line for *_, line in sorted(entries))])
 
 
 def parse(text: str, filename: str = LOCK_FILENAME) -> tuple[LockEntry, ...]:
@@ -102,16 +128,16 @@ def parse(text: str, filename: str = LOCK_FILENAME) -> tuple[LockEntry, ...]:
         if (
             len(parts) != 4
             or not _digits(parts[0])
-            or parts[2] not in ("up", "down")
+            or parts[2] not in _KINDS
             or len(parts[3]) != 64
         ):
             raise LockFileError(
-                f"{filename!r} line {number}: expected 'VERSION NAME up|down SHA256', "
+                f"{filename!r} line {number}: expected 'VERSION NAME up|down|baseline|squashed "
+                "SHA256', "
                 f"found {line!r}",
                 "write the lock file again with `bootmigrate lock`",
             )
-        kind: Literal["up", "down"] = "up" if parts[2] == "up" else "down"
-        entries.append(LockEntry(int(parts[0]), parts[1], kind, parts[3]))
+        entries.append(LockEntry(int(parts[0]), parts[1], parts[2], parts[3]))  # type: ignore[arg-type]
     if not seen_format:
         raise LockFileError(f"{filename!r} is empty", "write it with `bootmigrate lock`")
     return tuple(entries)
@@ -147,24 +173,32 @@ class FastLock(Value):
         self._init(versions, names, kinds, checksums)
 
     def ledger_rows(self) -> list[tuple[str, str, str]]:
-        """The ``up`` entries as the boot's ledger query returns rows: (version, name, sum),
-        the version spelled as the query spells it (at least four digits)."""
+        """The ``up`` (and ``squashed``) entries as the boot's ledger query returns rows:
+        (version, name, sum), the version spelled as the query spells it (at least four
+        digits)."""
         versions = self.versions
         if any(len(v) > 4 and v[0] == "0" for v in versions):  # 00001_a.up.sql
             versions = [format_version(int(v)) for v in versions]
-        if "down" not in self.kinds:
+        if set(self.kinds) == {"up"}:
             return list(zip(versions, self.names, self.checksums))
         return [
             (version, name, checksum)
             for version, name, kind, checksum in zip(
                 versions, self.names, self.kinds, self.checksums
             )
-            if kind == "up"
+            if kind in ("up", "squashed")
         ]
 
     def filenames(self) -> set[str]:
-        """The file name of every entry (``0007_name.up.sql``)."""
-        return compose_filenames(self.versions, self.names, self.kinds)
+        """The file name of every entry that has a file (``0007_name.up.sql``)."""
+        if "squashed" not in self.kinds:
+            return compose_filenames(self.versions, self.names, self.kinds)
+        kept = [i for i, kind in enumerate(self.kinds) if kind != "squashed"]
+        return compose_filenames(
+            [self.versions[i] for i in kept],
+            [self.names[i] for i in kept],
+            [self.kinds[i] for i in kept],
+        )
 
 
 def read_fast(text: str) -> FastLock | None:
@@ -205,7 +239,7 @@ def read_fast(text: str) -> FastLock | None:
         or max(map(len, versions)) > _MAX_DIGITS
         or "" in versions
         or "" in names
-        or not set(kinds) <= {"up", "down"}
+        or not set(kinds) <= set(_KINDS)
         or set(map(len, checksums)) != {64}
         or words_only.split() != [words_only]
     ):
@@ -251,6 +285,8 @@ def differences(entries: tuple[LockEntry, ...], migrations: MigrationSet) -> lis
     current = {m.version: m for m in migrations}
     newest = max((entry.version for entry in entries), default=None)
     locked = {entry.version for entry in entries}
+    squashed = {s.version: s for squash in migrations.squashes for s in squash.squashed}
+    baselines = {squash.version: squash for squash in migrations.squashes}
     for unlocked in migrations:
         if newest is not None and unlocked.version < newest and unlocked.version not in locked:
             problems.append(
@@ -259,7 +295,45 @@ def differences(entries: tuple[LockEntry, ...], migrations: MigrationSet) -> lis
                 f"give it a number above {newest}"
             )
     for entry in entries:
+        if entry.kind == "baseline":
+            squash = baselines.get(entry.version)
+            if squash is None or squash.name != entry.name:
+                problems.append(
+                    f"the baseline of version {entry.version} ({entry.name}) is locked but its "
+                    "file is gone; restore it"
+                )
+            elif squash.checksum != entry.checksum:
+                problems.append(
+                    f"{squash.script.filename!r} changed after it was locked (sha256 "
+                    f"{entry.checksum[:12]} -> {squash.checksum[:12]}); restore it (if it was "
+                    "written again on purpose with `bootmigrate squash --force`, delete "
+                    f"{LOCK_FILENAME} and lock again)"
+                )
+            continue
         migration = current.get(entry.version)
+        gone = squashed.get(entry.version)
+        if migration is None and gone is not None:
+            # Squashed into a baseline and deleted: fine while the baseline lists the
+            # migration as it was locked (the ledger rows of databases say so).
+            if entry.kind == "down" or (gone.name, gone.checksum) == (entry.name, entry.checksum):
+                continue
+            problems.append(
+                f"version {entry.version} was locked as {entry.name!r} sha256 "
+                f"{entry.checksum[:12]}, and the baseline that squashed it lists "
+                f"{gone.name!r} sha256 {gone.checksum[:12]}; restore the baseline"
+            )
+            continue
+        if entry.kind == "squashed":
+            if migration is not None and (migration.name, migration.checksum) == (
+                entry.name,
+                entry.checksum,
+            ):
+                continue  # its file is back: the same migration
+            problems.append(
+                f"version {entry.version} ({entry.name}) is locked as squashed into a baseline, "
+                "but no baseline lists it; restore the baseline"
+            )
+            continue
         if migration is None:
             problems.append(
                 f"version {entry.version} ({entry.name}) is locked but its {entry.kind} file "

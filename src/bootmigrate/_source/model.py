@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .._errors import (
+    BaselineError,
     DuplicateMigration,
     EmptyMigration,
     NameMismatch,
@@ -166,6 +167,96 @@ class Migration:
 
 
 @dataclass(frozen=True)
+class Squashed:
+    """One migration a baseline squashed: what a database's ledger records for it."""
+
+    #: Its version.
+    version: int
+    #: Its name.
+    name: str
+    #: SHA-256 of its up file's normalised text, as the ledger records it.
+    checksum: str
+    #: Whether its up file declared ``-- bootmigrate: backward-compatible``.
+    backward_compatible: bool = False
+
+    @property
+    def label(self) -> str:
+        """``0003_add_users``."""
+        return label(self.version, self.name)
+
+
+#: How a baseline lists a migration it squashed, one leading comment line each:
+#: ``-- squashes 0003 add_tags <sha256> [backward-compatible]``.
+SQUASHES_PREFIX = "-- squashes "
+
+
+@dataclass(frozen=True)
+class Squash:
+    """A squashed history, ``NNNN_name.baseline.sql``: the schema and rows of a new
+    database migrated to :attr:`version`, which a new database runs instead of the
+    migrations it lists (:attr:`squashed`)."""
+
+    #: The version a database reaches by running it.
+    version: int
+    #: The name after the number (``squashed``).
+    name: str
+    #: The SQL file.
+    script: Script
+    #: The migrations it stands for, ascending; the last one is :attr:`version`.
+    squashed: tuple[Squashed, ...]
+
+    @property
+    def checksum(self) -> str:
+        """The baseline file's checksum (what the lock file records)."""
+        return self.script.checksum
+
+    @property
+    def label(self) -> str:
+        """``0010_squashed``."""
+        return label(self.version, self.name)
+
+
+def parse_squashed(text: str, filename: str, version: int) -> tuple[Squashed, ...]:
+    """The ``-- squashes`` lines of a baseline's text; :class:`BaselineError` when they
+    are malformed, out of order, or do not end at the baseline's *version*."""
+    entries: list[Squashed] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.startswith(SQUASHES_PREFIX):
+            if line.startswith("--") or not line.strip():
+                continue
+            break  # the first statement: the list is on the leading comment lines
+        parts = line[len(SQUASHES_PREFIX) :].split()
+        flags = parts[3:]
+        if (
+            len(parts) < 3
+            or not (parts[0].isascii() and parts[0].isdigit() and len(parts[0]) <= 19)
+            or len(parts[2]) != 64
+            or flags not in ([], ["backward-compatible"])
+        ):
+            raise BaselineError(
+                filename,
+                f"line {number}: expected '{SQUASHES_PREFIX}VERSION NAME SHA256', found {line!r}",
+                "write the baseline again with `bootmigrate squash`",
+            )
+        entry = Squashed(int(parts[0]), parts[1], parts[2], bool(flags))
+        if entries and entry.version <= entries[-1].version:
+            raise BaselineError(
+                filename,
+                f"line {number}: version {entry.version} is listed after {entries[-1].version}",
+                "write the baseline again with `bootmigrate squash`",
+            )
+        entries.append(entry)
+    if not entries or entries[-1].version != version:
+        raise BaselineError(
+            filename,
+            f"it must list the migrations it squashes, up to version {version}, on "
+            f"'{SQUASHES_PREFIX}VERSION NAME SHA256' lines at the top",
+            "write it with `bootmigrate squash`",
+        )
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
 class MigrationSet:
     """An ordered, validated set of migrations and where they came from."""
 
@@ -179,6 +270,8 @@ class MigrationSet:
     #: path (a working copy), not a package's resources; messages then say what a
     #: developer can do in it.
     working_copy: str | None = field(default=None, repr=False, compare=False)
+    #: The squashed baselines (``NNNN_name.baseline.sql``), ascending by version.
+    squashes: tuple[Squash, ...] = ()
 
     def __iter__(self) -> Iterator[Migration]:
         return iter(self.migrations)
@@ -188,8 +281,10 @@ class MigrationSet:
 
     @property
     def head(self) -> int | None:
-        """The highest version, or None for an empty set."""
-        return self.migrations[-1].version if self.migrations else None
+        """The highest version (of a migration or a baseline), or None for an empty set."""
+        versions = [self.migrations[-1].version] if self.migrations else []
+        versions += [self.squashes[-1].version] if self.squashes else []
+        return max(versions) if versions else None
 
     @property
     def versions(self) -> tuple[int, ...]:
@@ -201,6 +296,56 @@ class MigrationSet:
         for migration in self.migrations:
             if migration.version == version:
                 return migration
+        return None
+
+    @property
+    def floor(self) -> int:
+        """The lowest version a database may be at and still be upgraded by these files:
+        0 (any) while every migration is shipped; once migrations squashed into a
+        baseline are deleted, the newest of them (a database below it would need them)."""
+        present = set(self.versions)
+        return max(
+            (
+                s.version
+                for squash in self.squashes
+                for s in squash.squashed
+                if s.version not in present
+            ),
+            default=0,
+        )
+
+    def without_baseline(self, version: int) -> MigrationSet | None:
+        """The set that builds *version* without the baseline of that version: the
+        migration files, and the newest lower baseline only where files it squashed are
+        gone. None when nothing can (a file at or below *version* is gone and no lower
+        baseline stands for it). What ``bootmigrate squash`` builds a baseline from, and
+        what the test kit compares one with."""
+        from dataclasses import replace
+
+        present = set(self.versions)
+        gone = max(
+            (
+                s.version
+                for squash in self.squashes
+                for s in squash.squashed
+                if s.version <= version and s.version not in present
+            ),
+            default=0,
+        )
+        if not gone:
+            return replace(self, squashes=())
+        lower = [s for s in self.squashes if gone <= s.version < version]
+        return replace(self, squashes=(lower[-1],)) if lower else None
+
+    def script_for(self, version: int, name: str) -> Script | None:
+        """The file a step of a report ran: the up file of the migration *version* named
+        *name*, or the baseline of that version and name; None when there is neither."""
+        migration = self.get(version)
+        if migration is not None and migration.name == name:
+            return migration.up
+        for squash in self.squashes:
+            if (squash.version, squash.name) == (version, name):
+                return squash.script
         return None
 
 
@@ -219,9 +364,13 @@ def build_set(
     """
     where = location or str
     parsed: dict[int, dict[str, list[FileName]]] = {}
+    squash_names: list[FileName] = []
     for filename in sorted(files):
         parts = parse_filename(filename)
         if parts is None:
+            continue
+        if parts.kind == "baseline":
+            squash_names.append(parts)
             continue
         parsed.setdefault(parts.version, {}).setdefault(parts.kind, []).append(parts)
 
@@ -255,7 +404,61 @@ def build_set(
             else None
         )
         migrations.append(Migration(version, up_name.name, up, down, fixture))
-    return MigrationSet(origin, tuple(migrations), lock_text, working_copy)
+    squashes = _squashes(squash_names, files, {m.version: m for m in migrations}, where)
+    return MigrationSet(origin, tuple(migrations), lock_text, working_copy, squashes)
+
+
+def _squashes(
+    names: list[FileName],
+    files: Mapping[str, bytes],
+    migrations: Mapping[int, Migration],
+    where: Callable[[str], str],
+) -> tuple[Squash, ...]:
+    """The baselines, checked: one per version, each listing what it squashed, and what it
+    lists agrees with the migration files still present and with the baselines below it."""
+    by_version: dict[int, list[FileName]] = {}
+    for parts in names:
+        by_version.setdefault(parts.version, []).append(parts)
+    squashes: list[Squash] = []
+    for version in sorted(by_version):
+        found = by_version[version]
+        if len(found) > 1:
+            raise DuplicateMigration(version, [f.filename for f in found])
+        parts = found[0]
+        script = _script(parts.filename, files[parts.filename], where, required=True)
+        if script.no_transaction:
+            raise BaselineError(
+                parts.filename,
+                "a baseline runs inside the run's transaction and cannot be no-transaction",
+                "remove the directive",
+            )
+        squashed = parse_squashed(script.text, parts.filename, version)
+        for entry in squashed:
+            migration = migrations.get(entry.version)
+            if migration is not None and (
+                migration.name != entry.name or migration.checksum != entry.checksum
+            ):
+                raise BaselineError(
+                    parts.filename,
+                    f"it squashes {entry.label} (sha256 {entry.checksum[:12]}), but "
+                    f"{migration.up.filename!r} is now sha256 {migration.checksum[:12]}: the "
+                    "migration changed after the squash",
+                    f"restore the migration, or write the baseline again with "
+                    f"`bootmigrate squash --to {version} --force`",
+                )
+        if squashes:
+            below = {s.version: s for s in squashes[-1].squashed}
+            mismatch = [e.label for e in squashed if e.version in below and below[e.version] != e]
+            missing = sorted(set(below) - {e.version for e in squashed})
+            if mismatch or missing:
+                raise BaselineError(
+                    parts.filename,
+                    f"it does not list the migrations {squashes[-1].script.filename!r} "
+                    f"squashed as that file does ({', '.join(mismatch or map(str, missing))})",
+                    f"write it again with `bootmigrate squash --to {version} --force`",
+                )
+        squashes.append(Squash(version, parts.name, script, squashed))
+    return tuple(squashes)
 
 
 def _script(

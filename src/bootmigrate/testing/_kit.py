@@ -47,6 +47,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from .._apply.boot import migrate
@@ -82,7 +83,7 @@ OriginBuilder = Callable[[Path], object]
 UpgradeHook = Callable[[Path], object]
 
 #: The per-version checks, by the name the pytest plugin uses in test ids.
-CHECKS = ("convergence", "round_trip", "populated")
+CHECKS = ("convergence", "round_trip", "populated", "baseline")
 
 
 class MigrationCheckFailed(AssertionError):
@@ -140,8 +141,12 @@ class MigrationKit:
 
     @property
     def versions(self) -> tuple[int, ...]:
-        """Every version a user's database can be at: 0 (empty) and each migration's."""
-        return (0, *self.migrations.versions)
+        """Every version a user's database can be at and still be upgraded: 0 (empty)
+        and each migration's; once migrations squashed into a baseline are deleted, only
+        the versions from that baseline's on (older databases are refused)."""
+        floor = self.migrations.floor
+        at_floor = (floor,) if floor and floor not in self.migrations.versions else ()
+        return (0, *at_floor, *(v for v in self.migrations.versions if v >= floor))
 
     def versions_for(self, check: str) -> tuple[int, ...]:
         """The versions a per-version check (one of :data:`CHECKS`) runs for."""
@@ -151,12 +156,24 @@ class MigrationKit:
             return tuple(m.version for m in self.migrations if m.reversible)
         if check == "populated":
             return self.migrations.versions
+        if check == "baseline":
+            # Provable while the files it squashed are all there.
+            present = set(self.migrations.versions)
+            return tuple(
+                squash.version
+                for squash in self.migrations.squashes
+                if all(s.version in present for s in squash.squashed)
+            )
         raise UsageError(f"unknown check {check!r}; the per-version checks are {CHECKS}")
 
     def label(self, version: int) -> str:
-        """``0003_add_tags`` for a migration's version, ``0 (empty)`` for 0."""
+        """``0003_add_tags`` for a migration's version, ``0010_squashed`` for a baseline's
+        whose migration file is gone, ``0 (empty)`` for 0."""
         migration = self.migrations.get(version)
-        return migration.label if migration is not None else f"{version} (empty)"
+        if migration is not None:
+            return migration.label
+        squash = next((s for s in self.migrations.squashes if s.version == version), None)
+        return squash.label if squash is not None else f"{version} (empty)"
 
     @property
     def head(self) -> int:
@@ -215,10 +232,18 @@ class MigrationKit:
 
     def _migrate_with_rows(self, conn: sqlite3.Connection, version: int, rows: RowWriter) -> None:
         """Migrate to *version* one migration at a time, adding rows after each (*rows*
-        writes the synthetic ones and remembers what the tables refused)."""
+        writes the synthetic ones and remembers what the tables refused). Once the
+        migrations a baseline squashed are deleted, the database starts from it."""
+        floor = self.migrations.floor
+        if floor and version >= floor:
+            migrate(conn, self.migrations, target=floor)
+            if self.synthetic_rows:
+                rows.fill(conn)
         for migration in self.migrations:
             if migration.version > version:
                 break
+            if migration.version <= floor:
+                continue
             migrate(conn, self.migrations, target=migration.version)
             self._add_rows(conn, migration)
             if self.synthetic_rows:
@@ -454,6 +479,76 @@ class MigrationKit:
                 return True
         return False
 
+    def check_baseline(self, version: int) -> None:
+        """The baseline of *version* (``NNNN_name.baseline.sql``) builds what its files
+        build: a new database that runs it has the canonical schema, the rows (of every
+        table, ``sqlite_sequence`` too) and the ``application_id`` of a new database the
+        migration files brought to *version*."""
+        from .._schema.snapshot import fresh_database
+        from ._fingerprint import fingerprint
+
+        squash = next((s for s in self.migrations.squashes if s.version == version), None)
+        if squash is None:
+            raise UsageError(
+                f"baseline: {self.migrations.origin} has no baseline of version {version}"
+            )
+        name = f"baseline {squash.script.filename}"
+        own = ("bootmigrate_ledger", "bootmigrate_meta")
+        only = replace(self.migrations, squashes=(squash,))
+        by_files = self.migrations.without_baseline(version)
+        if by_files is None:
+            raise UsageError(
+                f"baseline: the migration files {squash.script.filename} squashed are gone, "
+                "so there is nothing to compare it with"
+            )
+        try:
+            with (
+                fresh_database(by_files, version, prepare=self.prepare) as files,
+                fresh_database(only, version, prepare=self.prepare) as baseline,
+            ):
+                expected = (
+                    canonical_schema(files),
+                    fingerprint(files, exclude=own),
+                    _application_id(files),
+                )
+                actual = (
+                    canonical_schema(baseline),
+                    fingerprint(baseline, exclude=own),
+                    _application_id(baseline),
+                )
+                differing = sorted(
+                    table
+                    for table in set(expected[1]) | set(actual[1])
+                    if expected[1].get(table) != actual[1].get(table)
+                )
+        except MigrationError as exc:
+            raise MigrationCheckFailed(
+                "baseline",
+                version,
+                f"{name}: building a new database at version {version} failed: {exc}",
+            ) from exc
+        diff = schema_diff(
+            expected[0],
+            actual[0],
+            expected_label=f"the migrations up to {version}",
+            actual_label=squash.script.filename,
+        )
+        problems = []
+        if diff:
+            problems.append(f"the schema differs ('-' the migrations, '+' the baseline):\n{diff}")
+        if differing:
+            problems.append(f"the rows of {', '.join(differing)} differ")
+        if expected[2] != actual[2]:
+            problems.append(f"application_id is {actual[2]}, the migrations set {expected[2]}")
+        if problems:
+            raise MigrationCheckFailed(
+                "baseline",
+                version,
+                f"{name}: a new database that runs it is not the one the migrations up to "
+                f"{version} build; write it again with `bootmigrate squash --to {version} "
+                "--force` (did a migration it squashes change?): " + "; ".join(problems),
+            )
+
     def check_snapshot(self, snapshot: str | None = None) -> None:
         """The head schema equals the committed ``schema.sql`` (or the *snapshot* text)."""
         if snapshot is None:
@@ -527,6 +622,8 @@ class MigrationKit:
             self.check_round_trip(version)
         for version in self.versions_for("populated"):
             self.check_populated(version)
+        for version in self.versions_for("baseline"):
+            self.check_baseline(version)
         for name in self.origins:
             self.check_origin(name)
         if snapshot:
@@ -570,6 +667,10 @@ def _run_fixture(conn: sqlite3.Connection, script: Script, version: int) -> None
         replay(Database(conn, describe(conn), 0.0, owned=True), script)
     except MigrationError as exc:
         raise MigrationCheckFailed("fixture", version, f"fixture {exc}") from exc
+
+
+def _application_id(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA application_id").fetchone()[0])
 
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -148,6 +148,8 @@ class KitCollector(pytest.Collector):
         for check in CHECKS:
             for version in kit.versions_for(check):
                 label = kit.label(version) if version else "0000_empty"
+                if check == "baseline":  # the baseline's file, not the migration's
+                    label = next(s.label for s in kit.migrations.squashes if s.version == version)
                 add(f"{check}[{label}]", _bound(getattr(kit, f"check_{check}"), version))
         for origin in kit.origins:
             add(f"origin[{origin}]", _bound(kit.check_origin, origin))
