@@ -563,7 +563,7 @@ class _Run:
             except Exception as exc:
                 now = _version(database)
                 where = (
-                    f" with {step!r} {_how_far(ran_to_its_end)}"
+                    f" with {step!r} {_how_far(ran_to_its_end)} and not recorded"
                     if step is not None and self.partial
                     else ""
                 )

@@ -148,8 +148,11 @@ def _unopenable(exc: sqlite3.Error, where: Where) -> ApplyError:
         return DatabaseUnavailable(where.name, "it is a directory, not a database file")
     if code(exc) == IOERR:
         extended = getattr(exc, "sqlite_errorcode", None)
+        # No extended code (Python 3.9 and 3.10), or SQLite gave none (plain IOERR, as
+        # a page spilled from a small cache can fail): the context decides.
+        unknown = extended in (None, IOERR)
         if extended in _WRITE_ERRORS or (
-            extended is None and (where.writing or _no_room_to_grow(where.name))
+            unknown and (where.writing or _no_room_to_grow(where.name))
         ):
             # ENOSPC is SQLITE_FULL; a quota (EDQUOT) or a file-size limit (EFBIG) is
             # an I/O error while writing, which is a full disk to the user.
