@@ -201,7 +201,9 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
         if semi < 0:
             break
         pos = semi + 1
-        if not complete(probe[start:pos]):  # the ';' is inside a string, comment or trigger
+        chunk = text[start:pos]
+        # Not complete: the ';' is inside a string, a comment or a trigger body.
+        if not complete(chunk if probe is text else probe[start:pos]):
             misses += 1
             if misses < _RESCANS:
                 continue
@@ -214,7 +216,8 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
                 continue
             pos = end
         misses = 0
-        chunk = text[start:pos]
+        if pos - start != len(chunk):  # _statement_end found a later ';'
+            chunk = text[start:pos]
         sql = chunk.lstrip(_SPACE)
         if sql.startswith(("--", "/*")):
             first = leading(text, start, pos).end()  # type: ignore[union-attr]
