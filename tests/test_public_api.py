@@ -72,6 +72,7 @@ EXPECTED = [
     "Report",
     "Restoration",
     "RestoreError",
+    "SQLiteTooOld",
     "Schema",
     "Script",
     "SourceError",
@@ -448,6 +449,7 @@ def test_the_error_tree_of_the_readme() -> None:
         bootmigrate.DatabaseUnavailable: bootmigrate.ApplyError,
         bootmigrate.LedgerError: bootmigrate.ApplyError,
         bootmigrate.RestoreError: bootmigrate.ApplyError,
+        bootmigrate.SQLiteTooOld: bootmigrate.ApplyError,
     }
     wrong = [child.__name__ for child, parent in families.items() if child.__base__ is not parent]
     assert wrong == []

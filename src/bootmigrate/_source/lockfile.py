@@ -99,7 +99,44 @@ def render(migrations: MigrationSet) -> str:
         entries.append(
             (squash.version, 2, _line(squash.script, squash.version, squash.name, "baseline"))
         )
-    return "".join([_HEADER, _FORMAT_LINE, *(line for *_, line in sorted(entries))])
+    floor = _floor_lines(migrations)
+    return "".join([_HEADER, *floor, _FORMAT_LINE, *(line for *_, line in sorted(entries))])
+
+
+def _floor_lines(migrations: MigrationSet) -> list[str]:
+    """The SQLite the migrations need, as comment lines of the lock's header.
+
+    Comments, so the format does not change: every reader (:func:`parse`,
+    :func:`read_fast`, and those of older bootmigrate releases) skips them, and a lock
+    written before them reads as before. They are for the people who ship the app (a
+    change that raises the floor shows in the lock's diff); ``migrate()`` checks the
+    pending migrations themselves (:mod:`bootmigrate._apply.floor`).
+    """
+    from . import features
+
+    scripts = [squash.script for squash in migrations.squashes]
+    scripts += [migration.up for migration in migrations]
+    needed = [need for s in scripts for need in features.needs(s.filename, s.text)]
+    lines = []
+    newest = features.floor(needed)
+    if newest is not None:
+        version = features.format_version(newest.feature.version or (0, 0, 0))
+        lines.append(
+            f"# needs SQLite {version} or newer: {newest.feature.name} in {newest.filename} "
+            f"line {newest.line}\n"
+        )
+    options: dict[tuple[str, ...], features.Need] = {}
+    for need in needed:
+        if need.feature.options and need.feature.options not in options:
+            options[need.feature.options] = need
+    for need in options.values():
+        lines.append(
+            f"# needs {need.feature.needs()}: {need.feature.name} in {need.filename} "
+            f"line {need.line}\n"
+        )
+    if lines and any(script.language == "python" for script in scripts):
+        lines.append("# (Python migrations are not read for what SQLite they need.)\n")
+    return lines
 
 
 def parse(text: str, filename: str = LOCK_FILENAME) -> tuple[LockEntry, ...]:
