@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import bootmigrate
 from bootmigrate._apply import floor
@@ -315,3 +317,29 @@ def test_a_borrowed_connection_is_refused_and_left_as_it_was(
     finally:
         conn.close()
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize(("sql", "key"), FOUND)
+def test_a_feature_quoted_or_commented_out_needs_nothing(sql: str, key: str) -> None:
+    escaped = sql.replace("'", "''")
+    assert features.features_of(f"SELECT '{escaped}' AS a") == set()
+    assert features.features_of(f"SELECT 1 /* {sql} */") == set()
+    assert features.features_of(f"SELECT 1 -- {sql}\n") == set()
+
+
+_pieces = st.sampled_from(
+    [
+        *("'", '"', "`", "[", "]", "--", "/*", "*/", "\n", " ", "(", ")", ";", "-", ">", "->>"),
+        *("DO", "UPDATE", "ALTER", "TABLE", "DROP", "RENAME", "TO", "AS", "STRICT", "OVER"),
+        *("CREATE", "VIRTUAL", "USING", "fts5", "json", "x", "1", "\ufeff", "\xe9"),
+    ]
+)
+
+
+@given(st.lists(_pieces, max_size=40).map(" ".join), st.text(max_size=40))
+def test_any_text_is_scanned_without_an_error(words: str, text: str) -> None:
+    # The scan runs at boot on whatever the files hold: it must never raise.
+    for sql in (words, text):
+        assert features.features_of(sql) <= set(features.FEATURES)
+        for need in features.needs("0001_x.up.sql", sql):
+            assert need.feature in features.FEATURES.values()
