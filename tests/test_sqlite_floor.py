@@ -262,7 +262,11 @@ def test_the_lock_records_the_floor_as_comments_every_reader_skips(tmp_path: Pat
             "0004_search.up.sql": "CREATE VIRTUAL TABLE f USING fts5(body);\n",
         },
     )
-    bootmigrate.write_lock(source)
+    written = bootmigrate.write_lock(source)
+    assert written.summary() == (
+        f"wrote {source / 'bootmigrate.lock'}: 4 migration(s) locked, up to version 4; needs "
+        "SQLite 3.35.0 or newer; needs SQLite 3.9.0 built with SQLITE_ENABLE_FTS5"
+    )
     text = (source / "bootmigrate.lock").read_text(encoding="utf-8")
     header = text.split("format 1\n")[0].splitlines()
     assert header[2:] == [
@@ -274,6 +278,22 @@ def test_the_lock_records_the_floor_as_comments_every_reader_skips(tmp_path: Pat
     assert fast is not None and len(fast.versions) == 4  # the boot's fast reader still reads it
     assert [entry.version for entry in parse(text)] == [1, 2, 3, 4]
     assert bootmigrate.check_lock(source).ok
+
+
+def test_the_lock_says_python_migrations_are_not_read(tmp_path: Path) -> None:
+    source = make_set(
+        tmp_path,
+        {
+            "0001_note.up.sql": "CREATE TABLE note (body TEXT) STRICT;\n",
+            "0002_fill.up.py": "def up(conn):\n    conn.execute('DELETE FROM note RETURNING 1')\n",
+        },
+    )
+    bootmigrate.write_lock(source)
+    text = (source / "bootmigrate.lock").read_text(encoding="utf-8")
+    assert text.split("format 1\n")[0].splitlines()[2:] == [
+        "# needs SQLite 3.37.0 or newer: STRICT tables in 0001_note.up.sql line 1",
+        "# (Python migrations are not read for what SQLite they need.)",
+    ]
 
 
 def test_a_lock_without_a_floor_reads_as_before(tmp_path: Path) -> None:

@@ -73,8 +73,9 @@ def _line(script: Script, version: int, name: str, kind: str) -> str:
     return f"{digits} {name} {kind} {script.checksum}\n"
 
 
-def render(migrations: MigrationSet) -> str:
-    """The lock file text for *migrations*, in version order."""
+def render(migrations: MigrationSet, floor: list[str] | None = None) -> str:
+    """The lock file text for *migrations*, in version order; *floor*: their
+    :func:`floor_notes`, when the caller has them already."""
     entries: list[tuple[int, int, str]] = []
     for migration in migrations:
         entries.append(
@@ -99,12 +100,15 @@ def render(migrations: MigrationSet) -> str:
         entries.append(
             (squash.version, 2, _line(squash.script, squash.version, squash.name, "baseline"))
         )
-    floor = _floor_lines(migrations)
-    return "".join([_HEADER, *floor, _FORMAT_LINE, *(line for *_, line in sorted(entries))])
+    notes = floor_notes(migrations) if floor is None else floor
+    header = [_HEADER, *(f"# {note}\n" for note in notes), _FORMAT_LINE]
+    return "".join([*header, *(line for *_, line in sorted(entries))])
 
 
-def _floor_lines(migrations: MigrationSet) -> list[str]:
-    """The SQLite the migrations need, as comment lines of the lock's header.
+def floor_notes(migrations: MigrationSet) -> list[str]:
+    """The SQLite the migrations need, one sentence each (``needs SQLite 3.35.0 or newer:
+    ALTER TABLE ... DROP COLUMN in 0003_x.up.sql line 3``): comment lines of the lock's
+    header.
 
     Comments, so the format does not change: every reader (:func:`parse`,
     :func:`read_fast`, and those of older bootmigrate releases) skips them, and a lock
@@ -122,8 +126,8 @@ def _floor_lines(migrations: MigrationSet) -> list[str]:
     if newest is not None:
         version = features.format_version(newest.feature.version or (0, 0, 0))
         lines.append(
-            f"# needs SQLite {version} or newer: {newest.feature.name} in {newest.filename} "
-            f"line {newest.line}\n"
+            f"needs SQLite {version} or newer: {newest.feature.name} in {newest.filename} "
+            f"line {newest.line}"
         )
     options: dict[tuple[str, ...], features.Need] = {}
     for need in needed:
@@ -131,11 +135,10 @@ def _floor_lines(migrations: MigrationSet) -> list[str]:
             options[need.feature.options] = need
     for need in options.values():
         lines.append(
-            f"# needs {need.feature.needs()}: {need.feature.name} in {need.filename} "
-            f"line {need.line}\n"
+            f"needs {need.feature.needs()}: {need.feature.name} in {need.filename} line {need.line}"
         )
     if lines and any(script.language == "python" for script in scripts):
-        lines.append("# (Python migrations are not read for what SQLite they need.)\n")
+        lines.append("(Python migrations are not read for what SQLite they need.)")
     return lines
 
 
