@@ -363,3 +363,25 @@ def test_any_text_is_scanned_without_an_error(words: str, text: str) -> None:
         assert features.features_of(sql) <= set(features.FEATURES)
         for need in features.needs("0001_x.up.sql", sql):
             assert need.feature in features.FEATURES.values()
+
+
+def test_the_cli_says_sqlite_too_old_on_one_line_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bootmigrate._cli.main import main
+
+    source = make_set(tmp_path, FILES)
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source, target=2)
+    before = db.read_bytes()
+    pretend(monkeypatch, (3, 31, 1))
+    assert main(["--db", str(db), "--source", str(source), "up"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"bootmigrate: error: {db}: '0003_slim.up.sql' line 3 uses ALTER TABLE ... DROP "
+        "COLUMN, which needs SQLite 3.35.0, and this app runs SQLite 3.31.1. Nothing was "
+        "changed; ship the app with a newer SQLite (the pysqlite3-binary or sqlean.py "
+        "package, or a newer Python), or write the migration without it\n"
+    )
+    assert db.read_bytes() == before
