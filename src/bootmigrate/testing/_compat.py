@@ -48,6 +48,8 @@ class Break:
     causes: tuple[str, ...] = ("DROP", "ALTER")
     #: Another name the causing statement names (a column), to tell it from the others.
     detail: str | None = None
+    #: An index's or trigger's table: dropping the table drops them with it.
+    table: str | None = None
 
     def describe(self) -> str:
         """``table "note": column "title" ...``."""
@@ -73,7 +75,7 @@ def schema_breaks(before: Schema, after: Schema) -> list[Break]:
     new_indexes = {i.name: i for i in after.indexes}
     for name, index in old_indexes.items():
         if name not in new_indexes:
-            breaks.append(Break("index", name, "was dropped or renamed"))
+            breaks.append(Break("index", name, "was dropped or renamed", table=index.table))
         elif new_indexes[name] != index:
             breaks.append(
                 Break(
@@ -119,8 +121,7 @@ def _table_breaks(old: Table, new: Table) -> list[Break]:
                 add(f"column {quote_name(before.name)} was renamed or moved", column=before.name)
             else:
                 add(
-                    f"column {quote_name(before.name)} was {before.to_text(composite)}, "
-                    f"is {after.to_text(composite)}",
+                    f"column {before.to_text(composite)} became {after.to_text(composite)}",
                     column=before.name,
                 )
     if len(new.columns) < len(old.columns):
@@ -173,7 +174,7 @@ def _object_breaks(kind: str, old: Sequence[SqlObject], new: Sequence[SqlObject]
     found = {o.name: o for o in new}
     for item in old:
         if item.name not in found:
-            breaks.append(Break(kind, item.name, "was dropped or renamed"))
+            breaks.append(Break(kind, item.name, "was dropped or renamed", table=item.table))
         elif found[item.name] != item:
             breaks.append(
                 Break(kind, item.name, f"was {item.sql}, is {found[item.name].sql}", _CHANGE)
@@ -231,12 +232,15 @@ def offending_statement(statements: Sequence[Statement], found: Break) -> Statem
     None when no statement names it (a Python migration has no statements)."""
     name = found.name.lower()
     naming = [s for s in statements if name in _names(s.sql)]
-    if found.detail is not None:
-        detail = found.detail.lower()
-        # The statement that names the column too, when one does (ADD COLUMN tag ...).
-        naming = [s for s in naming if detail in _names(s.sql)] or naming
+    detail = found.detail.lower() if found.detail is not None else None
     for keyword in found.causes:
-        for statement in naming:
-            if first_keyword(statement.sql) == keyword:
-                return statement
-    return naming[0] if naming else None
+        likely = [s for s in naming if first_keyword(s.sql) == keyword]
+        # Of those, the one that names the column too (ALTER TABLE notes ADD COLUMN tag).
+        also = [s for s in likely if detail is not None and detail in _names(s.sql)]
+        if also or likely:
+            return (also or likely)[0]
+    if naming:
+        return naming[0]
+    if found.table is not None and found.table != found.name:
+        return offending_statement(statements, Break("table", found.table, "", found.causes))
+    return None
