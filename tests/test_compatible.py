@@ -212,3 +212,21 @@ def test_only_declared_migrations_get_the_check(make_set_in):
     with pytest.raises(UsageError, match=r"0003_drop.up.sql is not declared backward-compatible"):
         kit.check_compatible(3)
     kit.check_all(snapshot=False, lock=False)  # the undeclared drop is no claim to check
+
+
+def test_rows_of_tables_without_rowid_and_with_generated_columns_are_compared(make_set_in):
+    base = (
+        "CREATE TABLE codes (code TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID;\n"
+        "CREATE TABLE sizes (w INTEGER, h INTEGER, area INTEGER AS (w * h));\n"
+    )
+    fixture = "INSERT INTO codes VALUES ('a', 'A');\nINSERT INTO sizes (w, h) VALUES (2, 3);\n"
+    adds = "ALTER TABLE codes ADD COLUMN note TEXT;\nALTER TABLE sizes ADD COLUMN d INTEGER;\n"
+    kit_for(make_set_in, adds, base=base, fixture=fixture).check_compatible(2)
+
+    kit = kit_for(make_set_in, adds + "UPDATE sizes SET w = w + 1;\n", base=base, fixture=fixture)
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_compatible(2)
+    assert str(failure.value) == (
+        HEAD + "- table sizes: 2 of its 2 row(s) were changed or deleted (the release before "
+        "reads its rows as they were) (statement 3, line 4: UPDATE sizes SET w = w + 1;)" + TAIL
+    )

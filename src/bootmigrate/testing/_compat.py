@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from .._schema.model import Schema, SqlObject, Table
 from .._schema.tokens import quote_name, tokenize
 from .._source.text import Statement, first_keyword
+from ._fingerprint import encode_row
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _object_breaks(kind: str, old: Sequence[SqlObject], new: Sequence[SqlObject]
 # -- rows ---------------------------------------------------------------------------------
 
 
-def table_rows(conn: sqlite3.Connection, table: Table) -> Counter[tuple[object, ...]]:
+def table_rows(conn: sqlite3.Connection, table: Table) -> Counter[str]:
     """The rows of *table* (its rowid first when it has one, then its columns), counted.
 
     Only the columns *table* lists are read, so after a migration that added columns
@@ -195,12 +196,11 @@ def table_rows(conn: sqlite3.Connection, table: Table) -> Counter[tuple[object, 
     if not table.without_rowid:
         names.insert(0, "_rowid_")
     rows = conn.execute(f"SELECT {', '.join(names)} FROM {quote_name(table.name)}")
-    # repr keeps the type: 1, 1.0, '1' and b'1' are different values.
-    return Counter(tuple((type(v).__name__, repr(v)) for v in row) for row in rows)
+    return Counter(encode_row(row) for row in rows)
 
 
 def row_breaks(
-    before: dict[str, Counter[tuple[object, ...]]],
+    before: dict[str, Counter[str]],
     conn: sqlite3.Connection,
     tables: Iterable[Table],
 ) -> list[Break]:
