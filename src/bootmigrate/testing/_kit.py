@@ -495,7 +495,7 @@ class MigrationKit:
         version before, holding rows, migrated by it keeps every table, column, index,
         view and trigger as they were (new ones are nullable or defaulted columns, tables,
         indexes that are not ``UNIQUE`` on an existing table, views, triggers) and every
-        row of every table it had (see :mod:`._compat`)."""
+        row of every table it had."""
         from ._compat import offending_statement, row_breaks, schema_breaks, table_rows
 
         migration = self._migration("compatible", version)
