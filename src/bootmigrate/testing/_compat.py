@@ -187,14 +187,14 @@ def _object_breaks(kind: str, old: Sequence[SqlObject], new: Sequence[SqlObject]
 
 
 def table_rows(conn: sqlite3.Connection, table: Table) -> Counter[str]:
-    """The rows of *table* (its rowid first when it has one, then its columns), counted.
+    """The rows of *table* (the values of its columns), counted.
 
     Only the columns *table* lists are read, so after a migration that added columns
-    the rows read are still the ones the older release sees.
+    the rows read are still the ones the older release sees. A rowid that is not a
+    column (no ``INTEGER PRIMARY KEY``) is left out: ``VACUUM`` may renumber it, so no
+    release can rely on it.
     """
     names = [quote_name(c.name) for c in table.columns if c.hidden is None]
-    if not table.without_rowid:
-        names.insert(0, "_rowid_")
     rows = conn.execute(f"SELECT {', '.join(names)} FROM {quote_name(table.name)}")
     return Counter(encode_row(row) for row in rows)
 
