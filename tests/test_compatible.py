@@ -30,11 +30,13 @@ TAIL = (
 )
 
 
-def kit_for(make_set_in, change: str, *, base: str = BASE, fixture: str = "") -> MigrationKit:
+def kit_for(
+    make_set_in, change: str, *, base: str = BASE, fixture: str = "", synthetic_rows: bool = True
+) -> MigrationKit:
     files = {"0001_notes.up.sql": base, "0002_change.up.sql": CLAIM + change}
     if fixture:
         files["0001_notes.fixture.sql"] = fixture
-    return MigrationKit(make_set_in(files))
+    return MigrationKit(make_set_in(files), synthetic_rows=synthetic_rows)
 
 
 def test_a_migration_that_only_adds_passes(make_set_in):
@@ -229,4 +231,31 @@ def test_rows_of_tables_without_rowid_and_with_generated_columns_are_compared(ma
     assert str(failure.value) == (
         HEAD + "- table sizes: 2 of its 2 row(s) were changed or deleted (the release before "
         "reads its rows as they were) (statement 3, line 4: UPDATE sizes SET w = w + 1;)" + TAIL
+    )
+
+
+def test_a_rebuild_adding_a_check_or_key_on_existing_columns_fails(make_set_in):
+    base = (
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, owner INTEGER);\n"
+    )
+    kit = kit_for(
+        make_set_in,
+        "CREATE TABLE notes_new (id INTEGER PRIMARY KEY, title TEXT NOT NULL,\n"
+        "    owner INTEGER REFERENCES users (id), CHECK (length(title) > 0));\n"
+        "INSERT INTO notes_new SELECT * FROM notes;\n"
+        "DROP TABLE notes;\n"
+        "ALTER TABLE notes_new RENAME TO notes;\n",
+        base=base,
+        # The kit's rows point owner at no user (it is not a key yet): the migration would
+        # fail on them, which the populated check reports; here the schema is the point.
+        synthetic_rows=False,
+    )
+    with pytest.raises(MigrationCheckFailed) as failure:
+        kit.check_compatible(2)
+    assert str(failure.value) == (
+        HEAD + "- table notes: FOREIGN KEY constraint FOREIGN KEY (owner) REFERENCES users (id) "
+        "is new on existing columns (statement 3, line 5: DROP TABLE notes;)\n"
+        "- table notes: constraint CHECK (length(title) > 0) is new on existing columns "
+        "(statement 3, line 5: DROP TABLE notes;)" + TAIL
     )
