@@ -385,3 +385,28 @@ def test_the_cli_says_sqlite_too_old_on_one_line_and_exits_1(
         "package, or a newer Python), or write the migration without it\n"
     )
     assert db.read_bytes() == before
+
+
+def test_a_down_file_too_new_for_the_sqlite_is_refused_before_any_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = make_set(
+        tmp_path,
+        {
+            "0001_note.up.sql": "CREATE TABLE note (body TEXT);\n",
+            "0002_tag.up.sql": "ALTER TABLE note ADD COLUMN tag TEXT;\n",
+            "0002_tag.down.sql": "ALTER TABLE note DROP COLUMN tag;\n",
+        },
+    )
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source)
+    before = db.read_bytes()
+    pretend(monkeypatch, (3, 34, 1))
+    with pytest.raises(bootmigrate.SQLiteTooOld) as caught:
+        bootmigrate.downgrade(db, source, 1)
+    assert caught.value.problem == (
+        f"{db}: '0002_tag.down.sql' line 1 uses ALTER TABLE ... DROP COLUMN, which needs "
+        "SQLite 3.35.0, and this app runs SQLite 3.34.1. Nothing was changed"
+    )
+    assert db.read_bytes() == before
+    assert read_db(db).versions == (1, 2)

@@ -714,6 +714,10 @@ def downgrade(
         allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
     )
     to_undo = plan_downgrade(migrations.migrations, applied, target, squashes=migrations.squashes)
+    if to_undo:
+        from . import floor  # down files too: a SQLite too old for them, before any change
+
+        floor.check(db, [m.down for m in to_undo if m.down is not None])
     with for_writing(db, timeout, create=False) as database:
         if to_undo:
             database.check_writable()
