@@ -13,6 +13,11 @@ in an ``ALTER TABLE``, a function name before ``(``), so only what SQLite's toke
 decides matters (where strings, identifiers and comments begin and end), and the
 statements come from the splitter in :mod:`.text`, which asks SQLite where each ends.
 
+Where a reading is unsure, the scan leans towards finding nothing: a feature it misses
+fails as SQLite's own error (a :class:`StatementError`, rolled back), while a feature it
+found that is not there would refuse a migration that runs. So ``log(`` after ``TABLE``,
+``INTO``, ``ON`` (and the like) is a table named log, even in ``JOIN ... ON log(x)``.
+
 Only SQL migrations are read: what a Python migration (``.up.py``) runs is decided when
 it runs, so it asks for no floor here.
 """
@@ -121,6 +126,12 @@ _FUNCTIONS = {
         "math",
     ),
 }
+# What comes before a table's (or a view's, a CTE's) name: "log(" after one of these
+# is a table named log and its columns, not the function log().
+_NAMES_A_TABLE = frozenset(
+    {"TABLE", "INTO", "ON", "INDEX", "VIEW", "TRIGGER", "REFERENCES", "EXISTS", "WITH"}
+    | {"RECURSIVE", "FROM", "JOIN", "UPDATE", "."}
+)
 _MODULES = {"fts5": "fts5", "fts4": "fts3", "fts3": "fts3", "rtree": "rtree", "rtree_i32": "rtree"}
 
 
@@ -207,7 +218,12 @@ def features_of(sql: str) -> set[str]:
             continue
         if kind != "word":
             continue
-        if next_kind == "op" and next_text == "(":
+        previous = tokens[index - 1][1] if index else ""
+        if (
+            next_kind == "op"
+            and next_text == "("
+            and (index == 0 or tokens[index - 1][1] not in _NAMES_A_TABLE)
+        ):
             function = _FUNCTIONS.get(text)
             if function is not None:
                 found.add(function)
@@ -217,14 +233,18 @@ def features_of(sql: str) -> set[str]:
                 found.add("json")
         if text == "DO" and words[index + 1 : index + 2] in (["NOTHING"], ["UPDATE"]):
             found.add("upsert")
-        elif text == "OVER" and (next_kind in ("word", "name") or next_text == "("):
-            found.add("window")
+        elif (
+            text == "OVER"
+            and previous == ")"
+            and (next_kind in ("word", "name") or next_text == "(")
+        ):
+            found.add("window")  # after f(...) or FILTER (...); "x AS over" is a name
         elif text == "NULLS" and words[index + 1 : index + 2] in (["FIRST"], ["LAST"]):
             found.add("nulls-order")
         elif text == "GENERATED" and words[index + 1 : index + 2] == ["ALWAYS"]:
             found.add("generated")
         elif text == "RETURNING" and first in ("INSERT", "REPLACE", "UPDATE", "DELETE", "WITH"):
-            found.add("returning")
+            found.add("returning")  # a column cannot be named returning unquoted
         elif text in ("RIGHT", "FULL") and "JOIN" in words[index + 1 : index + 3]:
             found.add("right-join")
         elif text == "FROM" and first == "UPDATE" and depth == 0:
