@@ -151,6 +151,9 @@ def test_orphan_rows_are_counted_per_table(healthy_db: Path, source: Path) -> No
 
 
 def test_a_hot_journal_is_reported_not_rolled_back(healthy_db: Path, source: Path) -> None:
+    conn = sqlite3.connect(healthy_db)
+    conn.execute("ALTER TABLE book ADD COLUMN note TEXT")
+    conn.close()
     # A writer that changes every row with a tiny page cache (so changed pages spill into
     # the main file before the commit) and is SIGKILLed before it commits.
     writer = textwrap.dedent(
@@ -168,18 +171,48 @@ def test_a_hot_journal_is_reported_not_rolled_back(healthy_db: Path, source: Pat
     journal = healthy_db.with_name("app.db-journal")
     assert journal.read_bytes()[:1] not in (b"", b"\0")
     health = checked(healthy_db, source)
-    assert health.codes() == ["hot-journal"]
+    # The other checks ran on a rolled-back copy: the state the app will see.
+    assert health.codes() == ["hot-journal", "schema-drift"]
     finding = only(health, "hot-journal")
     assert finding.severity == "error"
     assert finding.message == (
         f"{healthy_db}-journal holds a write that did not finish (a hot journal): the file "
-        "holds part of a transaction, so no other check ran"
+        "holds part of a transaction until it is rolled back"
     )
     # SQLite still rolls it back on the next ordinary open: the doctor lost nothing.
     conn = sqlite3.connect(healthy_db)
     assert conn.execute("SELECT count(*) FROM book WHERE title LIKE 'changed %'").fetchone() == (0,)
     conn.close()
-    assert checked(healthy_db, source).findings == ()
+    assert checked(healthy_db, source).codes() == ["schema-drift"]
+
+
+def test_a_leftover_wal_is_checked_on_a_copy(healthy_db: Path, source: Path) -> None:
+    conn = sqlite3.connect(healthy_db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    writer = textwrap.dedent(
+        f"""
+        import os, signal, sqlite3
+        conn = sqlite3.connect({str(healthy_db)!r})
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        with conn:
+            conn.execute("INSERT INTO book (author_id, title) VALUES (99, 'orphan')")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", writer], check=False).returncode == -9
+    healthy_db.with_name("app.db-shm").unlink()
+    wal = healthy_db.with_name("app.db-wal")
+    health = checked(healthy_db, source)  # no -shm created either
+    assert health.codes() == ["foreign-key", "leftover-wal"]  # worst first
+    assert only(health, "leftover-wal").message == (
+        f"{wal} holds {wal.stat().st_size} bytes of commits not yet copied into the database, "
+        "and no connection has it open"
+    )
+    # The orphan row is in the -wal only: the copy read it.
+    assert only(health, "foreign-key").message == (
+        "table 'book': 1 row(s) reference a row that does not exist"
+    )
 
 
 def test_a_partial_backup_left_by_a_dead_process(healthy_db: Path, source: Path) -> None:

@@ -120,8 +120,9 @@ def doctor(
     """Check one database file against the app's migrations, without writing anything.
 
     Reports (as :class:`Finding` records, see :attr:`Health.healthy`): a hot journal
-    (the database is then not opened: reading it would roll the journal back) or a
-    leftover ``-wal``; ``PRAGMA quick_check`` (``integrity_check`` with *full*);
+    or a leftover ``-wal`` without its ``-shm`` (the other checks then run on a private
+    copy of the files: reading the database would roll the journal back, or create the
+    ``-shm``); ``PRAGMA quick_check`` (``integrity_check`` with *full*);
     ``foreign_key_check`` violations, counted per table; the ledger against the files
     (unknown, modified, out-of-order and pending versions, an unfinished no-transaction
     step) and ``PRAGMA user_version``; the schema against the one its version should
@@ -154,13 +155,19 @@ def doctor(
                 "hot-journal",
                 "error",
                 f"{name}-journal holds a write that did not finish (a hot journal): the file "
-                "holds part of a transaction, so no other check ran",
+                "holds part of a transaction until it is rolled back",
                 "start the app (or run `bootmigrate status`), which rolls it back; never "
                 "delete or move the -journal file",
             )
         )
-    else:
+        # Reading the file would roll the journal back: check a private copy instead,
+        # which SQLite rolls back, so the findings are those of the state the app will see.
+        found += _on_a_copy(name, "-journal", migrations, full, timeout)
+    elif _leftover_wal(name):
         found += _leftover_wal(name)
+        # A read-only connection would create the missing -shm: check a private copy.
+        found += _on_a_copy(name, "-wal", migrations, full, timeout)
+    else:
         found += _database_checks(name, migrations, full, timeout)
     found += _backup_files(name)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -191,6 +198,24 @@ def _leftover_wal(name: str) -> list[Finding]:
             "-wal file (its commits would be lost)",
         )
     ]
+
+
+def _on_a_copy(
+    name: str, side: str, migrations: MigrationSet, full: bool, timeout: float
+) -> list[Finding]:
+    """The database checks run on a copy of the file and its *side* file in a private
+    directory; the copy's path is replaced by *name* in what they say."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bootmigrate-doctor-") as scratch:
+        copy = os.path.join(scratch, os.path.basename(name))
+        shutil.copyfile(name, copy)
+        shutil.copyfile(name + side, copy + side)
+        return [
+            Finding(f.code, f.severity, f.message.replace(copy, name), f.fix.replace(copy, name))
+            for f in _database_checks(copy, migrations, full, timeout)
+        ]
 
 
 def _database_checks(
