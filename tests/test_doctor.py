@@ -345,3 +345,29 @@ def test_a_file_that_is_not_a_database(data: Path, source: Path) -> None:
     finding = only(health, "unreadable")
     assert str(db) in finding.message
     assert "\n" not in finding.message
+
+
+def test_an_unfinished_no_transaction_step(data: Path, make_set_in: Callable[..., Path]) -> None:
+    source = make_set_in(
+        {
+            **FILES,
+            "0003_rebuild.up.sql": (
+                "-- bootmigrate: no-transaction\n"
+                "CREATE TABLE shelf (id INTEGER PRIMARY KEY);\n"
+                "INSERT INTO no_such_table VALUES (1);\n"
+            ),
+        }
+    )
+    db = data / "app.db"
+    with pytest.raises(bootmigrate.StatementError):
+        bootmigrate.migrate(db, source)
+    health = checked(db, source)
+    # The table the step made before it failed is not called drift.
+    assert health.codes() == ["unfinished-step", "pending"]
+    finding = only(health, "unfinished-step")
+    assert finding.severity == "warning"
+    assert finding.message == (
+        "the no-transaction step 3 (rebuild) began on an earlier run and was not recorded: "
+        "the schema may hold part of it, so it was not compared"
+    )
+    assert finding.fix == "start the app (or run `bootmigrate up`): the next run retries it"

@@ -251,7 +251,8 @@ def _database_checks(
                 "unfinished-step",
                 "warning",
                 f"the no-transaction step {unfinished.version} ({unfinished.name}) began on "
-                "an earlier run and was not recorded",
+                "an earlier run and was not recorded: the schema may hold part of it, so it "
+                "was not compared",
                 "start the app (or run `bootmigrate up`): the next run retries it",
             )
         )
@@ -276,7 +277,9 @@ def _database_checks(
                 "the app applies them at its next start (or run `bootmigrate up`)",
             )
         )
-    if not (current.unknown or current.modified or current.out_of_order):
+    # The schema of a version means nothing while the ledger and files disagree, or
+    # while a step that began is not recorded (its first statements may have run).
+    if not (current.unknown or current.modified or current.out_of_order or unfinished):
         found += _drift(name, migrations, current.current or 0)
     return found
 
