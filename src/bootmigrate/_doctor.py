@@ -119,10 +119,10 @@ def doctor(
 ) -> Health:
     """Check one database file against the app's migrations, without writing anything.
 
-    Reports (as :class:`Finding` records, see :attr:`Health.healthy`): a hot journal
-    or a leftover ``-wal`` without its ``-shm`` (the other checks then run on a private
-    copy of the files: reading the database would roll the journal back, or create the
-    ``-shm``); ``PRAGMA quick_check`` (``integrity_check`` with *full*);
+    Reports (as :class:`Finding` records, see :attr:`Health.healthy`): a hot journal,
+    or a non-empty ``-wal`` (a warning without its ``-shm``; the other checks then run on
+    a private copy of the files: reading the database would roll the journal back, or
+    write the ``-shm``); ``PRAGMA quick_check`` (``integrity_check`` with *full*);
     ``foreign_key_check`` violations, counted per table; the ledger against the files
     (unknown, modified, out-of-order and pending versions, an unfinished no-transaction
     step) and ``PRAGMA user_version``; the schema against the one its version should
@@ -163,9 +163,10 @@ def doctor(
         # Reading the file would roll the journal back: check a private copy instead,
         # which SQLite rolls back, so the findings are those of the state the app will see.
         found += _on_a_copy(name, "-journal", migrations, full, timeout)
-    elif _leftover_wal(name):
-        found += _leftover_wal(name)
-        # A read-only connection would create the missing -shm: check a private copy.
+    elif _wal_size(name):
+        found.append(_wal(name))
+        # A read-only connection would write the -shm (create it, or rebuild its index
+        # after a crash): check a private copy of the file and its -wal instead.
         found += _on_a_copy(name, "-wal", migrations, full, timeout)
     else:
         found += _database_checks(name, migrations, full, timeout)
@@ -179,25 +180,34 @@ def doctor(
     )
 
 
-def _leftover_wal(name: str) -> list[Finding]:
-    """A non-empty ``-wal`` with no ``-shm``: no connection has the database open (each
-    keeps the ``-shm``), so it holds commits a crash left outside the main file."""
+def _wal_size(name: str) -> int:
     try:
-        size = os.path.getsize(name + "-wal")
+        return os.path.getsize(name + "-wal")
     except OSError:
-        return []
-    if size == 0 or os.path.exists(name + "-shm"):
-        return []
-    return [
-        Finding(
-            "leftover-wal",
-            "warning",
-            f"{name}-wal holds {size} bytes of commits not yet copied into the database, "
-            "and no connection has it open",
-            "start the app once, which moves them into the database; never delete the "
-            "-wal file (its commits would be lost)",
+        return 0
+
+
+def _wal(name: str) -> Finding:
+    """A non-empty ``-wal``: left by a crash when there is no ``-shm`` (every connection
+    keeps one); else normal while the app runs (which the doctor cannot tell from a
+    crash without taking SQLite's locks)."""
+    size = _wal_size(name)
+    if os.path.exists(name + "-shm"):
+        return Finding(
+            "wal",
+            "info",
+            f"{name}-wal holds {size} bytes of commits not yet copied into the database "
+            "(normal while the app runs; checked on a copy)",
+            "",
         )
-    ]
+    return Finding(
+        "leftover-wal",
+        "warning",
+        f"{name}-wal holds {size} bytes of commits not yet copied into the database, "
+        "and no connection has it open",
+        "start the app once, which moves them into the database; never delete the "
+        "-wal file (its commits would be lost)",
+    )
 
 
 def _on_a_copy(
