@@ -110,6 +110,27 @@ def test_a_migration_that_breaks_on_rows_fails_naming_the_version(pytester):
     )
 
 
+def test_a_false_compatibility_claim_fails_naming_the_statement(pytester):
+    project(pytester, "false_claim")
+    result = pytester.runpytest("--bootmigrate", "-v")
+    # Only the two migrations that declare the claim get the check; 0002's is true.
+    result.assert_outcomes(passed=10, failed=1)
+    result.stdout.fnmatch_lines(["*bootmigrate::compatible[[]0002_add_tags[]] PASSED*"])
+    result.stdout.fnmatch_lines(
+        [
+            "compatibility claim of 0003_rename_body: 0003_rename_body.up.sql is declared "
+            "'-- bootmigrate: backward-compatible', but it does more than add, so the release "
+            "at version 2 cannot rely on the database it leaves:",
+            "- table notes: column body was renamed or moved (statement 2, line 4: "
+            "ALTER TABLE notes RENAME COLUMN body TO text;)",
+            "Remove the backward-compatible directive, or make the migration only add (new "
+            "tables, indexes, views, triggers, nullable or defaulted columns).",
+            "FAILED bootmigrate::compatible[[]0003_rename_body[]]*",
+        ]
+    )
+    assert "compatible[0001" not in result.stdout.str()
+
+
 def test_an_edited_locked_migration_fails_the_lock_test(pytester):
     project(pytester, "edited_lock")
     result = pytester.runpytest("--bootmigrate")

@@ -348,6 +348,7 @@ def test_the_testing_module_documents_its_public_names():
     assert sorted(public) == [
         "check_all",
         "check_baseline",
+        "check_compatible",
         "check_convergence",
         "check_drift",
         "check_lock",

@@ -29,7 +29,7 @@ def row_digests(conn: sqlite3.Connection, table: str) -> list[str]:
     """A SHA-256 digest (hex) of every row of *table*, sorted."""
     quoted = '"' + table.replace('"', '""') + '"'
     return sorted(
-        hashlib.sha256(_encode(row).encode("utf-8")).hexdigest()
+        hashlib.sha256(encode_row(row).encode("utf-8")).hexdigest()
         for row in conn.execute(f"SELECT * FROM {quoted}")
     )
 
@@ -51,7 +51,8 @@ def fingerprint(db: DatabaseLike, *, exclude: Collection[str] = ()) -> dict[str,
         return result
 
 
-def _encode(row: tuple[object, ...]) -> str:
+def encode_row(row: tuple[object, ...]) -> str:
+    """A row as text that keeps each value's type (``1``, ``1.0``, ``'1'``, ``b'1'`` differ)."""
     # repr keeps the type: 1, 1.0, '1' and b'1' are four different rows.
     return repr(tuple((type(value).__name__, value) for value in row))
 

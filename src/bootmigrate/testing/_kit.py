@@ -19,6 +19,11 @@ for each version, the questions CI must answer before a release::
   hold rows (besides the rows above, two alike per table, so a new ``UNIQUE`` index over
   duplicates, ``ADD COLUMN ... NOT NULL`` without a default and a non-constant default
   all fail here).
+- :meth:`~MigrationKit.check_compatible` (per migration declared ``backward-compatible``):
+  it only adds (new tables, indexes, views, triggers, nullable or defaulted columns): the
+  schema before it is kept whole and every row of the database before it is unchanged,
+  so the release before can use what it leaves; a failure names each break and the
+  statement that causes it.
 - :meth:`~MigrationKit.check_snapshot`: the head schema equals the committed
   ``schema.sql`` (``bootmigrate schema --write``).
 - :meth:`~MigrationKit.check_lock`: no locked migration changed (``bootmigrate lock``).
@@ -83,7 +88,7 @@ OriginBuilder = Callable[[Path], object]
 UpgradeHook = Callable[[Path], object]
 
 #: The per-version checks, by the name the pytest plugin uses in test ids.
-CHECKS = ("convergence", "round_trip", "populated", "baseline")
+CHECKS = ("convergence", "round_trip", "populated", "baseline", "compatible")
 
 
 class MigrationCheckFailed(AssertionError):
@@ -156,6 +161,12 @@ class MigrationKit:
             return tuple(m.version for m in self.migrations if m.reversible)
         if check == "populated":
             return self.migrations.versions
+        if check == "compatible":
+            # Declared so, and built from its files (not squashed into the baseline).
+            floor = self.migrations.floor
+            return tuple(
+                m.version for m in self.migrations if m.backward_compatible and m.version > floor
+            )
         if check == "baseline":
             # Provable while the files it squashed are all there.
             present = set(self.migrations.versions)
@@ -479,6 +490,59 @@ class MigrationKit:
                 return True
         return False
 
+    def check_compatible(self, version: int) -> None:
+        """A migration declared ``backward-compatible`` only adds: the database at the
+        version before, holding rows, migrated by it keeps every table, column, index,
+        view and trigger as they were (new ones are nullable or defaulted columns, tables,
+        indexes that are not ``UNIQUE`` on an existing table, views, triggers) and every
+        row of every table it had."""
+        from ._compat import offending_statement, row_breaks, schema_breaks, table_rows
+
+        migration = self._migration("compatible", version)
+        if not migration.backward_compatible:
+            raise UsageError(
+                f"compatible: {migration.up.filename} is not declared backward-compatible; "
+                "there is no claim to check"
+            )
+        previous = max((v for v in self.versions if v < version), default=0)
+        name = f"compatibility claim of {migration.label}"
+        with self._workspace() as work, self._connect(work / "compatible.db") as conn:
+            rows = self._build(conn, "compatible", version, previous, name)
+            note = _refusals(rows, conn)
+            before = canonical_schema(conn)
+            old_rows = {t.name: table_rows(conn, t) for t in before.tables}
+            try:
+                migrate(conn, self.migrations, target=version)
+            except MigrationError as exc:
+                raise MigrationCheckFailed(
+                    "compatible", version, f"{name}: the migration fails: {exc}{note}"
+                ) from exc
+            breaks = schema_breaks(before, canonical_schema(conn))
+            if not breaks:  # a changed table's rows cannot be read by its old columns
+                breaks = row_breaks(old_rows, conn, before.tables)
+        if not breaks:
+            return
+        statements = migration.up.statements
+        comment = "#" if migration.up.language == "python" else "--"
+        lines = []
+        for found in breaks:
+            line = f"- {found.describe()}"
+            statement = offending_statement(statements, found)
+            if statement is not None:
+                first = statement.sql.splitlines()[0] if statement.sql else ""
+                line += f" (statement {statement.number}, line {statement.line}: {first})"
+            lines.append(line)
+        raise MigrationCheckFailed(
+            "compatible",
+            version,
+            f"{name}: {migration.up.filename} is declared '{comment} bootmigrate: "
+            f"backward-compatible', but it does more than add, so the release at version "
+            f"{previous} cannot rely on the database it leaves:\n"
+            + "\n".join(lines)
+            + "\nRemove the backward-compatible directive, or make the migration only add "
+            "(new tables, indexes, views, triggers, nullable or defaulted columns).",
+        )
+
     def check_baseline(self, version: int) -> None:
         """The baseline of *version* (``NNNN_name.baseline.sql``) builds what its files
         build: a new database that runs it has the canonical schema, the rows (of every
@@ -624,6 +688,8 @@ class MigrationKit:
             self.check_populated(version)
         for version in self.versions_for("baseline"):
             self.check_baseline(version)
+        for version in self.versions_for("compatible"):
+            self.check_compatible(version)
         for name in self.origins:
             self.check_origin(name)
         if snapshot:

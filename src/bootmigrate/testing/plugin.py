@@ -18,7 +18,8 @@ Without ``--bootmigrate`` it only adds fixtures for an app's own tests:
 
 With ``--bootmigrate`` it also generates the kit's tests, one per check and version, so a
 failure names the version: ``bootmigrate::convergence[0003_add_tags]``,
-``round_trip[...]``, ``populated[...]``, ``origin[...]``, ``snapshot``, ``lock``, and
+``round_trip[...]``, ``populated[...]``, ``compatible[...]`` (for a migration declared
+``backward-compatible``), ``origin[...]``, ``snapshot``, ``lock``, and
 ``package_data`` when the package is installed apart from its working copy. They are
 marked ``bootmigrate``: ``pytest --bootmigrate -m bootmigrate`` runs only them.
 """
@@ -48,7 +49,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="run the migration test kit: convergence, round trip, populated tables, "
-        "snapshot and lock checks, one test per check and version",
+        "compatibility claims, snapshot and lock checks, one test per check and version",
     )
     group.addoption("--bootmigrate-source", default=None, metavar="SOURCE", help=_SOURCE_HELP)
 
