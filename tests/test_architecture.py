@@ -461,6 +461,7 @@ LAYERS = {
     "_apply": 4,
     "_schema": 5,
     "_checks": 5,
+    "_doctor": 5,
     "_authoring": 5,
     "_cli": 5,
     "testing": 5,

@@ -43,6 +43,7 @@ RESULTS: dict[str, object] = {
     "write_schema_snapshot": OK,
     "import_migrations": OK,
     "squash": OK,
+    "doctor": SimpleNamespace(healthy=True, summary=lambda: "healthy: app.db", as_dict=lambda: {}),
 }
 
 
@@ -69,6 +70,8 @@ COMMON = ["--db", DB, "--source", SOURCE]
 CASES = [
     (["status"], [("status", (DB, SOURCE))]),
     (["status", "--json"], [("status", (DB, SOURCE))]),
+    (["doctor"], [("doctor", (DB, SOURCE, ("full", False), ("timeout", 30.0)))]),
+    (["doctor", "--json", "--full"], [("doctor", (DB, SOURCE, ("full", True), ("timeout", 30.0)))]),
     (
         ["up", "--to", "2"],
         [

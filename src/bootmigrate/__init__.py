@@ -73,6 +73,7 @@ if TYPE_CHECKING:
     from ._authoring import WrittenFile, new_migration, squash, write_lock, write_schema_snapshot
     from ._checks import LockCheck, Verification, check_lock, dry_run, schema_drift, verify
     from ._db.ledger import AppliedMigration
+    from ._doctor import Finding, Health, doctor
     from ._foreign.importing import ImportReport, import_migrations
     from ._plan import Modification, Plan, plan
     from ._schema.model import Column, ForeignKey, Index, Schema, SqlObject, Table, schema_diff
@@ -104,6 +105,9 @@ _LAZY = {
     "Modification": "_plan",
     "plan": "_plan",
     "AppliedMigration": "_db.ledger",
+    "Finding": "_doctor",
+    "Health": "_doctor",
+    "doctor": "_doctor",
     "DatabaseLike": "_types",
     "SourceLike": "_types",
     "Schema": "_schema.model",
@@ -170,8 +174,10 @@ __all__ = [
     "DuplicateMigration",
     "EmptyMigration",
     "EncodingError",
+    "Finding",
     "ForeignKey",
     "ForeignKeyViolation",
+    "Health",
     "ImportReport",
     "Index",
     "InvalidFileName",
@@ -224,6 +230,7 @@ __all__ = [
     "canonical_schema",
     "check_lock",
     "downgrade",
+    "doctor",
     "dry_run",
     "import_migrations",
     "load",

@@ -25,7 +25,14 @@ from contextlib import suppress
 from .. import _log
 from .._db import backup as backups
 from .._db import filelock, ledger
-from .._db.connection import DEFAULT_TIMEOUT, check_timeout, describe, for_reading, for_writing
+from .._db.connection import (
+    DEFAULT_TIMEOUT,
+    check_timeout,
+    describe,
+    for_reading,
+    for_writing,
+    hot_journal,
+)
 from .._db.errors import translate
 from .._db.foreign_keys import Orphans
 from .._errors import (
@@ -650,14 +657,7 @@ def _replay_hot_journal(database: Database) -> None:
         return
     import sqlite3
 
-    try:
-        with open(database.name + "-journal", "rb") as journal:
-            first = journal.read(1)
-    except OSError:
-        return
-    if first in (b"", b"\0"):
-        # Missing, empty, or zeroed (journal_mode=PERSIST, exclusive locking): cold, as
-        # SQLite's own hot-journal test (pager.c, hasHotJournal) reads it.
+    if not hot_journal(database.name):
         return
     try:
         if database.pragma("locking_mode") == "exclusive":

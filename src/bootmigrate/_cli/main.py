@@ -146,6 +146,25 @@ def _parser() -> argparse.ArgumentParser:
     p = _command(
         commands,
         common,
+        "doctor",
+        "check the database's health against the migrations (read-only); "
+        "exit 1 on an error or a warning",
+        "bootmigrate --db ~/.local/share/myapp/app.db doctor",
+        "bootmigrate doctor --full --json",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help='print the findings as a JSON object; an error too: {"error": {...}}',
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="run PRAGMA integrity_check (reads every index entry) instead of quick_check",
+    )
+    p = _command(
+        commands,
+        common,
         "up",
         "apply pending migrations",
         "bootmigrate --db var/app.db up --backup",
@@ -484,6 +503,14 @@ def _cmd_status(args: argparse.Namespace, project: _config.Project) -> int:
     return EXIT_PENDING if result.pending else EXIT_OK
 
 
+def _cmd_doctor(args: argparse.Namespace, project: _config.Project) -> int:
+    health = bootmigrate.doctor(
+        _db(args, project), _source(args, project).read, full=args.full, timeout=_timeout(args)
+    )
+    print(json.dumps(health.as_dict(), indent=2) if args.json else health.summary())
+    return EXIT_OK if health.healthy else EXIT_ERROR
+
+
 def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
     source = _source(args, project).read
     if args.dry_run:
@@ -660,6 +687,7 @@ def _print_problems(problems: Sequence[str]) -> None:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _config.Project], int]] = {
     "status": _cmd_status,
+    "doctor": _cmd_doctor,
     "up": _cmd_up,
     "down": _cmd_down,
     "new": _cmd_new,

@@ -164,8 +164,19 @@ def copy(source: sqlite3.Connection, target: sqlite3.Connection, name: str, time
 
 def _remove_stale_partials(path: Path) -> None:
     """Remove partial copies left by processes that died while writing them."""
+    for entry in stale_partials(path):
+        entry.unlink(missing_ok=True)
+
+
+def stale_partials(path: Path) -> list[Path]:
+    """The partial copies (``.<name>.<pid>.*.backup-partial``) beside the database *path*
+    that no running process is writing: processes that died while writing them left them
+    (a copy this process is writing counts as stale: it is not being written now)."""
     prefix = f".{path.name}."
-    for entry in path.parent.iterdir():
+    if not path.parent.is_dir():
+        return []
+    stale = []
+    for entry in sorted(path.parent.iterdir()):
         name = entry.name
         if not (name.startswith(prefix) and name.endswith(_PARTIAL)):
             continue
@@ -173,7 +184,8 @@ def _remove_stale_partials(path: Path) -> None:
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue  # another process is writing its backup right now
         if entry.is_symlink() or entry.is_file():
-            entry.unlink(missing_ok=True)
+            stale.append(entry)
+    return stale
 
 
 def _alive(pid: int) -> bool:

@@ -504,7 +504,7 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
     from .errors import Where, translate
 
     where = Where(name, timeout)
-    if _hot_journal(name) and os.access(name, os.W_OK):
+    if hot_journal(name) and os.access(name, os.W_OK):
         with translated(where):
             writer = sqlite3.connect(name, timeout=timeout)
             try:
@@ -520,7 +520,7 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
         if conn is not None:
             conn.close()
         directory = os.path.dirname(os.path.abspath(name))
-        if _hot_journal(name) or os.path.exists(name + "-wal") or os.access(directory, os.W_OK):
+        if hot_journal(name) or os.path.exists(name + "-wal") or os.access(directory, os.W_OK):
             raise translate(exc, where) from exc
         # WAL mode, no -wal, a folder no one may write: nothing can change the file.
         with translated(where):
@@ -528,9 +528,13 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
     return conn
 
 
-def _hot_journal(name: str) -> bool:
+def hot_journal(name: str) -> bool:
+    """True when *name* has a hot journal beside it: a ``-journal`` whose first byte is
+    not zero (an empty or zeroed one, as ``journal_mode=PERSIST`` leaves, is cold: the
+    test SQLite's pager applies, hasHotJournal in pager.c)."""
     try:
-        return os.path.getsize(name + "-journal") > 0
+        with open(name + "-journal", "rb") as journal:
+            return journal.read(1) not in (b"", b"\0")
     except OSError:
         return False
 
@@ -551,6 +555,7 @@ __all__ = [
     "describe",
     "for_reading",
     "for_writing",
+    "hot_journal",
     "open_read_only",
     "peek",
     "translated",

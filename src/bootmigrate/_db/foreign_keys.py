@@ -35,6 +35,11 @@ def _rows(conn: sqlite3.Connection, table: str | None) -> set[Violation]:
     return {(str(t), r, str(p), int(i)) for t, r, p, i in conn.execute(sql, parameters)}
 
 
+def all_violations(conn: sqlite3.Connection) -> set[Violation]:
+    """Every foreign key violation in the database (``PRAGMA foreign_key_check``)."""
+    return _rows(conn, None)
+
+
 def _declares_foreign_keys(conn: sqlite3.Connection) -> bool:
     # A cheap first look: a table without REFERENCES in its text has no foreign key.
     row = conn.execute(
