@@ -74,6 +74,7 @@ EXPECTED = [
     "Report",
     "Restoration",
     "RestoreError",
+    "SQLiteTooOld",
     "Schema",
     "Script",
     "SourceError",
@@ -451,6 +452,7 @@ def test_the_error_tree_of_the_readme() -> None:
         bootmigrate.DatabaseUnavailable: bootmigrate.ApplyError,
         bootmigrate.LedgerError: bootmigrate.ApplyError,
         bootmigrate.RestoreError: bootmigrate.ApplyError,
+        bootmigrate.SQLiteTooOld: bootmigrate.ApplyError,
     }
     wrong = [child.__name__ for child, parent in families.items() if child.__base__ is not parent]
     assert wrong == []

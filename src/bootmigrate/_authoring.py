@@ -155,10 +155,12 @@ def write_lock(source: str | os.PathLike[str]) -> WrittenFile:
             + f"\n{LOCK_FILENAME} not written; restore the locked files, or delete "
             f"{path} first if rewriting released history is intended"
         )
-    path.write_text(_lockfile.render(migrations), encoding="utf-8")
+    floor = _lockfile.floor_notes(migrations)
+    path.write_text(_lockfile.render(migrations, floor), encoding="utf-8")
+    needs = "".join(f"; {note.partition(':')[0]}" for note in floor if note.startswith("needs"))
     return WrittenFile(
         path,
-        f"{len(migrations)} migration(s) locked, up to version {migrations.head}",
+        f"{len(migrations)} migration(s) locked, up to version {migrations.head}{needs}",
         tuple(changes),
     )
 

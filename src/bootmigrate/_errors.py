@@ -37,6 +37,7 @@ Every error the library raises on purpose is a :class:`MigrationError`::
         ├── NotADatabase            not a SQLite file, or damaged
         ├── DatabaseUnavailable     cannot be opened (missing directory, a directory, ...)
         ├── LedgerError             the runner's own tables are damaged or from a newer release
+        ├── SQLiteTooOld            the running SQLite lacks a feature a pending migration uses
         └── RestoreError            no backup to put back, or not a backup of this database
 
 Lower-level :mod:`sqlite3` errors are translated into this tree at one boundary,
@@ -532,6 +533,30 @@ class DatabaseUnavailable(ApplyError):
 
 class LedgerError(ApplyError):
     """The runner's own tables are unreadable, damaged or from a newer bootmigrate."""
+
+
+class SQLiteTooOld(ApplyError):
+    """The running SQLite (its version or its compile options) cannot run a feature that a
+    pending migration uses; found before the run begins, so nothing was changed."""
+
+    def __init__(
+        self, database: str, feature: str, filename: str, line: int, needed: str, running: str
+    ) -> None:
+        self.database = database
+        #: The feature (``ALTER TABLE ... DROP COLUMN``).
+        self.feature = feature
+        #: The migration file that uses it.
+        self.filename = filename
+        #: What the feature needs (``SQLite 3.35.0``).
+        self.needed = needed
+        #: The running SQLite (``SQLite 3.31.1``).
+        self.running = running
+        super().__init__(
+            f"{database}: {filename!r} line {line} uses {feature}, which needs {needed}, and "
+            f"this app runs {running}. Nothing was changed",
+            "ship the app with a newer SQLite (the pysqlite3-binary or sqlean.py package, or a "
+            "newer Python), or write the migration without it",
+        )
 
 
 class RestoreError(ApplyError):

@@ -83,6 +83,12 @@ def upgrade(
     first.check(database=describe(db), working_copy=migrations.working_copy)
     if not first.pending and first.baseline is None and (baseline is None or first.applied):
         return _settled(describe(db), migrations, first.current, first.unknown_versions)
+    if first.pending or first.baseline is not None:
+        # Before the file is opened for writing: a SQLite too old for what is pending.
+        from . import floor
+
+        pending = [m.up for m in first.pending]
+        floor.check(db, pending if first.baseline is None else [first.baseline.script, *pending])
     with for_writing(db, timeout) as database:
         database.check_writable()
         # The write lock is released around a no-transaction step: serialise those runs.
@@ -708,6 +714,10 @@ def downgrade(
         allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
     )
     to_undo = plan_downgrade(migrations.migrations, applied, target, squashes=migrations.squashes)
+    if to_undo:
+        from . import floor  # down files too: a SQLite too old for them, before any change
+
+        floor.check(db, [m.down for m in to_undo if m.down is not None])
     with for_writing(db, timeout, create=False) as database:
         if to_undo:
             database.check_writable()

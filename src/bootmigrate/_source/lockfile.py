@@ -73,8 +73,9 @@ def _line(script: Script, version: int, name: str, kind: str) -> str:
     return f"{digits} {name} {kind} {script.checksum}\n"
 
 
-def render(migrations: MigrationSet) -> str:
-    """The lock file text for *migrations*, in version order."""
+def render(migrations: MigrationSet, floor: list[str] | None = None) -> str:
+    """The lock file text for *migrations*, in version order; *floor*: their
+    :func:`floor_notes`, when the caller has them already."""
     entries: list[tuple[int, int, str]] = []
     for migration in migrations:
         entries.append(
@@ -99,7 +100,46 @@ def render(migrations: MigrationSet) -> str:
         entries.append(
             (squash.version, 2, _line(squash.script, squash.version, squash.name, "baseline"))
         )
-    return "".join([_HEADER, _FORMAT_LINE, *(line for *_, line in sorted(entries))])
+    notes = floor_notes(migrations) if floor is None else floor
+    header = [_HEADER, *(f"# {note}\n" for note in notes), _FORMAT_LINE]
+    return "".join([*header, *(line for *_, line in sorted(entries))])
+
+
+def floor_notes(migrations: MigrationSet) -> list[str]:
+    """The SQLite the migrations need, one sentence each (``needs SQLite 3.35.0 or newer:
+    ALTER TABLE ... DROP COLUMN in 0003_x.up.sql line 3``): comment lines of the lock's
+    header.
+
+    Comments, so the format does not change: every reader (:func:`parse`,
+    :func:`read_fast`, and those of older bootmigrate releases) skips them, and a lock
+    written before them reads as before. They are for the people who ship the app (a
+    change that raises the floor shows in the lock's diff); ``migrate()`` checks the
+    pending migrations themselves (:mod:`bootmigrate._apply.floor`).
+    """
+    from . import features
+
+    scripts = [squash.script for squash in migrations.squashes]
+    scripts += [migration.up for migration in migrations]
+    needed = [need for s in scripts for need in features.needs(s.filename, s.text)]
+    lines = []
+    newest = features.floor(needed)
+    if newest is not None:
+        version = features.format_version(newest.feature.version or (0, 0, 0))
+        lines.append(
+            f"needs SQLite {version} or newer: {newest.feature.name} in {newest.filename} "
+            f"line {newest.line}"
+        )
+    options: dict[tuple[str, ...], features.Need] = {}
+    for need in needed:
+        if need.feature.options and need.feature.options not in options:
+            options[need.feature.options] = need
+    for need in options.values():
+        lines.append(
+            f"needs {need.feature.needs()}: {need.feature.name} in {need.filename} line {need.line}"
+        )
+    if lines and any(script.language == "python" for script in scripts):
+        lines.append("(Python migrations are not read for what SQLite they need.)")
+    return lines
 
 
 def parse(text: str, filename: str = LOCK_FILENAME) -> tuple[LockEntry, ...]:
