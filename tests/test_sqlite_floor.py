@@ -243,6 +243,7 @@ def test_a_feature_only_inside_a_string_is_not_refused(
         assert conn.execute("SELECT body FROM note").fetchall() == [
             ("ALTER TABLE t DROP COLUMN x RETURNING *",)
         ]
+    conn.close()  # the with block commits; it does not close
 
 
 def test_an_up_to_date_database_is_not_refused(

@@ -108,6 +108,7 @@ def test_a_new_database_from_the_baseline_equals_one_made_by_the_files(
         conn.execute("INSERT INTO notes (body) VALUES ('w')")
         assert conn.execute("SELECT id FROM notes WHERE body = 'w'").fetchone() == (3,)
         assert conn.execute("SELECT count(*) FROM tags").fetchone() == (4,)
+    conn.close()  # the with block commits; it does not close
     # Its ledger reads like the files': one row per squashed migration, same checksums.
     # bootmigrate's own tables are exactly as it makes them: verify reads them.
     assert bootmigrate.verify(new, source).ok
