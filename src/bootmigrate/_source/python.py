@@ -156,7 +156,7 @@ def directives(text: str, filename: str) -> frozenset[str]:
     import re
     import tokenize
 
-    from .text import DIRECTIVES
+    from .text import directive_words
 
     line_pattern = re.compile(r"#[ \t]*bootmigrate[ \t]*:(.*)", re.IGNORECASE)
     quiet = (tokenize.NL, tokenize.NEWLINE, tokenize.ENCODING, tokenize.ENDMARKER)
@@ -178,16 +178,7 @@ def directives(text: str, filename: str) -> frozenset[str]:
                     "a '# bootmigrate:' directive must be on the leading comment lines, "
                     "before the first statement or docstring; move it to the top of the file",
                 )
-            for word in match.group(1).replace(",", " ").split():
-                word = word.lower()
-                if word not in DIRECTIVES:
-                    raise DirectiveError(
-                        filename,
-                        line,
-                        f"unknown directive {word!r}; the directives are "
-                        + ", ".join(sorted(DIRECTIVES)),
-                    )
-                found.add(word)
+            found |= directive_words(match.group(1), filename, line)
     except (tokenize.TokenError, SyntaxError):  # pragma: no cover - compiled first
         pass
     return frozenset(found)

@@ -140,17 +140,24 @@ def directives(text: str, filename: str) -> frozenset[str]:
                 "a '-- bootmigrate:' directive inside a /* */ comment is ambiguous; write it "
                 "as a '--' comment line of its own, or remove it",
             )
-        for word in match.group(1).replace(",", " ").split():
-            word = word.strip().lower()
-            if word not in DIRECTIVES:
-                raise DirectiveError(
-                    filename,
-                    line,
-                    f"unknown directive {word!r}; the directives are "
-                    + ", ".join(sorted(DIRECTIVES)),
-                )
-            found.add(word)
+        found |= directive_words(match.group(1), filename, line)
     return frozenset(found)
+
+
+def directive_words(words: str, filename: str, line: int) -> set[str]:
+    """The directives named after ``bootmigrate:`` on one line (SQL's ``--`` or Python's
+    ``#`` comment), lower-cased; an unknown one is a :class:`DirectiveError`."""
+    found = set()
+    for word in words.replace(",", " ").split():
+        word = word.lower()
+        if word not in DIRECTIVES:
+            raise DirectiveError(
+                filename,
+                line,
+                f"unknown directive {word!r}; the directives are " + ", ".join(sorted(DIRECTIVES)),
+            )
+        found.add(word)
+    return found
 
 
 def _context(text: str, position: int) -> str:
