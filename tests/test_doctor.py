@@ -379,3 +379,30 @@ def test_an_unfinished_no_transaction_step(data: Path, make_set_in: Callable[...
         "the schema may hold part of it, so it was not compared"
     )
     assert finding.fix == "start the app (or run `bootmigrate up`): the next run retries it"
+
+
+def test_a_sqlite_too_old_for_the_migrations_is_a_warning(
+    healthy_db: Path, make_set_in: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bootmigrate._apply import floor
+
+    source = make_set_in(
+        {**FILES, "0003_slim.up.sql": "ALTER TABLE book DROP COLUMN title_sort;\n"},
+        subdir="slim",
+    )
+    monkeypatch.setattr(floor, "running_sqlite", lambda db: ((3, 31, 1), frozenset()))
+    health = checked(healthy_db, source)
+    assert not health.healthy
+    [finding] = [f for f in health.findings if f.code == "sqlite-too-old"]
+    assert finding.as_dict() == {
+        "code": "sqlite-too-old",
+        "severity": "warning",
+        "message": "'0003_slim.up.sql' line 1 uses ALTER TABLE ... DROP COLUMN, which needs "
+        "SQLite 3.35.0, and this machine runs SQLite 3.31.1: a new database could not be "
+        "built here, nor this one migrated past it",
+        "fix": "ship the app with a newer SQLite (the pysqlite3-binary or sqlean.py package, "
+        "or a newer Python), or write the migration without it",
+    }
+    # On this machine's own SQLite the same set is fine.
+    monkeypatch.undo()
+    assert "sqlite-too-old" not in checked(healthy_db, source).codes()

@@ -171,6 +171,7 @@ def doctor(
     else:
         found += _database_checks(name, migrations, full, timeout)
     found += _backup_files(name)
+    found += _sqlite_floor(name, migrations)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return Health(
         database=name,
@@ -394,6 +395,29 @@ def _drift(name: str, migrations: MigrationSet, version: int) -> list[Finding]:
             "a migration",
         )
     ]
+
+
+def _sqlite_floor(name: str, migrations: MigrationSet) -> list[Finding]:
+    """Whether this machine's SQLite runs every up file of the set (what a new database
+    here would run): the runner's own check, asked of all of them, turned into a
+    finding. It reads the ``sqlite3`` module's library, not the file."""
+    from ._apply import floor
+    from ._errors import SQLiteTooOld
+
+    try:
+        floor.check(name, [migration.up for migration in migrations.migrations])
+    except SQLiteTooOld as exc:
+        return [
+            Finding(
+                "sqlite-too-old",
+                "warning",
+                f"{exc.filename!r} line {exc.line} uses {exc.feature}, which needs "
+                f"{exc.needed}, and this machine runs {exc.running}: a new database could "
+                "not be built here, nor this one migrated past it",
+                exc.tail,
+            )
+        ]
+    return []
 
 
 def _backup_files(name: str) -> list[Finding]:

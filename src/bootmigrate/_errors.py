@@ -547,6 +547,8 @@ class SQLiteTooOld(ApplyError):
         self.feature = feature
         #: The migration file that uses it.
         self.filename = filename
+        #: The line of the statement that uses it.
+        self.line = line
         #: What the feature needs (``SQLite 3.35.0``).
         self.needed = needed
         #: The running SQLite (``SQLite 3.31.1``).
