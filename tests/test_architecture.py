@@ -462,6 +462,7 @@ LAYERS = {
     "_schema": 5,
     "_checks": 5,
     "_doctor": 5,
+    "_diagnose": 5,
     "_authoring": 5,
     "_cli": 5,
     "testing": 5,

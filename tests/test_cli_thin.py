@@ -44,6 +44,7 @@ RESULTS: dict[str, object] = {
     "import_migrations": OK,
     "squash": OK,
     "doctor": SimpleNamespace(healthy=True, summary=lambda: "healthy: app.db", as_dict=lambda: {}),
+    "diagnose": {},
 }
 
 
@@ -109,6 +110,7 @@ CASES = [
         ],
     ),
     (["restore"], [("restore", (DB, None, ("timeout", 30.0)))]),
+    (["diagnose"], [("diagnose", (DB, SOURCE, ("timeout", 30.0)))]),
     (["restore", "app.db.bk"], [("restore", (DB, "app.db.bk", ("timeout", 30.0)))]),
     (
         ["down", "--to", "1"],

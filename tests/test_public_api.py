@@ -95,6 +95,7 @@ EXPECTED = [
     "additive_repair",
     "canonical_schema",
     "check_lock",
+    "diagnose",
     "doctor",
     "downgrade",
     "dry_run",
@@ -298,7 +299,7 @@ _FOREIGN = {
     "Any", "Callable", "Collection", "Iterable", "Iterator", "Literal", "Mapping",
     "None", "Path", "PathLike", "Sequence", "bool", "bytes", "dict", "float", "frozenset",
     "int", "list", "object", "os", "set", "sqlite3", "Connection", "str", "tuple",
-    "Repair", "State", "Prepare", "Kind", "TypeVar", "Self",
+    "Repair", "State", "Prepare", "Kind", "TypeVar", "Self", "BaseException",
 }  # fmt: skip
 
 

@@ -165,6 +165,19 @@ def _parser() -> argparse.ArgumentParser:
     p = _command(
         commands,
         common,
+        "diagnose",
+        "print a JSON report of the database for a bug report: schema, ledger, row counts "
+        "and storage classes, versions, the doctor's findings; none of the user's data",
+        "bootmigrate --db ~/.local/share/myapp/app.db diagnose > report.json",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="the report is JSON either way (accepted for symmetry with the other commands)",
+    )
+    p = _command(
+        commands,
+        common,
         "up",
         "apply pending migrations",
         "bootmigrate --db var/app.db up --backup",
@@ -503,6 +516,14 @@ def _cmd_status(args: argparse.Namespace, project: _config.Project) -> int:
     return EXIT_PENDING if result.pending else EXIT_OK
 
 
+def _cmd_diagnose(args: argparse.Namespace, project: _config.Project) -> int:
+    report = bootmigrate.diagnose(
+        _db(args, project), _source(args, project).read, timeout=_timeout(args)
+    )
+    print(json.dumps(report, indent=2, sort_keys=True))
+    return EXIT_OK
+
+
 def _cmd_doctor(args: argparse.Namespace, project: _config.Project) -> int:
     health = bootmigrate.doctor(
         _db(args, project), _source(args, project).read, full=args.full, timeout=_timeout(args)
@@ -687,6 +708,7 @@ def _print_problems(problems: Sequence[str]) -> None:
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, _config.Project], int]] = {
     "status": _cmd_status,
+    "diagnose": _cmd_diagnose,
     "doctor": _cmd_doctor,
     "up": _cmd_up,
     "down": _cmd_down,
