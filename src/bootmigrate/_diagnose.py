@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from ._db import ledger
-from ._db.connection import DEFAULT_TIMEOUT, check_timeout, hot_journal, open_read_only
+from ._db.connection import DEFAULT_TIMEOUT, check_timeout, open_read_only
 from ._errors import MigrationError, UsageError
 from ._types import SourceLike
 from ._version import __version__
@@ -60,7 +56,7 @@ def diagnose(
     if not isinstance(db, (str, os.PathLike)):
         raise UsageError(f"diagnose reads a database file: give its path, not {db!r}")
     timeout = check_timeout(timeout)
-    from ._doctor import doctor
+    from ._doctor import doctor, readable
 
     name = os.fspath(db)
     health = doctor(name, source, timeout=timeout)
@@ -83,7 +79,7 @@ def diagnose(
     }
     if os.path.isfile(name):
         try:
-            with _readable(name) as path:
+            with readable(name) as path:
                 conn = open_read_only(path, timeout)
                 try:
                     report.update(_contents(conn, name))
@@ -114,23 +110,6 @@ def _error(error: BaseException | None) -> dict[str, Any] | None:
                 os.path.basename(value) if isinstance(value, str) else value
             )
     return found
-
-
-@contextmanager
-def _readable(name: str) -> Iterator[str]:
-    """*name*, or a private copy of it when reading it would write (a hot journal rolled
-    back, a ``-wal`` whose ``-shm`` SQLite would build): the report never writes."""
-    side = "-journal" if hot_journal(name) else None
-    if side is None and os.path.exists(name + "-wal") and os.path.getsize(name + "-wal"):
-        side = "-wal"
-    if side is None:
-        yield name
-        return
-    with tempfile.TemporaryDirectory(prefix="bootmigrate-diagnose-") as directory:
-        copy = os.path.join(directory, os.path.basename(name))
-        shutil.copyfile(name, copy)
-        shutil.copyfile(name + side, copy + side)
-        yield copy
 
 
 def _contents(conn: sqlite3.Connection, name: str) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,27 +151,29 @@ def doctor(
                 "check the path; the app creates the database on its first start",
             )
         )
-    elif hot_journal(name):
-        found.append(
-            Finding(
-                "hot-journal",
-                "error",
-                f"{name}-journal holds a write that did not finish (a hot journal): the file "
-                "holds part of a transaction until it is rolled back",
-                "start the app (or run `bootmigrate status`), which rolls it back; never "
-                "delete or move the -journal file",
-            )
-        )
-        # Reading the file would roll the journal back: check a private copy instead,
-        # which SQLite rolls back, so the findings are those of the state the app will see.
-        found += _on_a_copy(name, "-journal", migrations, full, timeout)
-    elif _wal_size(name):
-        found.append(_wal(name))
-        # A read-only connection would write the -shm (create it, or rebuild its index
-        # after a crash): check a private copy of the file and its -wal instead.
-        found += _on_a_copy(name, "-wal", migrations, full, timeout)
     else:
-        found += _database_checks(name, migrations, full, timeout)
+        if hot_journal(name):
+            found.append(
+                Finding(
+                    "hot-journal",
+                    "error",
+                    f"{name}-journal holds a write that did not finish (a hot journal): the "
+                    "file holds part of a transaction until it is rolled back",
+                    "start the app (or run `bootmigrate status`), which rolls it back; never "
+                    "delete or move the -journal file",
+                )
+            )
+        elif _wal_size(name):
+            found.append(_wal(name))
+        # With either, the checks run on a private copy (see readable()), so the findings
+        # are those of the state the app will see, under the database's own name.
+        with readable(name) as path:
+            found += [
+                Finding(
+                    f.code, f.severity, f.message.replace(path, name), f.fix.replace(path, name)
+                )
+                for f in _database_checks(path, migrations, full, timeout)
+            ]
     found += _backup_files(name)
     found += _sqlite_floor(name, migrations)
     order = {s: i for i, s in enumerate(SEVERITIES)}
@@ -211,11 +215,17 @@ def _wal(name: str) -> Finding:
     )
 
 
-def _on_a_copy(
-    name: str, side: str, migrations: MigrationSet, full: bool, timeout: float
-) -> list[Finding]:
-    """The database checks run on a copy of the file and its *side* file in a private
-    directory; the copy's path is replaced by *name* in what they say."""
+@contextmanager
+def readable(name: str) -> Iterator[str]:
+    """*name*, or a private copy of it and its side file when reading it would write: a
+    hot journal (SQLite rolls it back on the first read) or a non-empty ``-wal`` (a
+    read-only connection would create or rebuild the ``-shm``). The copy is rolled
+    back, not the user's file; :func:`doctor` and :func:`~bootmigrate.diagnose` read
+    through it and never write."""
+    side = "-journal" if hot_journal(name) else "-wal" if _wal_size(name) else None
+    if side is None:
+        yield name
+        return
     import shutil
     import tempfile
 
@@ -223,10 +233,7 @@ def _on_a_copy(
         copy = os.path.join(scratch, os.path.basename(name))
         shutil.copyfile(name, copy)
         shutil.copyfile(name + side, copy + side)
-        return [
-            Finding(f.code, f.severity, f.message.replace(copy, name), f.fix.replace(copy, name))
-            for f in _database_checks(copy, migrations, full, timeout)
-        ]
+        yield copy
 
 
 def _database_checks(

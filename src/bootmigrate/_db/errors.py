@@ -22,6 +22,7 @@ from .._errors import (
     NotADatabase,
     ReadOnlyDatabase,
 )
+from .connection import hot_journal
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ def _busy(exc: sqlite3.Error, where: Where) -> ApplyError:
 
 
 def _read_only(exc: sqlite3.Error, where: Where) -> ApplyError:
-    if _hot_journal(where.name) and not os.access(where.name, os.W_OK):
+    if hot_journal(where.name) and not os.access(where.name, os.W_OK):
         # SQLITE_READONLY_ROLLBACK: a crashed write left a journal that only a writer
         # may roll back, and the file cannot be read before that.
         return ReadOnlyDatabase(
@@ -210,13 +211,6 @@ _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {
     IOERR: _unopenable,
     INTERRUPT: _interrupted,
 }
-
-
-def _hot_journal(name: str) -> bool:
-    try:
-        return os.path.getsize(name + "-journal") > 0
-    except OSError:
-        return False
 
 
 def environmental(
