@@ -56,6 +56,7 @@ def diagnose(
     if not isinstance(db, (str, os.PathLike)):
         raise UsageError(f"diagnose reads a database file: give its path, not {db!r}")
     timeout = check_timeout(timeout)
+    from ._apply import floor
     from ._doctor import doctor, readable
 
     name = os.fspath(db)
@@ -69,7 +70,7 @@ def diagnose(
             "sqlite": sqlite3.sqlite_version,
             "platform": sys.platform,
         },
-        "sqlite_compile_options": _compile_options(),
+        "sqlite_compile_options": sorted(floor.running_sqlite(name)[1]),
         "file": None,
         "ledger": [],
         "schema": [],
@@ -88,14 +89,6 @@ def diagnose(
         except (MigrationError, sqlite3.Error):
             pass  # the doctor's findings say why the file could not be read
     return report
-
-
-def _compile_options() -> list[str]:
-    memory = sqlite3.connect(":memory:")
-    try:
-        return sorted(str(row[0]) for row in memory.execute("PRAGMA compile_options"))
-    finally:
-        memory.close()
 
 
 def _error(error: BaseException | None) -> dict[str, Any] | None:
