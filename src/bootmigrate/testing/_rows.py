@@ -44,6 +44,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .._binding import sqlite_errors
 from .._schema.model import Column, ForeignKey, Table
 from .._schema.read import canonical_schema
 from .._schema.tokens import Token, closing, quote_name, tokenize
@@ -127,7 +128,7 @@ class RowWriter:
         if conn.in_transaction:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:  # a deferred foreign key: drop this batch
+            except sqlite_errors.Error as exc:  # a deferred foreign key: drop this batch
                 conn.execute("ROLLBACK")
                 for plan in plans:
                     self.refused[plan.table.name] = str(exc)
@@ -138,7 +139,7 @@ class RowWriter:
         for name, reason in sorted(self.refused.items()):
             try:
                 row = conn.execute(f"SELECT 1 FROM {quote_name(name)} LIMIT 1").fetchone()
-            except sqlite3.Error:
+            except sqlite_errors.Error:
                 continue  # dropped since
             if row is None:
                 found.append(f"{name} ({reason})")
@@ -174,7 +175,7 @@ class RowWriter:
                 continue
             try:
                 conn.execute(_insert_sql(plan.table, list(values)), list(values.values()))
-            except sqlite3.Error as exc:  # a CHECK, UNIQUE or trigger refuses this row
+            except sqlite_errors.Error as exc:  # a CHECK, UNIQUE or trigger refuses this row
                 first_error = first_error or str(exc)
                 if not conn.in_transaction:  # ON CONFLICT ROLLBACK ended the batch
                     conn.execute("BEGIN")
@@ -276,7 +277,7 @@ def _parent_values(
             f"SELECT {names} FROM {quote_name(parent.name)} WHERE {present} "
             f"ORDER BY {order} LIMIT 1"
         ).fetchone()
-    except sqlite3.Error:
+    except sqlite_errors.Error:
         return None
     if row is not None:
         return tuple(row)
