@@ -386,21 +386,31 @@ FREE_PAGES_SOURCE = {
         "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 6000)\n"
         "INSERT INTO refill SELECT printf('%.200c', 'b') FROM c;\n"
     ),
-    "0004_late.up.sql": "UPDATE keep SET v = 'changed';\nINSERT INTO nope VALUES (1);\n",
+    # last_step() is the app's: the power goes there in the "kill" case.
+    "0004_late.up.sql": "UPDATE keep SET v = last_step(v);\nINSERT INTO nope VALUES (1);\n",
 }
 
 
-def _fail_late_on_an_off_journal(db: Path, source: Path, limit: int | None) -> promise.Outcome:
-    """The app's connection (journal_mode OFF, a 5-page cache) migrates; with *limit*,
-    in a child whose files may not grow past *limit* bytes (RLIMIT_FSIZE)."""
-    if limit is not None:
+def _fail_late(db: Path, source: Path, failure: str, journal_mode: str) -> promise.Outcome:
+    """In a forked child, the app's connection (*journal_mode*, a 5-page cache) migrates
+    and the last file fails: a statement, a file-size limit 64 KiB above the file's size
+    (RLIMIT_FSIZE, hit while the batch refills the free pages), or a SIGKILL."""
+    if failure == "disk-full":
         import resource
 
+        limit = db.stat().st_size + 64 * 1024
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    def last_step(value: str) -> str:
+        if failure == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return "changed"
+
     conn = sqlite3.connect(db)
-    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute(f"PRAGMA journal_mode = {journal_mode}")
     conn.execute("PRAGMA cache_size = 5")
+    conn.create_function("last_step", 1, last_step)
     try:
         bootmigrate.migrate(conn, source)
     except bootmigrate.MigrationError as exc:
@@ -419,13 +429,17 @@ def _fail_late_on_an_off_journal(db: Path, source: Path, limit: int | None) -> p
 
 
 @pytest.mark.process
-@pytest.mark.parametrize("failure", ["statement", "disk-full"])
+@pytest.mark.parametrize(
+    ("failure", "journal_mode"),
+    [("statement", "off"), ("disk-full", "off"), ("kill", "memory"), ("kill", "off")],
+)
 def test_found_a_rolled_back_batch_leaves_other_bytes_only_in_free_pages(
-    tmp_path: Path, failure: str
+    tmp_path: Path, failure: str, journal_mode: str
 ) -> None:
     """Found by test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise (seed
     4104243791, scenario 16: "the main file's bytes changed, its content reads the
-    same"). Not the journal mode: the run had switched the app's OFF to DELETE. SQLite
+    same"). Not the journal mode: the run had switched the app's OFF to DELETE (which
+    also makes a kill recoverable: a MEMORY journal dies with the process). SQLite
     reuses a freelist page without journaling it (it holds no data), so the pages a
     spilled cache wrote there are not put back by the rollback. The header and every
     page in use are, byte for byte; the README says so under "Errors"."""
@@ -440,10 +454,12 @@ def test_found_a_rolled_back_batch_leaves_other_bytes_only_in_free_pages(
     before = promise.image(db)
     free = promise.free_pages(before.data)
     assert len(free) > 100  # the case needs free pages to refill
-    limit = len(before.data) + 64 * 1024 if failure == "disk-full" else None
-    outcome = promise.in_child(functools.partial(_fail_late_on_an_off_journal, db, source, limit))
-    assert outcome is not None
-    if failure == "disk-full":
+    outcome = promise.in_child(functools.partial(_fail_late, db, source, failure, journal_mode))
+    if failure == "kill":
+        assert outcome is None  # killed; the next status() rolls its hot journal back
+        assert bootmigrate.status(db, source).current == 2
+    elif failure == "disk-full":
+        assert outcome is not None
         assert outcome.error == "DiskFull"
         assert outcome.message == (
             f"{db}: the disk is full (a write failed: disk I/O error; the disk, a quota or a "
@@ -451,11 +467,11 @@ def test_found_a_rolled_back_batch_leaves_other_bytes_only_in_free_pages(
             "Free some space and start again"
         )
     else:
-        assert outcome.error == "StatementError"
+        assert outcome is not None and outcome.error == "StatementError"
         assert "0004_late.up.sql" in outcome.message
         assert "the run was rolled back and the database is unchanged" in outcome.message
-    # The app's connection got its settings back.
-    assert outcome.settings == ["journal_mode = off", "cache_size = 5"]
+    if outcome is not None:  # the app's connection got its settings back
+        assert outcome.settings == [f"journal_mode = {journal_mode}", "cache_size = 5"]
     after = promise.image(db)
     assert not Path(f"{db}-journal").exists()
     assert after.logical == before.logical  # schema, rows, ledger, user_version
