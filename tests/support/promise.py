@@ -1374,7 +1374,9 @@ def free_pages(data: bytes) -> frozenset[int]:
     """The freelist *leaf* pages of a database file (numbered from 1): pages that hold no
     data. SQLite reuses such a page without journaling it (its bytes do not matter), so
     a rolled-back write may leave other bytes there; the trunk pages that list them are
-    journaled like any page in use."""
+    journaled like any page in use (https://www.sqlite.org/fileformat.html#pages: "Freelist
+    leaf pages contain no information that would need to be restored in the event of a
+    rollback and so they are not written to the journal prior to modification")."""
     if len(data) < 100:
         return frozenset()
     page_size = int.from_bytes(data[16:18], "big")
