@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -222,6 +222,72 @@ def test_a_leftover_wal_is_checked_on_a_copy(healthy_db: Path, source: Path) -> 
     # The orphan row is in the -wal only: the copy read it.
     assert only(health, "foreign-key").message == (
         "table 'book': 1 row(s) reference a row that does not exist"
+    )
+
+
+HOLDER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode = " + sys.argv[2])
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+conn.execute("INSERT INTO book (author_id, title) VALUES (1, 'held')")
+print("holding", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def exclusive_app(healthy_db: Path) -> Iterator[Callable[[str], None]]:
+    """Start an app that keeps the database in locking_mode=EXCLUSIVE (until the test ends)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(journal_mode: str) -> None:
+        app = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(healthy_db), journal_mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        started.append(app)
+        assert app.stdout is not None and app.stdout.readline() == "holding\n"
+
+    yield start
+    for app in started:
+        app.communicate("")  # end of input: the app closes its connection and exits
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="F_GETLK's layout: Linux only")
+def test_a_wal_app_in_exclusive_mode_is_running_not_a_crash(
+    healthy_db: Path, source: Path, exclusive_app: Callable[[str], None]
+) -> None:
+    exclusive_app("wal")
+    wal = healthy_db.with_name("app.db-wal")
+    assert wal.stat().st_size > 0 and not healthy_db.with_name("app.db-shm").exists()
+    health = checked(healthy_db, source, timeout=0.2)
+    assert health.codes() == ["wal"]
+    assert health.healthy
+    assert only(health, "wal").message == (
+        f"{wal} holds {wal.stat().st_size} bytes of commits not yet copied into the database, "
+        "and a connection of another process has it open in locking_mode=EXCLUSIVE (normal "
+        "while the app runs; checked on a copy)"
+    )
+
+
+def test_a_rollback_app_in_exclusive_mode_is_busy_not_damage(
+    healthy_db: Path, source: Path, exclusive_app: Callable[[str], None]
+) -> None:
+    exclusive_app("delete")
+    health = checked(healthy_db, source, timeout=0.2)
+    assert health.codes() == ["busy"]
+    assert not health.healthy
+    busy = only(health, "busy")
+    assert busy.severity == "warning"
+    assert busy.message.startswith(f"{healthy_db}: another connection kept the database locked")
+    assert busy.fix == (
+        "nothing was checked: run the doctor again once the program that has the database "
+        "open is closed (an app in locking_mode=EXCLUSIVE holds it while it runs), or with "
+        "a longer --timeout"
     )
 
 

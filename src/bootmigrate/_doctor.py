@@ -25,9 +25,15 @@ from ._binding import sqlite_errors
 from ._checks import _diff
 from ._db import backup as _backup
 from ._db import ledger
-from ._db.connection import DEFAULT_TIMEOUT, check_timeout, hot_journal, open_read_only
+from ._db.connection import (
+    DEFAULT_TIMEOUT,
+    check_timeout,
+    held_elsewhere,
+    hot_journal,
+    open_read_only,
+)
 from ._db.foreign_keys import all_violations
-from ._errors import MigrationError, UsageError
+from ._errors import DatabaseBusy, MigrationError, UsageError
 from ._source.locate import load
 from ._source.model import MigrationSet
 from ._types import Connect, SourceLike
@@ -212,6 +218,16 @@ def _wal(name: str) -> Finding:
             "(normal while the app runs; checked on a copy)",
             "",
         )
+    if held_elsewhere(name):
+        # locking_mode=EXCLUSIVE keeps the WAL index in the connection's memory: no -shm.
+        return Finding(
+            "wal",
+            "info",
+            f"{name}-wal holds {size} bytes of commits not yet copied into the database, "
+            "and a connection of another process has it open in locking_mode=EXCLUSIVE "
+            "(normal while the app runs; checked on a copy)",
+            "",
+        )
     return Finding(
         "leftover-wal",
         "warning",
@@ -310,6 +326,15 @@ def _database_checks(
 
 
 def _unreadable(exc: MigrationError) -> Finding:
+    if isinstance(exc, DatabaseBusy):
+        return Finding(
+            "busy",
+            "warning",
+            str(exc).splitlines()[0],
+            "nothing was checked: run the doctor again once the program that has the "
+            "database open is closed (an app in locking_mode=EXCLUSIVE holds it while it "
+            "runs), or with a longer --timeout",
+        )
     return Finding(
         "unreadable",
         "error",

@@ -542,6 +542,40 @@ def hot_journal(name: str) -> bool:
         return False
 
 
+# SQLite's lock bytes in the main file (os_unix.c): PENDING_BYTE, RESERVED_BYTE, then
+# the SHARED range; every SQLite lock a connection holds lies in these 512 bytes.
+_LOCK_BYTES = (0x40000000, 512)
+
+
+def held_elsewhere(name: str) -> bool | None:
+    """True when another process holds a SQLite lock on the file *name*, False when none
+    does, None when this platform cannot tell (only Linux's lock layout is known here).
+
+    It asks the kernel (``F_GETLK``), which takes no lock and changes nothing. A WAL
+    database in ``locking_mode=EXCLUSIVE`` keeps no ``-shm`` (its index lives in the
+    connection's memory), so this is how the doctor tells it from a crashed one.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import fcntl
+    import struct
+
+    start, length = _LOCK_BYTES
+    # struct flock: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid.
+    query = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, start, length, 0)
+    try:
+        fd = os.open(name, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, query)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return bool(struct.unpack("hhqqi4x", answer)[0] != fcntl.F_UNLCK)
+
+
 def _file_uri(name: str) -> str:
     from urllib.parse import quote
 
@@ -558,6 +592,7 @@ __all__ = [
     "describe",
     "for_reading",
     "for_writing",
+    "held_elsewhere",
     "hot_journal",
     "open_read_only",
     "peek",
