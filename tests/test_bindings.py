@@ -490,3 +490,31 @@ def test_a_dry_run_of_a_borrowed_encrypted_connection_needs_its_connect(cipher, 
         assert bootmigrate.status(conn, notes).current == 1
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("name", ["sqlcipher3.dbapi2", "pysqlite3.dbapi2"])
+def test_every_check_takes_a_connection_of_the_binding(name, notes, tmp_path):
+    extra = {"sqlcipher3.dbapi2": "sqlcipher", "pysqlite3.dbapi2": "pysqlite3"}[name]
+    module = _binding(name, extra)
+    connect = keyed(module) if name.startswith("sqlcipher") else module.connect
+    db = tmp_path / "app.db"
+    conn = connect(str(db))
+    try:
+        bootmigrate.migrate(conn, notes, target=1)
+        plan = bootmigrate.dry_run(conn, notes)
+        assert [m.version for m in plan.pending] == [2]
+        verification = bootmigrate.verify(conn, notes, schema=True, connect=connect)
+        assert verification.problems == (), verification.problems
+        assert bootmigrate.schema_drift(conn, notes, connect=connect) == ""
+        with conn:
+            conn.execute("CREATE TABLE by_hand (x)")
+        assert "by_hand" in bootmigrate.schema_drift(conn, notes, connect=connect)
+        assert [t.name for t in bootmigrate.canonical_schema(conn).tables] == ["by_hand", "notes"]
+        from bootmigrate.testing import fingerprint
+
+        assert set(fingerprint(conn)) >= {"notes", "by_hand"}
+        assert bootmigrate.migrate(conn, notes).to_version == 2
+        assert bootmigrate.downgrade(conn, notes, 1).state == "downgraded"
+        assert bootmigrate.status(conn, notes).current == 1
+    finally:
+        conn.close()

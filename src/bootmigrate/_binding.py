@@ -132,11 +132,9 @@ _module: ContextVar[ModuleType] = ContextVar("bootmigrate_module", default=sqlit
 
 
 class using:
-    """The binding for one public call on *db*: the app's *connect*, if it gives one, or
-    the module of *db* when it is a connection (else :mod:`sqlite3`).
-
-    A call made inside another's binding and naming neither keeps the outer one.
-    """
+    """The binding for one public call on *db*: the app's *connect*, if it gives one (else
+    the outer call's), and the module of *db* when it is a connection (else the outer
+    call's, or :mod:`sqlite3`)."""
 
     __slots__ = ("_connect_fn", "_db", "_tokens")
 
@@ -152,8 +150,10 @@ class using:
     def __enter__(self) -> None:
         module = module_of(self._db)
         app_connect = self._connect_fn
-        if app_connect is None and module is None:
-            app_connect = _connect.get()  # a path: the outer call's binding, if any
+        if app_connect is None:
+            # The outer call's, if any: a public function calling another on the same
+            # database (verify's dry run) keeps the app's connect for its copies.
+            app_connect = _connect.get()
         # Both are always set, so whatever connect() learns is forgotten at the end.
         self._tokens = (_connect.set(app_connect), _module.set(module or _module.get()))
 
