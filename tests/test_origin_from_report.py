@@ -1,0 +1,492 @@
+"""bootmigrate.testing.origin_from_report(): a user's diagnostic report becomes a database.
+
+The report of a real database (the reference app's, rows of mixed storage classes
+planted) becomes a database whose own report equals it in schema, ledger and counts
+and which holds none of the user's values; a migration that fails on the user's
+database fails the same way on the database built from its report, also through the
+test kit; bad reports are refused with the key that is wrong. File-level: real files,
+every database read back through a new connection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bootmigrate
+from bootmigrate.testing import MigrationCheckFailed, MigrationKit, origin_from_report
+from dbfiles import make_set
+
+REFERENCE = "sessionstore.migrations:."
+SECRET = "hunter2-SECRET"
+
+
+def _rows_of(db: Path) -> list[object]:
+    """Every value of every table (bootmigrate's own too), read through a new connection."""
+    conn = sqlite3.connect(db)
+    try:
+        names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        values: list[object] = []
+        for name in names:
+            for row in conn.execute(f'SELECT * FROM "{name}"'):
+                values.extend(row)
+        return values
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def user_db(tmp_path: Path) -> Path:
+    """The reference app's database at its head, with rows whose columns hold values of
+    several storage classes (a TEXT in an INTEGER column, a REAL, a BLOB, NULLs)."""
+    db = tmp_path / "user" / "sessions.db"
+    db.parent.mkdir()
+    bootmigrate.migrate(db, REFERENCE)
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.executemany(
+            "INSERT INTO sessions (id, run_id, query, max_turns, cost_usd, summary) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (f"s1-{SECRET}", f"r1-{SECRET}", f"q-{SECRET}", "lots", 1.25, None),
+                (f"s2-{SECRET}", f"r2-{SECRET}", "q2", 3, None, f"{SECRET}".encode()),
+                (f"s3-{SECRET}", f"r3-{SECRET}", "q3", None, 7, f"sum-{SECRET}"),
+            ],
+        )
+        conn.execute(
+            "INSERT INTO approvals (id, run_id, session_id, tool_name, tool_input, status) "
+            f"VALUES ('a-{SECRET}', 'r1', 's1-{SECRET}', 'edit', '{{}}', 'pending')"
+        )
+        conn.execute(
+            "INSERT INTO conversation_events (session_id, sequence, event_type, content) "
+            f"VALUES ('s2-{SECRET}', 1, 'message', 'hello {SECRET}')"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    return db
+
+
+def test_the_database_built_has_the_report_of_the_users(user_db: Path, tmp_path: Path) -> None:
+    report = bootmigrate.diagnose(user_db, REFERENCE)
+    assert report["tables"]["sessions"]["columns"]["max_turns"] == {
+        "null": 1,
+        "integer": 1,
+        "real": 0,
+        "text": 1,
+        "blob": 0,
+    }
+    origin = origin_from_report(report, tmp_path / "origin.db", source=REFERENCE)
+    assert origin == tmp_path / "origin.db"
+    rebuilt = bootmigrate.diagnose(origin, REFERENCE)
+    for key in ("schema", "ledger", "tables", "findings"):
+        assert rebuilt[key] == report[key], key
+    for key in ("page_size", "encoding", "journal_mode", "user_version", "application_id"):
+        assert rebuilt["file"][key] == report["file"][key], key
+    # Synthetic values only: none of the user's, in the rows or anywhere in the file.
+    values = _rows_of(origin)
+    assert not [v for v in values if isinstance(v, (str, bytes)) and SECRET in str(v)]
+    assert SECRET.encode() not in origin.read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["origin.db", "user"]  # nothing left beside it
+
+
+def test_a_report_file_in_wal_mode_with_another_page_size(tmp_path: Path) -> None:
+    source = make_set(
+        tmp_path,
+        {
+            "0001_notes.up.sql": (
+                "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL, "
+                "kind TEXT CHECK (kind IN ('a', 'b')), data BLOB);\n"
+                "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);\n"
+                "CREATE TRIGGER noted AFTER INSERT ON notes BEGIN "
+                "INSERT INTO audit (what) VALUES ('noted'); END;\n"
+            )
+        },
+    )
+    db = tmp_path / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA page_size = 8192")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.close()
+    bootmigrate.migrate(db, source)
+    conn = sqlite3.connect(db)
+    conn.execute(f"INSERT INTO notes (body, kind, data) VALUES ('{SECRET}', 'a', x'00')")
+    conn.execute("INSERT INTO notes (body, kind, data) VALUES ('two', 'b', 2.5)")
+    conn.execute("INSERT INTO notes (body, kind, data) VALUES ('three', NULL, NULL)")
+    conn.commit()
+    conn.close()
+    report = bootmigrate.diagnose(db, source)
+    saved = tmp_path / "report.json"
+    saved.write_text(json.dumps(report), encoding="utf-8")
+
+    origin = origin_from_report(saved, tmp_path / "origin.db", source=source)
+
+    rebuilt = bootmigrate.diagnose(origin, source)
+    assert rebuilt["file"]["page_size"] == 8192
+    assert rebuilt["file"]["journal_mode"] == "wal"
+    assert rebuilt["schema"] == report["schema"]
+    # The trigger is created after the rows: audit holds the 3 rows the report counts.
+    assert rebuilt["tables"] == report["tables"]
+    assert report["tables"]["audit"]["rows"] == 3
+    conn = sqlite3.connect(origin)
+    try:
+        # Literals come back from the migrations: the IN list and the trigger's text.
+        kinds = sorted(k for (k,) in conn.execute("SELECT kind FROM notes") if k is not None)
+        assert kinds == ["a", "b"]
+        conn.execute("INSERT INTO notes (body) VALUES ('four')")
+        assert conn.execute("SELECT what FROM audit ORDER BY id DESC LIMIT 1").fetchone() == (
+            "noted",
+        )
+    finally:
+        conn.close()
+
+
+# -- a failure seen in the field, reproduced --------------------------------------------
+
+READINGS = {
+    "0001_readings.up.sql": (
+        "CREATE TABLE readings (id INTEGER PRIMARY KEY, sensor TEXT NOT NULL, value NUMERIC);\n"
+    ),
+}
+STRICTER = (
+    "CREATE TABLE readings_new (id INTEGER PRIMARY KEY, sensor TEXT NOT NULL,\n"
+    "    value REAL CHECK (typeof(value) IN ('real', 'null')));\n"
+    "INSERT INTO readings_new SELECT id, sensor, value FROM readings;\n"
+    "DROP TABLE readings;\n"
+    "ALTER TABLE readings_new RENAME TO readings;\n"
+)
+
+
+def _readings(tmp_path: Path, values: list[object]) -> tuple[Path, Path]:
+    """A user's database at version 1 holding *values*, and its source (version 1)."""
+    source = make_set(tmp_path, READINGS)
+    db = tmp_path / "field.db"
+    bootmigrate.migrate(db, source)
+    conn = sqlite3.connect(db)
+    conn.executemany(
+        "INSERT INTO readings (sensor, value) VALUES (?, ?)",
+        [(f"sensor-{SECRET}", value) for value in values],
+    )
+    conn.commit()
+    conn.close()
+    return db, source
+
+
+def _failure(db: Path, source: Path) -> tuple[str, dict[str, Any]]:
+    with pytest.raises(bootmigrate.StatementError) as info:
+        bootmigrate.migrate(db, source)
+    report = bootmigrate.diagnose(db, source, error=info.value)
+    return str(info.value).replace(str(db), "<db>"), report["error"]
+
+
+def test_a_migration_that_fails_on_the_users_database_fails_on_its_origin(
+    tmp_path: Path,
+) -> None:
+    # The user's sensor wrote 'n/a' into a numeric column; release 2 makes it REAL.
+    db, source = _readings(tmp_path, [1, 2.5, "n/a", None, f"{SECRET}"])
+    report = bootmigrate.diagnose(db, source)
+    make_set(tmp_path, {"0002_readings_real.up.sql": STRICTER})
+    in_the_field = _failure(db, source)
+
+    origin = origin_from_report(report, tmp_path / "origin.db", source=source)
+    in_ci = _failure(origin, source)
+
+    assert in_ci == in_the_field
+    assert in_ci[1] == {"class": "StatementError", "file": "0002_readings_real.up.sql",
+                        "statement": 2, "line": 3}  # fmt: skip
+    assert "CHECK constraint failed" in in_ci[0]
+    assert SECRET not in json.dumps(report)
+
+
+def test_the_same_migration_passes_on_the_origin_of_a_database_without_text(
+    tmp_path: Path,
+) -> None:
+    # The control: numbers only, so the origin migrates, as the user's database does.
+    db, source = _readings(tmp_path, [1, 2.5, None])
+    report = bootmigrate.diagnose(db, source)
+    make_set(tmp_path, {"0002_readings_real.up.sql": STRICTER})
+    origin = origin_from_report(report, tmp_path / "origin.db", source=source)
+    assert bootmigrate.migrate(origin, source).to_version == 2
+    assert bootmigrate.migrate(db, source).to_version == 2
+
+
+def test_the_kit_runs_a_report_file_as_an_origin(tmp_path: Path) -> None:
+    failing, source = _readings(tmp_path / "a", [1, "n/a"])
+    passing, _ = _readings(tmp_path / "b", [1, 2.5])
+    reports = {}
+    for name, db in (("n/a in value", failing), ("numbers only", passing)):
+        reports[name] = tmp_path / f"{name.replace('/', '')}.json"
+        reports[name].write_text(json.dumps(bootmigrate.diagnose(db, source)), encoding="utf-8")
+    make_set(tmp_path / "a", {"0002_readings_real.up.sql": STRICTER})
+    kit = MigrationKit(source, origins=dict(reports))
+
+    kit.check_origin("numbers only")
+    with pytest.raises(MigrationCheckFailed) as info:
+        kit.check_origin("n/a in value")
+    message = str(info.value)
+    assert message.startswith("convergence from origin 'n/a in value': the upgrade failed: ")
+    assert "0002_readings_real.up.sql" in message and "CHECK constraint failed" in message
+
+
+def test_the_kit_says_when_a_report_cannot_be_built(tmp_path: Path) -> None:
+    source = make_set(tmp_path, READINGS)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"report_format": 1}', encoding="utf-8")
+    kit = MigrationKit(source, origins={"issue 42": broken})
+    with pytest.raises(MigrationCheckFailed) as info:
+        kit.check_origin("issue 42")
+    assert str(info.value) == (
+        f"origin 'issue 42': building it from the report failed: {broken}: the key 'file' "
+        "is missing; give the report as bootmigrate.diagnose() or `bootmigrate diagnose` "
+        "wrote it, unedited"
+    )
+
+
+# -- what synthetic rows cannot reproduce -------------------------------------------------
+
+
+def test_a_check_synthetic_values_cannot_satisfy_is_named(tmp_path: Path) -> None:
+    source = make_set(
+        tmp_path,
+        {"0001_codes.up.sql": "CREATE TABLE codes (code TEXT CHECK (length(code) = 3));\n"},
+    )
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source)
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO codes VALUES ('abc')")
+    conn.commit()
+    conn.close()
+    report = bootmigrate.diagnose(db, source)
+    with pytest.raises(bootmigrate.UnreproducibleReport) as info:
+        origin_from_report(report, tmp_path / "origin.db", source=source)
+    assert (info.value.table, info.value.column) == ("codes", "code")
+    assert str(info.value) == (
+        "the report: table codes refuses a synthetic row of the report's storage classes "
+        "(code TEXT): CHECK constraint failed: length(code) = 3; build this database with an "
+        "origin of your own (a function that writes rows the constraint accepts; see "
+        "MigrationKit's origins), or edit that table's counts in the report if it is safe to "
+        "leave those rows out"
+    )
+    assert sorted(os.listdir(tmp_path)) == ["app.db", "migrations"]  # nothing left behind
+
+
+def test_a_foreign_key_no_parent_row_can_satisfy_is_named(tmp_path: Path) -> None:
+    source = make_set(
+        tmp_path,
+        {
+            "0001_pc.up.sql": (
+                "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+                "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                "parent_id INTEGER REFERENCES parent (id));\n"
+            )
+        },
+    )
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, source)
+    conn = sqlite3.connect(db)  # foreign keys off, as an app that never turned them on
+    conn.execute("INSERT INTO parent VALUES (1)")
+    conn.execute("INSERT INTO child (parent_id) VALUES ('gone')")
+    conn.commit()
+    conn.close()
+    report = bootmigrate.diagnose(db, source)
+    with pytest.raises(bootmigrate.UnreproducibleReport) as info:
+        origin_from_report(report, tmp_path / "origin.db", source=source)
+    assert (info.value.table, info.value.column) == ("child", "parent_id")
+    assert str(info.value).startswith(
+        "the report: column parent_id of table child is a foreign key to parent, and the "
+        "report counts TEXT values in it that no row of parent has as its key; "
+    )
+
+
+def test_blanked_literals_without_the_source_are_kept_or_refused(
+    user_db: Path, tmp_path: Path
+) -> None:
+    report = bootmigrate.diagnose(user_db, REFERENCE)
+    # The FTS5 table's tokenize = '?' is no tokenizer: without the migrations, say so.
+    with pytest.raises(bootmigrate.UnreproducibleReport) as info:
+        origin_from_report(report, tmp_path / "origin.db")
+    assert str(info.value).startswith(
+        "the report: SQLite refuses the virtual table sessions_search of the report's schema: "
+    )
+    assert str(info.value).endswith(
+        "; pass source= (the app's migrations): the report shows literals as '?', and the "
+        "migrations give them back"
+    )
+    assert not (tmp_path / "origin.db").exists()
+
+
+# -- bad reports ----------------------------------------------------------------------------
+
+AS_WRITTEN = (
+    "give the report as bootmigrate.diagnose() or `bootmigrate diagnose` wrote it, unedited"
+)
+
+
+def _good() -> dict[str, Any]:
+    return {
+        "report_format": 1,
+        "file": {
+            "page_size": 4096,
+            "journal_mode": "delete",
+            "encoding": "UTF-8",
+            "user_version": 1,
+            "application_id": 0,
+        },
+        "ledger": [
+            {
+                "version": 1,
+                "name": "readings",
+                "checksum": "0" * 64,
+                "applied_at": "2026-01-02T03:04:05.678Z",
+                "backward_compatible": False,
+            }
+        ],
+        "schema": ["table t", "  column x INTEGER"],
+        "tables": {
+            "t": {
+                "rows": 1,
+                "columns": {"x": {"null": 0, "integer": 1, "real": 0, "text": 0, "blob": 0}},
+            }
+        },
+    }
+
+
+def _without(*path: str | int) -> dict[str, Any]:
+    report = _good()
+    holder: Any = report
+    for key in path[:-1]:
+        holder = holder[key]
+    del holder[path[-1]]
+    return report
+
+
+def _with(value: object, *path: str | int) -> dict[str, Any]:
+    report = _good()
+    holder: Any = report
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    return report
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [
+        # Not a diagnose report at all.
+        (
+            _without("report_format"),
+            "the key 'report_format' is missing, so this is not a report of "
+            f"bootmigrate.diagnose(); {AS_WRITTEN}",
+        ),
+        # A newer bootmigrate wrote it.
+        (
+            _with(2, "report_format"),
+            "report_format 2 is newer than the format this bootmigrate reads (1); "
+            "upgrade bootmigrate where the tests run",
+        ),
+        # The format as a string.
+        (
+            _with("1", "report_format"),
+            f"'report_format' is a string ('1'), not a whole number; {AS_WRITTEN}",
+        ),
+        # A key cut out.
+        (_without("ledger"), f"the key 'ledger' is missing; {AS_WRITTEN}"),
+        (_without("file", "encoding"), f"the key 'file.encoding' is missing; {AS_WRITTEN}"),
+        (
+            _without("ledger", 0, "checksum"),
+            f"the key 'ledger[0].checksum' is missing; {AS_WRITTEN}",
+        ),
+        (
+            _without("tables", "t", "columns", "x", "blob"),
+            f"the key 'tables.t.columns.x.blob' is missing; {AS_WRITTEN}",
+        ),
+        # A boolean where a number belongs.
+        (
+            _with(True, "ledger", 0, "version"),
+            f"'ledger[0].version' is a boolean (True), not a whole number; {AS_WRITTEN}",
+        ),
+        # Counts that do not add up.
+        (
+            _with(2, "tables", "t", "rows"),
+            "the storage classes of 'tables.t.columns.x' add up to 1, and the table has 2 "
+            f"rows; {AS_WRITTEN}",
+        ),
+        # A table the schema lacks.
+        (
+            _with(["table u", "  column x INTEGER"], "schema"),
+            "'schema' and 'tables' name different tables (only in 'schema': u) "
+            f"(only in 'tables': t); {AS_WRITTEN}",
+        ),
+        # A schema line diagnose never writes.
+        (
+            _with(["table t", "  column x INTEGER", "DROP TABLE t"], "schema"),
+            "'schema' line 3 ('DROP TABLE t'): not a table, index, view or trigger line; "
+            f"{AS_WRITTEN}",
+        ),
+    ],
+)
+def test_a_bad_report_is_refused_naming_the_key(
+    tmp_path: Path, report: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(bootmigrate.InvalidReport) as info:
+        origin_from_report(report, tmp_path / "origin.db")
+    assert str(info.value) == f"the report: {message}"
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_good_report_of_those_builds(tmp_path: Path) -> None:
+    # The cases above each break this one report, which is itself fine.
+    origin = origin_from_report(_good(), tmp_path / "origin.db")
+    conn = sqlite3.connect(origin)
+    try:
+        assert conn.execute("SELECT typeof(x) FROM t").fetchall() == [("integer",)]
+        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+    finally:
+        conn.close()
+
+
+def test_a_report_file_that_is_not_json_or_missing(tmp_path: Path) -> None:
+    pasted = tmp_path / "report.json"
+    pasted.write_text("Please find my report below:\n{...}", encoding="utf-8")
+    with pytest.raises(bootmigrate.InvalidReport) as info:
+        origin_from_report(pasted, tmp_path / "origin.db")
+    assert str(info.value) == (
+        f"{pasted}: not JSON (Expecting value at line 1, column 1); {AS_WRITTEN}"
+    )
+    missing = tmp_path / "nowhere.json"
+    with pytest.raises(bootmigrate.InvalidReport) as info:
+        origin_from_report(missing, tmp_path / "origin.db")
+    assert str(info.value) == (
+        f"{missing}: cannot read the report (No such file or directory); give the path of "
+        "the JSON file `bootmigrate diagnose` wrote"
+    )
+
+
+def test_a_report_of_a_missing_database_has_nothing_to_build(tmp_path: Path) -> None:
+    source = make_set(tmp_path, READINGS)
+    report = bootmigrate.diagnose(tmp_path / "nowhere.db", source)
+    with pytest.raises(bootmigrate.UnreproducibleReport) as info:
+        origin_from_report(report, tmp_path / "origin.db")
+    assert str(info.value) == (
+        "the report: the report holds no database: its file was missing or could not be "
+        "read when the report was made (findings: missing); ask for a report of the "
+        "database file itself, made with the app closed"
+    )
+
+
+def test_an_existing_file_is_never_written_over(tmp_path: Path) -> None:
+    existing = tmp_path / "app.db"
+    existing.write_bytes(b"the user's data")
+    with pytest.raises(bootmigrate.UsageError) as info:
+        origin_from_report(_good(), existing)
+    assert str(info.value) == (
+        f"{existing} exists; origin_from_report builds a new database file and never writes "
+        "over one: give a path that does not exist"
+    )
+    assert existing.read_bytes() == b"the user's data"
