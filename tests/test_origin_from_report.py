@@ -82,7 +82,7 @@ def test_the_database_built_has_the_report_of_the_users(user_db: Path, tmp_path:
         "text": 1,
         "blob": 0,
     }
-    origin = origin_from_report(report, tmp_path / "origin.db", source=REFERENCE)
+    origin = origin_from_report(report, tmp_path / "origin.db", REFERENCE)
     assert origin == tmp_path / "origin.db"
     rebuilt = bootmigrate.diagnose(origin, REFERENCE)
     for key in ("schema", "ledger", "tables", "findings"):
@@ -125,7 +125,7 @@ def test_a_report_file_in_wal_mode_with_another_page_size(tmp_path: Path) -> Non
     saved = tmp_path / "report.json"
     saved.write_text(json.dumps(report), encoding="utf-8")
 
-    origin = origin_from_report(saved, tmp_path / "origin.db", source=source)
+    origin = origin_from_report(saved, tmp_path / "origin.db", source)
 
     rebuilt = bootmigrate.diagnose(origin, source)
     assert rebuilt["file"]["page_size"] == 8192
@@ -194,7 +194,7 @@ def test_a_migration_that_fails_on_the_users_database_fails_on_its_origin(
     make_set(tmp_path, {"0002_readings_real.up.sql": STRICTER})
     in_the_field = _failure(db, source)
 
-    origin = origin_from_report(report, tmp_path / "origin.db", source=source)
+    origin = origin_from_report(report, tmp_path / "origin.db", source)
     in_ci = _failure(origin, source)
 
     assert in_ci == in_the_field
@@ -211,7 +211,7 @@ def test_the_same_migration_passes_on_the_origin_of_a_database_without_text(
     db, source = _readings(tmp_path, [1, 2.5, None])
     report = bootmigrate.diagnose(db, source)
     make_set(tmp_path, {"0002_readings_real.up.sql": STRICTER})
-    origin = origin_from_report(report, tmp_path / "origin.db", source=source)
+    origin = origin_from_report(report, tmp_path / "origin.db", source)
     assert bootmigrate.migrate(origin, source).to_version == 2
     assert bootmigrate.migrate(db, source).to_version == 2
 
@@ -264,7 +264,7 @@ def test_a_check_synthetic_values_cannot_satisfy_is_named(tmp_path: Path) -> Non
     conn.close()
     report = bootmigrate.diagnose(db, source)
     with pytest.raises(bootmigrate.UnreproducibleReport) as info:
-        origin_from_report(report, tmp_path / "origin.db", source=source)
+        origin_from_report(report, tmp_path / "origin.db", source)
     assert (info.value.table, info.value.column) == ("codes", "code")
     assert str(info.value) == (
         "the report: table codes refuses a synthetic row of the report's storage classes "
@@ -296,7 +296,7 @@ def test_a_foreign_key_no_parent_row_can_satisfy_is_named(tmp_path: Path) -> Non
     conn.close()
     report = bootmigrate.diagnose(db, source)
     with pytest.raises(bootmigrate.UnreproducibleReport) as info:
-        origin_from_report(report, tmp_path / "origin.db", source=source)
+        origin_from_report(report, tmp_path / "origin.db", source)
     assert (info.value.table, info.value.column) == ("child", "parent_id")
     assert str(info.value).startswith(
         "the report: column parent_id of table child is a foreign key to parent, and the "
@@ -304,19 +304,21 @@ def test_a_foreign_key_no_parent_row_can_satisfy_is_named(tmp_path: Path) -> Non
     )
 
 
-def test_blanked_literals_without_the_source_are_kept_or_refused(
+def test_a_blanked_literal_the_migrations_do_not_give_back_is_named(
     user_db: Path, tmp_path: Path
 ) -> None:
     report = bootmigrate.diagnose(user_db, REFERENCE)
-    # The FTS5 table's tokenize = '?' is no tokenizer: without the migrations, say so.
+    other = make_set(tmp_path, READINGS)  # not the app's: no version 26 to compare with
+    # The FTS5 table's tokenize = '?' names no tokenizer.
     with pytest.raises(bootmigrate.UnreproducibleReport) as info:
-        origin_from_report(report, tmp_path / "origin.db")
+        origin_from_report(report, tmp_path / "origin.db", other)
     assert str(info.value).startswith(
         "the report: SQLite refuses the virtual table sessions_search of the report's schema: "
     )
     assert str(info.value).endswith(
-        "; pass source= (the app's migrations): the report shows literals as '?', and the "
-        "migrations give them back"
+        "; give the migrations the database was made by as the source: the report shows "
+        "literals as '?', and only schema lines that match the schema of its version get "
+        "them back (a line changed outside the migrations keeps '?')"
     )
     assert not (tmp_path / "origin.db").exists()
 
@@ -435,14 +437,14 @@ def test_a_bad_report_is_refused_naming_the_key(
     tmp_path: Path, report: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(bootmigrate.InvalidReport) as info:
-        origin_from_report(report, tmp_path / "origin.db")
+        origin_from_report(report, tmp_path / "origin.db", REFERENCE)
     assert str(info.value) == f"the report: {message}"
     assert os.listdir(tmp_path) == []
 
 
 def test_the_good_report_of_those_builds(tmp_path: Path) -> None:
     # The cases above each break this one report, which is itself fine.
-    origin = origin_from_report(_good(), tmp_path / "origin.db")
+    origin = origin_from_report(_good(), tmp_path / "origin.db", REFERENCE)
     conn = sqlite3.connect(origin)
     try:
         assert conn.execute("SELECT typeof(x) FROM t").fetchall() == [("integer",)]
@@ -455,13 +457,13 @@ def test_a_report_file_that_is_not_json_or_missing(tmp_path: Path) -> None:
     pasted = tmp_path / "report.json"
     pasted.write_text("Please find my report below:\n{...}", encoding="utf-8")
     with pytest.raises(bootmigrate.InvalidReport) as info:
-        origin_from_report(pasted, tmp_path / "origin.db")
+        origin_from_report(pasted, tmp_path / "origin.db", REFERENCE)
     assert str(info.value) == (
         f"{pasted}: not JSON (Expecting value at line 1, column 1); {AS_WRITTEN}"
     )
     missing = tmp_path / "nowhere.json"
     with pytest.raises(bootmigrate.InvalidReport) as info:
-        origin_from_report(missing, tmp_path / "origin.db")
+        origin_from_report(missing, tmp_path / "origin.db", REFERENCE)
     assert str(info.value) == (
         f"{missing}: cannot read the report (No such file or directory); give the path of "
         "the JSON file `bootmigrate diagnose` wrote"
@@ -472,7 +474,7 @@ def test_a_report_of_a_missing_database_has_nothing_to_build(tmp_path: Path) -> 
     source = make_set(tmp_path, READINGS)
     report = bootmigrate.diagnose(tmp_path / "nowhere.db", source)
     with pytest.raises(bootmigrate.UnreproducibleReport) as info:
-        origin_from_report(report, tmp_path / "origin.db")
+        origin_from_report(report, tmp_path / "origin.db", REFERENCE)
     assert str(info.value) == (
         "the report: the report holds no database: its file was missing or could not be "
         "read when the report was made (findings: missing); ask for a report of the "
@@ -484,7 +486,7 @@ def test_an_existing_file_is_never_written_over(tmp_path: Path) -> None:
     existing = tmp_path / "app.db"
     existing.write_bytes(b"the user's data")
     with pytest.raises(bootmigrate.UsageError) as info:
-        origin_from_report(_good(), existing)
+        origin_from_report(_good(), existing, REFERENCE)
     assert str(info.value) == (
         f"{existing} exists; origin_from_report builds a new database file and never writes "
         "over one: give a path that does not exist"

@@ -62,8 +62,8 @@ class _Parsed:
 def origin_from_report(
     report: Mapping[str, Any] | str | os.PathLike[str],
     path: str | os.PathLike[str],
+    source: SourceLike,
     *,
-    source: SourceLike | None = None,
     prepare: Callable[[sqlite3.Connection], object] | None = None,
 ) -> Path:
     """Build the database file *path* from a report of :func:`bootmigrate.diagnose`: its
@@ -72,15 +72,17 @@ def origin_from_report(
     classes the report counted (the values are synthetic). Returns *path*.
 
     *report* is the dict ``diagnose`` returned or the path of the JSON file it was saved
-    as. *source*, the app's migrations, gives back the literals the report hides
-    (``'?'``): where a line of the report's schema is a line of the schema its ledger's
-    newest version has, that line is used, with its ``DEFAULT``, ``CHECK ... IN`` list,
-    view and trigger text and virtual table arguments as the migrations wrote them.
+    as. *source* is the app's migrations (``"pkg:folder"``, a directory or a loaded
+    set); they give back the literals the report hides (``'?'``): where a line of the
+    report's schema is a line of the schema its ledger's newest version has, that line is
+    used, with its ``DEFAULT``, ``CHECK ... IN`` list, view and trigger text and virtual
+    table arguments as the migrations wrote them (a line changed outside the migrations
+    keeps its ``'?'``).
     *prepare* is called with the connection first (functions and collations the schema
     uses).
 
-    *path* must not exist: nothing is ever written over. Raises :class:`InvalidReport`
-    for a report it cannot read (which key, why) and :class:`UnreproducibleReport` when
+    *path* must not exist: nothing is ever written over. Raises :class:`~bootmigrate.InvalidReport`
+    for a report it cannot read (which key, why) and :class:`~bootmigrate.UnreproducibleReport` when
     synthetic rows cannot give a table the report's counts (a ``CHECK`` or foreign key
     they cannot satisfy, a class the column's type does not keep); nothing is left at
     *path* then. Virtual tables are created empty (the report counts no rows in them).
@@ -96,8 +98,7 @@ def origin_from_report(
     if not target.parent.is_dir():
         raise UsageError(f"{target}: the directory {target.parent} does not exist")
     lines = parsed.schema
-    if source is not None:
-        lines = _with_literals(lines, source, parsed.applied, prepare)
+    lines = _with_literals(lines, source, parsed.applied, prepare)
     try:
         statements = schema_statements(lines)
     except SchemaTextError as exc:
@@ -407,8 +408,9 @@ def _create(
         raise UnreproducibleReport(
             name,
             f"SQLite refuses the {kind} {quote_name(object_name)} of the report's schema: {exc}",
-            "pass source= (the app's migrations): the report shows literals as '?', and the "
-            "migrations give them back"
+            "give the migrations the database was made by as the source: the report shows "
+            "literals as '?', and only schema lines that match the schema of its version "
+            "get them back (a line changed outside the migrations keeps '?')"
             if hidden
             else "pass prepare= a function that registers the functions and collations the "
             "schema uses",
