@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ import bootmigrate
 from bootmigrate.testing import MigrationCheckFailed, MigrationKit, origin_from_report
 from dbfiles import make_set
 
+pytest_plugins = ["pytester"]
+
+EXAMPLES = Path(__file__).parent / "examples"
 REFERENCE = "sessionstore.migrations:."
 SECRET = "hunter2-SECRET"
 
@@ -248,6 +252,55 @@ def test_the_kit_says_when_a_report_cannot_be_built(tmp_path: Path) -> None:
     )
 
 
+def test_pytest_bootmigrate_runs_the_reports_in_a_folder_as_origins(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The README's recipe: the user's report saved in reports/, the hook makes every
+    # report there an origin, and the next release's migration fails on it in CI.
+    monkeypatch.delenv("BOOTMIGRATE_SOURCE", raising=False)
+    shutil.copytree(EXAMPLES / "passing", pytester.path, dirs_exist_ok=True)
+    migrations = pytester.path / "migrations"
+    user = pytester.path / "user.db"
+    bootmigrate.migrate(user, migrations)
+    conn = sqlite3.connect(user)
+    conn.execute(f"INSERT INTO notes (title, pinned) VALUES ('{SECRET}', 'yes')")
+    conn.commit()
+    conn.close()
+    (pytester.path / "reports").mkdir()
+    (pytester.path / "reports" / "issue-42.json").write_text(
+        json.dumps(bootmigrate.diagnose(user, migrations)), encoding="utf-8"
+    )
+    user.unlink()
+    (pytester.path / "conftest.py").write_text(
+        "from pathlib import Path\n"
+        "from bootmigrate.testing import MigrationKit\n"
+        "REPORTS = Path(__file__).parent / 'reports'\n"
+        "def pytest_bootmigrate_kit(config, source):\n"
+        "    return MigrationKit(source, origins={p.stem: p for p in REPORTS.glob('*.json')})\n",
+        encoding="utf-8",
+    )
+    (migrations / "0004_pinned_flag.up.sql").write_text(
+        "CREATE TABLE notes_new (id INTEGER PRIMARY KEY, title TEXT NOT NULL,\n"
+        "    body TEXT NOT NULL DEFAULT '',\n"
+        "    pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1)));\n"
+        "INSERT INTO notes_new SELECT id, title, body, pinned FROM notes;\n"
+        "DROP TABLE notes;\n"
+        "ALTER TABLE notes_new RENAME TO notes;\n",
+        encoding="utf-8",
+    )
+    result = pytester.runpytest("--bootmigrate", "-k", "origin")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "convergence from origin 'issue-42': the upgrade failed: "
+            "'0004_pinned_flag.up.sql' statement 2 (line 4) failed: CHECK constraint failed: "
+            "pinned IN (0, 1); the run was rolled back and the database is unchanged. "
+            "Statement: INSERT INTO notes_new SELECT id, title, body, pinned FROM notes;",
+            "FAILED bootmigrate::origin[[]issue-42[]]*",
+        ]
+    )
+
+
 # -- what synthetic rows cannot reproduce -------------------------------------------------
 
 
@@ -424,6 +477,11 @@ def _with(value: object, *path: str | int) -> dict[str, Any]:
             _with(["table u", "  column x INTEGER"], "schema"),
             "'schema' and 'tables' name different tables (only in 'schema': u) "
             f"(only in 'tables': t); {AS_WRITTEN}",
+        ),
+        # Counts of a column the table does not have.
+        (
+            _with(["table t", "  column y INTEGER"], "schema"),
+            f"'tables.t.columns' names x, and the schema's table t has y; {AS_WRITTEN}",
         ),
         # A schema line diagnose never writes.
         (

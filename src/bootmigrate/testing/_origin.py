@@ -466,6 +466,13 @@ def _compare(
         raise UnreproducibleReport(name, "the ledger built differs from the report's", advice)
     for table, counted in parsed.counts.items():
         got = found["tables"].get(table, {"rows": 0, "columns": {}})
+        if set(got["columns"]) != set(counted.columns):
+            raise InvalidReport(
+                name,
+                f"'tables.{table}.columns' names {', '.join(sorted(counted.columns)) or 'none'}, "
+                f"and the schema's table {table} has {', '.join(sorted(got['columns']))}",
+                _AS_WRITTEN,
+            )
         if got["rows"] != counted.rows:
             raise UnreproducibleReport(
                 name,
