@@ -34,6 +34,12 @@ text naming the column), so they meet neither the rows a migration inserts itsel
 version number, a settings row with id 1) nor each other: a column that is not a
 foreign key never holds another table's key by chance, so a later migration that adds
 a foreign key over it meets orphans, as it would on a user's database.
+
+:func:`write_counted` writes, instead of one row per table, the rows a diagnostic report
+counted: per table that many rows, per column as many NULL, INTEGER, REAL, TEXT and BLOB
+values as the report says, each the value above when it is of that class and one of the
+same ranges otherwise (:func:`classed_value`); a foreign key takes a parent key of the
+class counted (see :mod:`._origin`).
 """
 
 from __future__ import annotations
