@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .._db import ledger
+from .._db.connection import DEFAULT_TIMEOUT, translated
+from .._db.errors import Where
 from .._diagnose import REPORT_FORMAT, blank_literals, contents
 from .._errors import InvalidReport, MigrationError, UnreproducibleReport, UsageError
 from .._schema.model import schema_diff
@@ -81,11 +83,12 @@ def origin_from_report(
     *prepare* is called with the connection first (functions and collations the schema
     uses).
 
-    *path* must not exist: nothing is ever written over. Raises :class:`~bootmigrate.InvalidReport`
-    for a report it cannot read (which key, why) and :class:`~bootmigrate.UnreproducibleReport` when
-    synthetic rows cannot give a table the report's counts (a ``CHECK`` or foreign key
-    they cannot satisfy, a class the column's type does not keep); nothing is left at
-    *path* then. Virtual tables are created empty (the report counts no rows in them).
+    *path* must not exist: nothing is ever written over. Raises
+    :class:`~bootmigrate.InvalidReport` for a report it cannot read (which key, why) and
+    :class:`~bootmigrate.UnreproducibleReport` when synthetic rows cannot give a table the
+    report's counts (a ``CHECK`` or foreign key they cannot satisfy, a class the column's
+    type does not keep); nothing is left at *path* then. Virtual tables are created empty
+    (the report counts no rows in them).
     """
     name, data = _read(report)
     parsed = _parse(name, data)
@@ -97,8 +100,7 @@ def origin_from_report(
         )
     if not target.parent.is_dir():
         raise UsageError(f"{target}: the directory {target.parent} does not exist")
-    lines = parsed.schema
-    lines = _with_literals(lines, source, parsed.applied, prepare)
+    lines = _with_literals(parsed.schema, source, parsed.applied, prepare)
     try:
         statements = schema_statements(lines)
     except SchemaTextError as exc:
@@ -106,19 +108,26 @@ def origin_from_report(
             name, f"'schema' line {exc.number} ({exc.line!r}): {exc.problem}", _AS_WRITTEN
         ) from None
     _check_tables(name, statements, parsed.counts)
-    handle, building = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".building", dir=target.parent
-    )
+    try:
+        handle, building = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".building", dir=target.parent
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"{target}: cannot create a file in {target.parent} ({exc.strerror or exc})"
+        ) from None
     os.close(handle)
     try:
-        _build(name, Path(building), parsed, statements, prepare)
-        _compare(name, Path(building), parsed, prepare)
-        if str(parsed.file["journal_mode"]).lower() == "wal":
-            conn = sqlite3.connect(building)
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-            finally:
-                conn.close()
+        # What is not the report's doing (a full disk) is named as any run names it.
+        with translated(Where(str(target), DEFAULT_TIMEOUT)):
+            _build(name, Path(building), parsed, statements, prepare)
+            _compare(name, Path(building), parsed, prepare)
+            if str(parsed.file["journal_mode"]).lower() == "wal":
+                conn = sqlite3.connect(building)
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                finally:
+                    conn.close()
         os.replace(building, target)
     finally:
         for leftover in (building, *(building + s for s in ("-journal", "-wal", "-shm"))):
