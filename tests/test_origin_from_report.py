@@ -592,3 +592,11 @@ def test_an_existing_file_is_never_written_over(tmp_path: Path) -> None:
         "over one: give a path that does not exist"
     )
     assert existing.read_bytes() == b"the user's data"
+
+
+def test_a_missing_directory_is_named(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "app.db"
+    with pytest.raises(bootmigrate.UsageError) as info:
+        origin_from_report(_good(), target, REFERENCE)
+    assert str(info.value) == f"{target}: the directory {target.parent} does not exist"
+    assert not (tmp_path / "no").exists()
