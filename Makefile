@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Interpreters for test-matrix, oldest to newest; missing ones are reported and skipped.
 PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
 
-.PHONY: install run run-legacy test lint typecheck check migrate-test migrate-freeze test-matrix dist clean
+.PHONY: install run run-legacy test test-pysqlite3 lint typecheck check migrate-test migrate-freeze test-matrix dist clean
 
 # Both distributions, editable: bootmigrate (pyproject.toml) with its test and lint tools,
 # and the reference app sessionstore (reference-app/pyproject.toml).
@@ -51,6 +51,15 @@ typecheck: install
 
 # The README's test command: lint, types and the whole suite.
 check: lint typecheck test
+
+# The core file-level tests once more, with pysqlite3 standing in for sqlite3: the same
+# tests on the newer SQLite that pysqlite3-binary bundles (tests/support/on_pysqlite3.py).
+CORE_TESTS = runner executor no_transaction no_transaction_downs backup restore ledger \
+	faults edges edges_backup foreign_keys doctor sqlite_floor splitting python_migrations \
+	baseline dry_run newer_database fast_path sessionstore security testkit
+test-pysqlite3: install
+	$(BIN)/python tests/support/on_pysqlite3.py -q -m "not process" -p no:cacheprovider \
+	  $(foreach t,$(CORE_TESTS),tests/test_$(t).py)
 
 # The API reference from the docstrings, with the README as its user guide, into
 # build/docs/html. Nitpicky and from scratch (-E): any warning, such as a reference

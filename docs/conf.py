@@ -72,6 +72,8 @@ nitpick_ignore = [
             "Path",
         )
     ),
+    # The standard library's function the Connect alias is called like (see above).
+    ("py:func", "sqlite3.connect"),
     # Private aliases in public signatures, spelt out in the docstrings that take them
     # (tests/test_public_api.py allows exactly these): Report.state's Literal, declared
     # for type checkers only as the boot imports no typing, and Baseline's *repair*.

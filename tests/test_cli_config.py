@@ -104,7 +104,7 @@ def test_an_unknown_key_is_an_error_naming_it(tmp_path, monkeypatch, capsys):
     assert err.endswith(
         f"bootmigrate: error: {root / 'pyproject.toml'}: unknown key(s) in "
         "[tool.bootmigrate]: 'flavour', 'sourse' (did you mean 'source'?); "
-        "the known keys are db, directory, prepare, source\n"
+        "the known keys are connect, db, directory, prepare, source\n"
     )
 
 

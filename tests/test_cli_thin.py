@@ -51,7 +51,12 @@ RESULTS: dict[str, object] = {
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[str, tuple[Any, ...]]]:
     monkeypatch.chdir(tmp_path)
-    for name in ("BOOTMIGRATE_DB", "BOOTMIGRATE_SOURCE", "BOOTMIGRATE_PREPARE"):
+    for name in (
+        "BOOTMIGRATE_DB",
+        "BOOTMIGRATE_SOURCE",
+        "BOOTMIGRATE_PREPARE",
+        "BOOTMIGRATE_CONNECT",
+    ):
         monkeypatch.delenv(name, raising=False)
     recorded: list[tuple[str, tuple[Any, ...]]] = []
     for name, result in RESULTS.items():
@@ -69,10 +74,13 @@ COMMON = ["--db", DB, "--source", SOURCE]
 
 
 CASES = [
-    (["status"], [("status", (DB, SOURCE))]),
-    (["status", "--json"], [("status", (DB, SOURCE))]),
-    (["doctor"], [("doctor", (DB, SOURCE, ("full", False), ("timeout", 30.0)))]),
-    (["doctor", "--json", "--full"], [("doctor", (DB, SOURCE, ("full", True), ("timeout", 30.0)))]),
+    (["status"], [("status", (DB, SOURCE, ("connect", None)))]),
+    (["status", "--json"], [("status", (DB, SOURCE, ("connect", None)))]),
+    (["doctor"], [("doctor", (DB, SOURCE, ("connect", None), ("full", False), ("timeout", 30.0)))]),
+    (
+        ["doctor", "--json", "--full"],
+        [("doctor", (DB, SOURCE, ("connect", None), ("full", True), ("timeout", 30.0)))],
+    ),
     (
         ["up", "--to", "2"],
         [
@@ -85,6 +93,7 @@ CASES = [
                     ("backup", False),
                     ("backup_keep", 1),
                     ("baseline", None),
+                    ("connect", None),
                     ("progress", None),  # stderr is not a terminal here
                     ("target", 2),
                     ("timeout", 30.0),
@@ -102,6 +111,7 @@ CASES = [
                     DB,
                     "<the loaded set>",
                     ("baseline", None),
+                    ("connect", None),
                     ("prepare", None),
                     ("target", 2),
                     ("timeout", 30.0),
@@ -109,9 +119,12 @@ CASES = [
             ),
         ],
     ),
-    (["restore"], [("restore", (DB, None, ("timeout", 30.0)))]),
-    (["diagnose"], [("diagnose", (DB, SOURCE, ("timeout", 30.0)))]),
-    (["restore", "app.db.bk"], [("restore", (DB, "app.db.bk", ("timeout", 30.0)))]),
+    (["restore"], [("restore", (DB, None, ("connect", None), ("timeout", 30.0)))]),
+    (["diagnose"], [("diagnose", (DB, SOURCE, ("connect", None), ("timeout", 30.0)))]),
+    (
+        ["restore", "app.db.bk"],
+        [("restore", (DB, "app.db.bk", ("connect", None), ("timeout", 30.0)))],
+    ),
     (
         ["down", "--to", "1"],
         [
@@ -124,6 +137,7 @@ CASES = [
                     1,
                     ("backup", False),
                     ("backup_keep", 1),
+                    ("connect", None),
                     ("progress", None),
                     ("timeout", 30.0),
                 ),
@@ -135,10 +149,16 @@ CASES = [
         ["new", "--python", "hash_tokens"],
         [("new_migration", (SOURCE, "hash_tokens", ("python", True)))],
     ),
-    (["verify"], [("verify", (DB, SOURCE, ("prepare", None), ("schema", False)))]),
-    (["verify", "--schema"], [("verify", (DB, SOURCE, ("prepare", None), ("schema", True)))]),
-    (["schema"], [("canonical_schema", (DB,))]),
-    (["schema", "--json"], [("canonical_schema", (DB,))]),
+    (
+        ["verify"],
+        [("verify", (DB, SOURCE, ("connect", None), ("prepare", None), ("schema", False)))],
+    ),
+    (
+        ["verify", "--schema"],
+        [("verify", (DB, SOURCE, ("connect", None), ("prepare", None), ("schema", True)))],
+    ),
+    (["schema"], [("canonical_schema", (DB, ("connect", None)))]),
+    (["schema", "--json"], [("canonical_schema", (DB, ("connect", None)))]),
     (["schema", "--write"], [("write_schema_snapshot", (SOURCE, ("prepare", None)))]),
     (["lock"], [("write_lock", (SOURCE,))]),
     (["lock", "--check"], [("check_lock", (SOURCE,))]),

@@ -242,6 +242,37 @@ def test_02_a_run_killed_mid_update_on_such_a_connection_is_undone(
     assert db.read_bytes() == before[0]
 
 
+class KeepsItsJournal(sqlite3.Connection):
+    """An app's connection on which SQLite will not leave its journal mode (as it answers
+    when it refuses a switch: with the mode it kept)."""
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.lower().replace(" ", "").startswith("pragmajournal_mode="):
+            return super().execute("PRAGMA journal_mode")
+        return super().execute(sql, *args)
+
+
+def test_02_a_connection_that_keeps_an_unsafe_journal_is_refused(tmp_path: Path) -> None:
+    source, db = at_version(
+        tmp_path, {"0001_t.up.sql": BIG_TABLE, "0002_u.up.sql": "UPDATE t SET v = 'b';\n"}, 1
+    )
+    before = image(db)
+    conn = sqlite3.connect(db, factory=KeepsItsJournal)
+    conn.cursor().execute("PRAGMA journal_mode = OFF")  # the app's set-up, not refused
+    busy = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    with pytest.raises(bootmigrate.UsageError) as info:
+        bootmigrate.migrate(conn, source)
+    assert str(info.value) == (
+        "the connection uses PRAGMA journal_mode = off, in which a failed migration cannot "
+        "be rolled back, and it could not be switched to delete; migrate before setting it"
+    )
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "off"
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == busy
+    conn.close()
+    assert image(db) == before
+    assert query(db, "SELECT MAX(version) FROM bootmigrate_ledger") == [(1,)]
+
+
 # -- 3. a real write failure (EFBIG) in rollback-journal mode ------------------------
 
 

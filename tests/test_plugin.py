@@ -232,7 +232,7 @@ def test_an_unknown_key_in_the_configuration_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(
         [
             f"ERROR: bootmigrate: {pyproject}: unknown key(s) in [tool.bootmigrate]: 'sorce' "
-            "(did you mean 'source'?); the known keys are db, directory, prepare, source"
+            "(did you mean 'source'?); the known keys are connect, db, directory, prepare, source"
         ]
     )
 

@@ -367,3 +367,166 @@ def test_found_a_failed_run_on_an_exclusive_connection_does_not_wait(tmp_path: P
     )
     assert outcome is not None, f"no answer within {EXCLUSIVE_DEADLINE} s (timeout=60)"
     assert outcome.error == "StatementError" and "restored" in outcome.message, outcome
+
+
+# Seed 4104243791, scenario 16: a database with free pages (a table dropped), a borrowed
+# connection with journal_mode=OFF (the run switches it to DELETE) and cache_size=5, and a
+# transactional batch that refills those pages and then fails.
+FREE_PAGES_SOURCE = {
+    "0001_scratch.up.sql": (
+        "CREATE TABLE keep (id INTEGER PRIMARY KEY, v TEXT);\n"
+        "INSERT INTO keep VALUES (1, 'kept');\n"
+        "CREATE TABLE scratch (v TEXT);\n"
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000)\n"
+        "INSERT INTO scratch SELECT printf('%.200c', 'a') FROM c;\n"
+    ),
+    "0002_drop.up.sql": "DROP TABLE scratch;\n",  # about 150 pages go to the freelist
+    "0003_refill.up.sql": (
+        "CREATE TABLE refill (v TEXT);\n"
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 6000)\n"
+        "INSERT INTO refill SELECT printf('%.200c', 'b') FROM c;\n"
+    ),
+    # last_step() is the app's: the power goes there in the "kill" case.
+    "0004_late.up.sql": "UPDATE keep SET v = last_step(v);\nINSERT INTO nope VALUES (1);\n",
+}
+
+
+def _fail_late(db: Path, source: Path, failure: str, journal_mode: str) -> promise.Outcome:
+    """In a forked child, the app's connection (*journal_mode*, a 5-page cache) migrates
+    and the last file fails: a statement, a file-size limit 64 KiB above the file's size
+    (RLIMIT_FSIZE, hit while the batch refills the free pages), or a SIGKILL."""
+    if failure == "disk-full":
+        import resource
+
+        limit = db.stat().st_size + 64 * 1024
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    def last_step(value: str) -> str:
+        if failure == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return "changed"
+
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA journal_mode = {journal_mode}")
+    conn.execute("PRAGMA cache_size = 5")
+    conn.create_function("last_step", 1, last_step)
+    try:
+        bootmigrate.migrate(conn, source)
+    except bootmigrate.MigrationError as exc:
+        return promise.Outcome(
+            error=type(exc).__name__,
+            migration_error=True,
+            message=str(exc),
+            settings=[
+                f"{name} = {conn.execute(f'PRAGMA {name}').fetchone()[0]}"
+                for name in ("journal_mode", "cache_size")
+            ],
+        )
+    finally:
+        conn.close()
+    return promise.Outcome()
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("failure", "journal_mode"),
+    [("statement", "off"), ("disk-full", "off"), ("kill", "memory"), ("kill", "off")],
+)
+def test_found_a_rolled_back_batch_leaves_other_bytes_only_in_free_pages(
+    tmp_path: Path, failure: str, journal_mode: str
+) -> None:
+    """Found by test_a_file_size_limit_anywhere_in_a_run_keeps_the_promise (seed
+    4104243791, scenario 16: "the main file's bytes changed, its content reads the
+    same"). Not the journal mode: the run had switched the app's OFF to DELETE (which
+    also makes a kill recoverable: a MEMORY journal dies with the process). SQLite
+    reuses a freelist page without journaling it (it holds no data), so the pages a
+    spilled cache wrote there are not put back by the rollback. The header and every
+    page in use are, byte for byte; the README says so under "Errors"."""
+    source = tmp_path / "migrations"
+    source.mkdir()
+    for name, text in FREE_PAGES_SOURCE.items():
+        (source / name).write_text(text)
+    data = tmp_path / "data"
+    data.mkdir()
+    db = data / "app.db"
+    bootmigrate.migrate(db, source, target=2)
+    before = promise.image(db)
+    free = promise.free_pages(before.data)
+    assert len(free) > 100  # the case needs free pages to refill
+    outcome = promise.in_child(functools.partial(_fail_late, db, source, failure, journal_mode))
+    if failure == "kill":
+        assert outcome is None  # killed; the next status() rolls its hot journal back
+        assert bootmigrate.status(db, source).current == 2
+    elif failure == "disk-full":
+        assert outcome is not None
+        assert outcome.error == "DiskFull"
+        assert outcome.message == (
+            f"{db}: the disk is full (a write failed: disk I/O error; the disk, a quota or a "
+            "file-size limit is full); the run was rolled back and the database is unchanged. "
+            "Free some space and start again"
+        )
+    else:
+        assert outcome is not None and outcome.error == "StatementError"
+        assert "0004_late.up.sql" in outcome.message
+        assert "the run was rolled back and the database is unchanged" in outcome.message
+    if outcome is not None:  # the app's connection got its settings back
+        assert outcome.settings == [f"journal_mode = {journal_mode}", "cache_size = 5"]
+    after = promise.image(db)
+    assert not Path(f"{db}-journal").exists()
+    assert after.logical == before.logical  # schema, rows, ledger, user_version
+    assert promise.integrity(db) == [("ok",)]
+    assert bootmigrate.status(db, source).current == 2
+    # Byte for byte: the header, the size and every page in use. Some free pages hold
+    # what the spilled cache wrote (this is the case the seed found, and still happens).
+    page_size = int.from_bytes(before.data[16:18], "big")
+    assert after.data[:100] == before.data[:100] and len(after.data) == len(before.data)
+    changed = {
+        start // page_size + 1
+        for start in range(0, len(before.data), page_size)
+        if before.data[start : start + page_size] != after.data[start : start + page_size]
+    }
+    assert changed and changed <= free, (
+        changed - free,
+        promise.byte_changes(before.data, after.data),
+    )
+    assert promise.same_database_bytes(before.data, after.data)
+
+
+def test_unchanged_means_the_header_and_every_page_in_use(tmp_path: Path) -> None:
+    """The oracle's "byte-identical" lets through other bytes in a free page only: a
+    byte changed in the header, in a page in use or in a freelist trunk page (which
+    SQLite journals) is a change, and so is any change in a file whose freelist does not
+    add up."""
+    db = tmp_path / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (v)")
+    conn.execute("INSERT INTO t SELECT printf('%.3000c', 'x') FROM (SELECT 1 UNION SELECT 2)")
+    conn.execute("CREATE TABLE gone (v)")
+    conn.execute("INSERT INTO gone SELECT printf('%.3000c', 'y') FROM t UNION ALL SELECT 'z'")
+    conn.commit()
+    conn.execute("DROP TABLE gone")
+    conn.commit()
+    conn.close()
+    data = db.read_bytes()
+    page_size = int.from_bytes(data[16:18], "big")
+    trunk = int.from_bytes(data[32:36], "big")
+    free = promise.free_pages(data)
+    assert trunk and free and trunk not in free
+    in_use = next(n for n in range(2, len(data) // page_size + 1) if n not in free | {trunk})
+
+    def flipped(page: int, offset: int = 100) -> bytes:
+        at = (page - 1) * page_size + offset
+        return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+    assert promise.same_database_bytes(data, flipped(min(free)))
+    assert not promise.same_database_bytes(data, flipped(in_use))
+    assert not promise.same_database_bytes(data, flipped(trunk, 8))  # its list of leaves
+    assert not promise.same_database_bytes(data, flipped(1, 24))  # the file change counter
+    assert not promise.same_database_bytes(data, data + bytes(page_size))
+    damaged = data[:36] + (999).to_bytes(4, "big") + data[40:]  # a freelist count that lies
+    assert promise.free_pages(damaged) == frozenset()
+    assert "header file change counter (bytes 24-27)" in promise.byte_changes(data, flipped(1, 24))
+    assert f"1 page(s) in use of {page_size} bytes differ: {in_use}" in promise.byte_changes(
+        data, flipped(in_use)
+    )

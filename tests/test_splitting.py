@@ -290,8 +290,8 @@ class CountingComplete:
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> CountingComplete:
     counter = CountingComplete()
-    # text.py reads sqlite3.complete_statement when a split starts.
-    monkeypatch.setattr("bootmigrate._source.text.sqlite3.complete_statement", counter)
+    # text.py reads the binding's complete_statement (sqlite3's here) when a split starts.
+    monkeypatch.setattr(sqlite3, "complete_statement", counter)
     return counter
 
 

@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from ._source.locate import load
     from ._source.model import Migration, MigrationSet, Script, Squash, Squashed
     from ._source.text import Statement
-    from ._types import DatabaseLike, SourceLike
+    from ._types import Connect, DatabaseLike, SourceLike
 
 # Loaded on first use: name -> the private module that defines it.
 _LAZY = {
@@ -112,6 +112,7 @@ _LAZY = {
     "Health": "_doctor",
     "doctor": "_doctor",
     "diagnose": "_diagnose",
+    "Connect": "_types",
     "DatabaseLike": "_types",
     "SourceLike": "_types",
     "Schema": "_schema.model",
@@ -141,7 +142,10 @@ _LAZY = {
 def _public(value: object) -> object:
     """Name ``bootmigrate`` as the module of a public class, function or type alias
     (tracebacks, ``repr`` and documentation then show the name users import)."""
-    setattr(value, "__module__", __name__)  # noqa: B010 - mypy: not every object has it
+    try:  # noqa: SIM105 - contextlib is one more import for the boot
+        setattr(value, "__module__", __name__)  # noqa: B010 - mypy: not every object has it
+    except AttributeError:
+        pass  # collections.abc's aliases (Connect) keep their module: it cannot be set
     return value
 
 
@@ -169,6 +173,7 @@ __all__ = [
     "BaselineError",
     "Column",
     "DatabaseBusy",
+    "Connect",
     "DatabaseLike",
     "DatabaseTooNew",
     "DatabaseTooOld",

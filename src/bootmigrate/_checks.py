@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import _binding as binding
 from ._apply.rehearsal import rehearse
 from ._apply.runner import look, status
 from ._db.connection import DEFAULT_TIMEOUT, describe
@@ -26,7 +27,7 @@ from ._source import lockfile as _lockfile
 from ._source.locate import load
 from ._source.lockfile import LOCK_FILENAME
 from ._source.model import MigrationSet
-from ._types import DatabaseLike, SourceLike
+from ._types import Connect, DatabaseLike, SourceLike
 
 #: Called with the connection of the reference database before any migration runs
 #: (register the SQL functions and collations the migrations use).
@@ -133,6 +134,7 @@ def verify(
     *,
     schema: bool = False,
     prepare: Prepare | None = None,
+    connect: Connect | None = None,
 ) -> Verification:
     """Check the files and the database together; read-only (``bootmigrate verify``).
 
@@ -147,33 +149,37 @@ def verify(
     scratch copy of the database (:func:`bootmigrate.rehearse`, *prepare* called with its
     connection): a statement that fails there is a problem naming the file, statement and
     line. A path is opened read-only and never created.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    migrations = load(source)
-    current = status(db, migrations)
-    lock = _lock_check(migrations)
-    problems = list(current.problems) + (list(lock.problems) if lock is not None else [])
-    # The schema a version should have means nothing while files and ledger disagree.
-    if schema and not problems:
-        problems += _drift_problems(db, migrations, current, prepare)
-    rehearsal = None
-    if current.pending and not problems:
-        # Valid files can still fail on the data (a syntax error SQLite finds, a NOT NULL
-        # column on a table with rows): run them on a copy, as `up --dry-run` does.
-        try:
-            rehearsal = rehearse(db, migrations, prepare=prepare)
-        except MigrationError as exc:
-            problems.append(str(exc))
-    return Verification(
-        database=current.database,
-        source=current.source,
-        migrations=len(migrations),
-        current=current.current,
-        pending=current.pending,
-        lock_checked=lock is not None,
-        schema_checked=schema and not problems,
-        problems=tuple(problems),
-        dry_run=rehearsal,
-    )
+    with binding.using(db, connect):
+        migrations = load(source)
+        current = status(db, migrations)
+        lock = _lock_check(migrations)
+        problems = list(current.problems) + (list(lock.problems) if lock is not None else [])
+        # The schema a version should have means nothing while files and ledger disagree.
+        if schema and not problems:
+            problems += _drift_problems(db, migrations, current, prepare)
+        rehearsal = None
+        if current.pending and not problems:
+            # Valid files can still fail on the data (a syntax error SQLite finds, a NOT NULL
+            # column on a table with rows): run them on a copy, as `up --dry-run` does.
+            try:
+                rehearsal = rehearse(db, migrations, prepare=prepare)
+            except MigrationError as exc:
+                problems.append(str(exc))
+        return Verification(
+            database=current.database,
+            source=current.source,
+            migrations=len(migrations),
+            current=current.current,
+            pending=current.pending,
+            lock_checked=lock is not None,
+            schema_checked=schema and not problems,
+            problems=tuple(problems),
+            dry_run=rehearsal,
+        )
 
 
 def check_lock(source: SourceLike) -> LockCheck:
@@ -192,7 +198,13 @@ def check_lock(source: SourceLike) -> LockCheck:
     return lock
 
 
-def schema_drift(db: DatabaseLike, source: SourceLike, *, prepare: Prepare | None = None) -> str:
+def schema_drift(
+    db: DatabaseLike,
+    source: SourceLike,
+    *,
+    prepare: Prepare | None = None,
+    connect: Connect | None = None,
+) -> str:
     """How the database's schema differs from a new database migrated to its version.
 
     The result is a unified diff (``-`` what the version should have, ``+`` what the
@@ -201,28 +213,42 @@ def schema_drift(db: DatabaseLike, source: SourceLike, *, prepare: Prepare | Non
     migrated. Raises the :class:`PlanError` that stops a migration when the files and
     the database disagree (the version's schema is then unknown), and
     :class:`DatabaseUnavailable` for a file that does not exist. Read-only.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    migrations = load(source)
-    current = status(db, migrations)
-    # Versions the files do not have, even backward-compatible ones: their schema is unknown.
-    plan(migrations.migrations, current.applied, squashes=migrations.squashes).check(
-        allow_compatible=False, database=current.database, working_copy=migrations.working_copy
-    )
-    return _diff(db, migrations, current.current or 0, prepare)
+    with binding.using(db, connect):
+        migrations = load(source)
+        current = status(db, migrations)
+        # Versions the files do not have, even backward-compatible ones: their schema is unknown.
+        plan(migrations.migrations, current.applied, squashes=migrations.squashes).check(
+            allow_compatible=False, database=current.database, working_copy=migrations.working_copy
+        )
+        return _diff(db, migrations, current.current or 0, prepare)
 
 
-def dry_run(db: DatabaseLike, source: SourceLike, *, target: int | None = None) -> Plan:
+def dry_run(
+    db: DatabaseLike,
+    source: SourceLike,
+    *,
+    target: int | None = None,
+    connect: Connect | None = None,
+) -> Plan:
     """What :func:`bootmigrate.migrate` would apply, without applying it; read-only.
 
     ``Plan.pending`` holds the migrations that would run, in order (empty: nothing to
     do); ``Plan.current`` is the database's version. Raises what ``migrate`` would raise
     before running anything (:class:`InvalidTarget`, a :class:`PlanError`). A path is
     opened read-only and never created.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    migrations = load(source)
-    would = look(db, migrations, target, DEFAULT_TIMEOUT)
-    would.check(database=describe(db), working_copy=migrations.working_copy)
-    return would
+    with binding.using(db, connect):
+        migrations = load(source)
+        would = look(db, migrations, target, DEFAULT_TIMEOUT)
+        would.check(database=describe(db), working_copy=migrations.working_copy)
+        return would
 
 
 def _lock_check(migrations: MigrationSet) -> LockCheck | None:

@@ -41,8 +41,14 @@ KEYS = {
     "source": "the migrations: 'pkg:folder' or a directory",
     "directory": "the working copy of a package source's migrations",
     "prepare": "MODULE:FUNCTION called with each connection a command opens",
+    "connect": "MODULE:FUNCTION that opens the database, called as sqlite3.connect is",
 }
-ENV = {"db": "BOOTMIGRATE_DB", "source": "BOOTMIGRATE_SOURCE", "prepare": "BOOTMIGRATE_PREPARE"}
+ENV = {
+    "db": "BOOTMIGRATE_DB",
+    "source": "BOOTMIGRATE_SOURCE",
+    "prepare": "BOOTMIGRATE_PREPARE",
+    "connect": "BOOTMIGRATE_CONNECT",
+}
 #: A folder holding one of these is a repository's root: the search for pyproject.toml
 #: stops there, so a checkout never picks up the settings of a folder around it.
 VCS_MARKERS = (".git", ".hg", ".svn")

@@ -16,10 +16,12 @@ import sqlite3
 import sys
 from typing import Any
 
+from . import _binding as binding
+from ._binding import sqlite_errors
 from ._db import ledger
 from ._db.connection import DEFAULT_TIMEOUT, check_timeout, open_read_only
 from ._errors import MigrationError, UsageError
-from ._types import SourceLike
+from ._types import Connect, SourceLike
 from ._version import __version__
 
 #: The layout of :func:`diagnose`'s report; a reader checks it before the other keys.
@@ -37,6 +39,7 @@ def diagnose(
     *,
     error: BaseException | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    connect: Connect | None = None,
 ) -> dict[str, Any]:
     """A JSON-serialisable report of the database file *db* against the app's
     migrations, that holds none of the user's data; never writes to the file.
@@ -52,43 +55,50 @@ def diagnose(
     severity; their messages can quote schema text, so they are left out) and
     ``error`` (for *error*, a :class:`MigrationError` of a failed run: its class,
     file, statement number and line; never its message, which may quote SQL).
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    if not isinstance(db, (str, os.PathLike)):
-        raise UsageError(f"diagnose reads a database file: give its path, not {db!r}")
-    timeout = check_timeout(timeout)
-    from ._apply import floor
-    from ._doctor import doctor, readable
+    with binding.using(db, connect):
+        if not isinstance(db, (str, os.PathLike)):
+            raise UsageError(f"diagnose reads a database file: give its path, not {db!r}")
+        timeout = check_timeout(timeout)
+        from ._apply import floor
+        from ._doctor import doctor, readable
 
-    name = os.fspath(db)
-    health = doctor(name, source, timeout=timeout)
-    report: dict[str, Any] = {
-        "report_format": REPORT_FORMAT,
-        "database": os.path.basename(name),
-        "versions": {
-            "bootmigrate": __version__,
-            "python": ".".join(map(str, sys.version_info[:3])),
-            "sqlite": sqlite3.sqlite_version,
-            "platform": sys.platform,
-        },
-        "sqlite_compile_options": sorted(floor.running_sqlite(name)[1]),
-        "file": None,
-        "ledger": [],
-        "schema": [],
-        "tables": {},
-        "findings": [{"code": f.code, "severity": f.severity} for f in health.findings],
-        "error": _error(error),
-    }
-    if os.path.isfile(name):
-        try:
-            with readable(name) as path:
-                conn = open_read_only(path, timeout)
-                try:
-                    report.update(contents(conn, name))
-                finally:
-                    conn.close()
-        except (MigrationError, sqlite3.Error):
-            pass  # the doctor's findings say why the file could not be read
-    return report
+        name = os.fspath(db)
+        health = doctor(name, source, timeout=timeout)
+        version, options = floor.running_sqlite(name)
+        report: dict[str, Any] = {
+            "report_format": REPORT_FORMAT,
+            "database": os.path.basename(name),
+            "versions": {
+                "bootmigrate": __version__,
+                "python": ".".join(map(str, sys.version_info[:3])),
+                "sqlite": ".".join(map(str, version)),
+                "platform": sys.platform,
+            },
+            "sqlite_compile_options": sorted(options),
+            "file": None,
+            "ledger": [],
+            "schema": [],
+            "tables": {},
+            "findings": [{"code": f.code, "severity": f.severity} for f in health.findings],
+            "error": _error(error),
+        }
+        if os.path.isfile(name):
+            try:
+                with readable(name) as path:
+                    conn = open_read_only(path, timeout)
+                    try:
+                        report.update(contents(conn, name))
+                    finally:
+                        conn.close()
+            except MigrationError:
+                pass  # the doctor's findings say why the file could not be read
+            except sqlite_errors.Error:
+                pass  # as above
+        return report
 
 
 def _error(error: BaseException | None) -> dict[str, Any] | None:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _binding as binding
 from ._apply.runner import status
+from ._binding import sqlite_errors
 from ._checks import _diff
 from ._db import backup as _backup
 from ._db import ledger
@@ -28,7 +30,7 @@ from ._db.foreign_keys import all_violations
 from ._errors import MigrationError, UsageError
 from ._source.locate import load
 from ._source.model import MigrationSet
-from ._types import SourceLike
+from ._types import Connect, SourceLike
 
 #: The severities, worst first: an error or a warning makes a database unhealthy.
 SEVERITIES = ("error", "warning", "info")
@@ -118,6 +120,7 @@ def doctor(
     *,
     full: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    connect: Connect | None = None,
 ) -> Health:
     """Check one database file against the app's migrations, without writing anything.
 
@@ -131,58 +134,62 @@ def doctor(
     have; partial backups a killed process left; and the backups present. A broken
     migration file raises its :class:`SourceError`: it is the app's problem, not the
     database's. *db* must be a path (the side files are found beside it).
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    if not isinstance(db, (str, os.PathLike)):
-        raise UsageError(
-            f"doctor checks a database file and the files beside it: give its path, not {db!r}"
-        )
-    timeout = check_timeout(timeout)
-    migrations = load(source)
-    name = os.fspath(db)
-    found: list[Finding] = []
-    if os.path.isdir(name):
-        raise UsageError(f"{name}: it is a directory, not a database file")
-    if not os.path.exists(name):
-        found.append(
-            Finding(
-                "missing",
-                "error",
-                f"{name} does not exist",
-                "check the path; the app creates the database on its first start",
+    with binding.using(db, connect):
+        if not isinstance(db, (str, os.PathLike)):
+            raise UsageError(
+                f"doctor checks a database file and the files beside it: give its path, not {db!r}"
             )
-        )
-    else:
-        if hot_journal(name):
+        timeout = check_timeout(timeout)
+        migrations = load(source)
+        name = os.fspath(db)
+        found: list[Finding] = []
+        if os.path.isdir(name):
+            raise UsageError(f"{name}: it is a directory, not a database file")
+        if not os.path.exists(name):
             found.append(
                 Finding(
-                    "hot-journal",
+                    "missing",
                     "error",
-                    f"{name}-journal holds a write that did not finish (a hot journal): the "
-                    "file holds part of a transaction until it is rolled back",
-                    "start the app (or run `bootmigrate status`), which rolls it back; never "
-                    "delete or move the -journal file",
+                    f"{name} does not exist",
+                    "check the path; the app creates the database on its first start",
                 )
             )
-        elif _wal_size(name):
-            found.append(_wal(name))
-        # With either, the checks run on a private copy (see readable()), so the findings
-        # are those of the state the app will see, under the database's own name.
-        with readable(name) as path:
-            found += [
-                Finding(
-                    f.code, f.severity, f.message.replace(path, name), f.fix.replace(path, name)
+        else:
+            if hot_journal(name):
+                found.append(
+                    Finding(
+                        "hot-journal",
+                        "error",
+                        f"{name}-journal holds a write that did not finish (a hot journal): the "
+                        "file holds part of a transaction until it is rolled back",
+                        "start the app (or run `bootmigrate status`), which rolls it back; never "
+                        "delete or move the -journal file",
+                    )
                 )
-                for f in _database_checks(path, migrations, full, timeout)
-            ]
-    found += _backup_files(name)
-    found += _sqlite_floor(name, migrations)
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    return Health(
-        database=name,
-        source=migrations.origin,
-        full=full,
-        findings=tuple(sorted(found, key=lambda f: order[f.severity])),
-    )
+            elif _wal_size(name):
+                found.append(_wal(name))
+            # With either, the checks run on a private copy (see readable()), so the findings
+            # are those of the state the app will see, under the database's own name.
+            with readable(name) as path:
+                found += [
+                    Finding(
+                        f.code, f.severity, f.message.replace(path, name), f.fix.replace(path, name)
+                    )
+                    for f in _database_checks(path, migrations, full, timeout)
+                ]
+        found += _backup_files(name)
+        found += _sqlite_floor(name, migrations)
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        return Health(
+            database=name,
+            source=migrations.origin,
+            full=full,
+            findings=tuple(sorted(found, key=lambda f: order[f.severity])),
+        )
 
 
 def _wal_size(name: str) -> int:
@@ -316,7 +323,7 @@ def _integrity(conn: sqlite3.Connection, full: bool) -> list[Finding]:
     pragma = "integrity_check" if full else "quick_check"
     try:
         rows = [str(row[0]) for row in conn.execute(f"PRAGMA main.{pragma}")]
-    except sqlite3.DatabaseError as exc:
+    except sqlite_errors.DatabaseError as exc:
         rows = [str(exc)]
     if rows == ["ok"]:
         return []

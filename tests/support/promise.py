@@ -1315,7 +1315,12 @@ def _check_success(
 
 def _check_unchanged(before: Image, after: Image, problems: list[str]) -> None:
     """Exactly as before: the main file's bytes (WAL: the content, as a checkpoint may
-    move pages), and a missing file is still missing or is an empty file."""
+    move pages), and a missing file is still missing or is an empty file.
+
+    "The bytes" are the header and every page in use (:func:`same_database_bytes`): a
+    page on the freelist holds no data, and SQLite reuses one without journaling it, so
+    a rolled-back write that reached the file there (a spilled cache, a failed commit)
+    leaves other bytes in it. The README says so under "Errors"."""
     if not before.data:
         # A missing file may be left as an empty one, and an empty file as a database
         # without a single object: the next boot sees the same thing.
@@ -1327,13 +1332,135 @@ def _check_unchanged(before: Image, after: Image, problems: list[str]) -> None:
             problems.append(
                 _diff("the database's content changed", list(before.dump), list(after.dump))
             )
-    elif after.data != before.data:
+    elif not same_database_bytes(before.data, after.data):
         detail = (
             _diff("its content changed", list(before.dump), list(after.dump))
             if after.logical != before.logical
             else "its content reads the same"
         )
-        problems.append(f"the main file's bytes changed ({detail})")
+        problems.append(
+            f"the main file's bytes changed ({detail}): {byte_changes(before.data, after.data)}"
+        )
+
+
+# The database header's fields (https://www.sqlite.org/fileformat.html#the_database_header),
+# by their first byte and length, so a changed file says which field changed.
+_HEADER_FIELDS = (
+    (0, 16, "magic string"),
+    (16, 2, "page size"),
+    (18, 1, "write version (2 = WAL)"),
+    (19, 1, "read version (2 = WAL)"),
+    (20, 1, "reserved bytes per page"),
+    (21, 3, "payload fractions"),
+    (24, 4, "file change counter"),
+    (28, 4, "database size in pages"),
+    (32, 4, "first freelist trunk page"),
+    (36, 4, "freelist page count"),
+    (40, 4, "schema cookie"),
+    (44, 4, "schema format number"),
+    (48, 4, "default page cache size"),
+    (52, 4, "largest root page (auto-vacuum)"),
+    (56, 4, "text encoding"),
+    (60, 4, "user_version"),
+    (64, 4, "incremental vacuum"),
+    (68, 4, "application_id"),
+    (72, 20, "reserved for expansion"),
+    (92, 4, "version-valid-for number"),
+    (96, 4, "SQLITE_VERSION_NUMBER"),
+)
+
+
+def free_pages(data: bytes) -> frozenset[int]:
+    """The freelist *leaf* pages of a database file (numbered from 1): pages that hold no
+    data. SQLite reuses such a page without journaling it (its bytes do not matter), so
+    a rolled-back write may leave other bytes there; the trunk pages that list them are
+    journaled like any page in use (https://www.sqlite.org/fileformat.html#pages: "Freelist
+    leaf pages contain no information that would need to be restored in the event of a
+    rollback and so they are not written to the journal prior to modification")."""
+    if len(data) < 100:
+        return frozenset()
+    page_size = int.from_bytes(data[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    trunk, count = int.from_bytes(data[32:36], "big"), int.from_bytes(data[36:40], "big")
+    leaves: set[int] = set()
+    seen: set[int] = set()
+    while trunk and trunk not in seen and trunk * page_size <= len(data):
+        seen.add(trunk)
+        page = data[(trunk - 1) * page_size : trunk * page_size]
+        listed = min(int.from_bytes(page[4:8], "big"), (page_size - 8) // 4)
+        leaves.update(int.from_bytes(page[8 + 4 * i : 12 + 4 * i], "big") for i in range(listed))
+        trunk = int.from_bytes(page[0:4], "big")
+    # A damaged freelist is no excuse: then nothing counts as free.
+    return frozenset(leaves) if len(leaves) + len(seen) == count else frozenset()
+
+
+def same_database_bytes(before: bytes, after: bytes) -> bool:
+    """*after* is *before* byte for byte, except in pages that were freelist leaves
+    (:func:`free_pages`), which hold no data: the header (and with it the freelist, the
+    page count and the change counter), every page in use and the file's size."""
+    if len(before) != len(after) or len(before) < 100 or before[:100] != after[:100]:
+        return before == after
+    page_size = int.from_bytes(before[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    free = free_pages(before)
+    return all(
+        before[start : start + page_size] == after[start : start + page_size]
+        for start in range(0, len(before), page_size)
+        if start // page_size + 1 not in free
+    )
+
+
+def byte_changes(before: bytes, after: bytes) -> str:
+    """Which header fields and pages of a database file differ, for a failure message.
+
+    A header field is shown with its old and new value; pages are numbered from 1, as
+    SQLite numbers them (page 1 counts from byte 100, after the header), those in use
+    first, then the free ones (:func:`free_pages`, whose bytes do not count)."""
+    if len(before) < 100 or len(after) < 100:
+        return f"{len(before)} bytes before, {len(after)} after"
+    parts: list[str] = []
+    if len(before) != len(after):
+        parts.append(f"size {len(before)} -> {len(after)} bytes")
+    for start, length, name in _HEADER_FIELDS:
+        old, new = before[start : start + length], after[start : start + length]
+        if old != new:
+            if length <= 4:
+                was, now = int.from_bytes(old, "big"), int.from_bytes(new, "big")
+                parts.append(f"header {name} (bytes {start}-{start + length - 1}): {was} -> {now}")
+            else:
+                parts.append(f"header {name} (bytes {start}-{start + length - 1})")
+    page_size = int.from_bytes(before[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages: list[str] = []
+    free = free_pages(before)
+    free_changed = 0
+    for number in range(1, max(len(before), len(after)) // page_size + 1):
+        start = (number - 1) * page_size + (100 if number == 1 else 0)
+        end = number * page_size
+        old, new = before[start:end], after[start:end]
+        if old == new:
+            continue
+        if number in free:
+            free_changed += 1
+            continue
+        first = next(
+            (i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new))
+        )
+        kind = f", now {_page_kind(new)}" if new else ""
+        pages.append(f"{number} (first at byte {start + first}{kind})")
+    if pages:
+        shown = ", ".join(pages[:12]) + (f", and {len(pages) - 12} more" if len(pages) > 12 else "")
+        parts.append(f"{len(pages)} page(s) in use of {page_size} bytes differ: {shown}")
+    if free_changed:
+        parts.append(f"{free_changed} free page(s) hold other bytes")
+    return "; ".join(parts) if parts else "no difference"
+
+
+def _page_kind(page: bytes) -> str:
+    """What kind of b-tree page *page* is now, by its first byte (page 1 without its header)."""
+    return {2: "interior index", 5: "interior table", 10: "leaf index", 13: "leaf table"}.get(
+        page[0], "not a b-tree page (freelist or overflow)"
+    )
 
 
 def _check_at_version(

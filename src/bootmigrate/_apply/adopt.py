@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .. import _binding as binding
 from .. import _log
 from .._db import ledger
 from .._errors import (
@@ -290,7 +291,7 @@ def _shapes(
     from .._db.connection import Database
     from .executor import replay
 
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn = binding.connect(":memory:", isolation_level=None)
     try:
         if prepare is not None:
             prepare(conn)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 
+from .. import _binding as binding
 from .. import _log
 from .._db import ledger
 from .._db.connection import DEFAULT_TIMEOUT, describe, peek
@@ -39,7 +40,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .._types import DatabaseLike, SourceLike
+    from .._types import Connect, DatabaseLike, SourceLike
     from .adopt import Baseline
     from .progress import ProgressEvent
 
@@ -54,6 +55,7 @@ def migrate(
     backup: bool = False,
     backup_keep: int = 1,
     progress: Callable[[ProgressEvent], object] | None = None,
+    connect: Connect | None = None,
 ) -> Report:
     """Bring the database to *target* (default: the newest migration) and report what ran.
 
@@ -77,27 +79,31 @@ def migrate(
     Raises a :class:`MigrationError` subclass; after any of them the database is
     unchanged, or the error says exactly what state it is in (after a ``no-transaction``
     migration, or when a backup was put back).
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    if target is None and isinstance(source, (str, os.PathLike)):
-        # The common boot has nothing to do: with a lock file, one query says so.
-        try:
-            report = settled(db, resolve(source), timeout)
-        except (ValueError, TypeError, OSError):
-            report = None  # an odd argument or file: the runner says what is wrong
-        if report is not None:
-            return report
-    from .runner import upgrade
+    with binding.using(db, connect):
+        if target is None and isinstance(source, (str, os.PathLike)):
+            # The common boot has nothing to do: with a lock file, one query says so.
+            try:
+                report = settled(db, resolve(source), timeout)
+            except (ValueError, TypeError, OSError):
+                report = None  # an odd argument or file: the runner says what is wrong
+            if report is not None:
+                return report
+        from .runner import upgrade
 
-    return upgrade(
-        db,
-        source,
-        target=target,
-        timeout=timeout,
-        baseline=baseline,
-        backup=backup,
-        backup_keep=backup_keep,
-        progress=progress,
-    )
+        return upgrade(
+            db,
+            source,
+            target=target,
+            timeout=timeout,
+            baseline=baseline,
+            backup=backup,
+            backup_keep=backup_keep,
+            progress=progress,
+        )
 
 
 def settled(db: DatabaseLike, source: Source, timeout: float) -> Report | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 
+from .._binding import sqlite_errors
 from .._db.errors import Where, environmental, opens_a_transaction
 from .._db.ledger import OWN_TABLES
 from .._errors import (
@@ -263,7 +264,7 @@ class Executor:
                 conn.set_authorizer(None)
             else:  # pragma: no cover - exercised by the 3.9/3.10 runs of the matrix
                 conn.set_authorizer(_allow_everything)
-        except sqlite3.ProgrammingError:
+        except sqlite_errors.ProgrammingError:
             pass  # a callback closed the connection; the run reports that
 
     def start_batch(self) -> None:
@@ -315,7 +316,7 @@ class Executor:
             for _first, stop, sql in sql_text.statement_spans(text):
                 end = stop
                 execute(sql if sql[-1] == ";" else sql + "\n;")
-        except sqlite3.Error as exc:
+        except sqlite_errors.Error as exc:
             # Named by its place in the file: the text before the body counts.
             end += start
             raise self._failure(exc, script, sql_text.statement_at(script.text, end)) from exc
@@ -385,7 +386,7 @@ class Executor:
         self.guard.enter("transaction")
         try:
             conn.executescript(text)
-        except sqlite3.Error as exc:
+        except sqlite_errors.Error as exc:
             self.guard.leave()
             problem = environmental(exc, self.database.where())
             if problem is not None:
@@ -429,7 +430,7 @@ class Executor:
                     # Read to the end: an unfinished statement (PRAGMA journal_mode
                     # returns a row) would keep the next COMMIT from committing.
                     self.database.execute(statement.sql).fetchall()
-                except sqlite3.Error as exc:
+                except sqlite_errors.Error as exc:
                     failure = self._failure(exc, script, statement)
                     failure.__cause__ = exc
                     break
@@ -549,7 +550,7 @@ class Executor:
                 advice = "the ledger must say what ran: remove that statement"
             return PythonMigrationError(script.filename, line, problem, advice)
         assert exc is not None
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, sqlite_errors.Error):
             if opens_a_transaction(exc):
                 return PythonMigrationError(
                     script.filename,
@@ -576,7 +577,7 @@ class Executor:
             return function(*args)
         except MigrationError:
             raise
-        except sqlite3.Error as exc:
+        except sqlite_errors.Error as exc:
             denied = self.guard.denied
             if denied is not None and denied[0] in (_TRANSACTION, _SAVEPOINT):
                 raise ApplyError(

@@ -9,8 +9,8 @@ older SQLite.
 
 from __future__ import annotations
 
-import sqlite3
-
+from .. import _binding as binding
+from .._binding import is_connection
 from .._db.connection import describe
 from .._errors import SQLiteTooOld
 from .._source import features
@@ -27,10 +27,11 @@ def running_sqlite(db: DatabaseLike) -> tuple[features.Version, frozenset[str]]:
     """The version and compile options of the SQLite that will run the migrations.
 
     A borrowed connection is asked (it may be pysqlite3 or SQLCipher, not the
-    :mod:`sqlite3` module's library); for a path, the :mod:`sqlite3` module's library,
-    its options read on a ``:memory:`` connection so the database file is not opened.
+    :mod:`sqlite3` module's library); for a path, the library that opens it (the app's
+    ``connect``, or :mod:`sqlite3`), asked on a ``:memory:`` connection so the database
+    file is not opened.
     """
-    if isinstance(db, sqlite3.Connection):
+    if is_connection(db):
         from .._db.connection import translated
         from .._db.errors import Where
 
@@ -43,13 +44,16 @@ def running_sqlite(db: DatabaseLike) -> tuple[features.Version, frozenset[str]]:
         finally:
             cursor.close()
         return features.parse_version(version), frozenset(options)
-    memory = sqlite3.connect(":memory:")
+    # The library that opens the path: sqlite3's, or the app's connect function's.
+    memory = binding.connect(":memory:")
     try:
-        options = [str(row[0]) for row in memory.execute("PRAGMA compile_options")]
+        cursor = memory.cursor()
+        cursor.row_factory = None  # the app's connect may set one
+        version = _text(cursor.execute("SELECT sqlite_version()").fetchone()[0])
+        options = [_text(row[0]) for row in cursor.execute("PRAGMA compile_options")]
     finally:
         memory.close()
-    major, minor, patch = sqlite3.sqlite_version_info
-    return (major, minor, patch), frozenset(options)
+    return features.parse_version(version), frozenset(options)
 
 
 def _text(value: object) -> str:

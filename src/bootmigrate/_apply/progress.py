@@ -26,6 +26,7 @@ import sqlite3
 import time
 from contextlib import suppress
 
+from .._binding import sqlite_errors
 from .._errors import ApplyError, MigrationError, UsageError
 from .._source.filenames import label
 from .._value import Value
@@ -200,7 +201,7 @@ class Tracker(Silent):
         if not self.running:
             return
         self.running = False
-        with suppress(sqlite3.ProgrammingError):  # a migration closed the connection
+        with suppress(*sqlite_errors.ProgrammingError):  # a migration closed the connection
             self.conn.set_progress_handler(None, 0)
 
     def _event(self, kind: Kind, elapsed: float) -> ProgressEvent:

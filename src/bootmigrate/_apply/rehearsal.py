@@ -32,6 +32,8 @@ import shutil
 import sqlite3
 import tempfile
 
+from .. import _binding as binding
+from .._binding import is_connection
 from .._db.backup import copy
 from .._db.connection import (
     DEFAULT_TIMEOUT,
@@ -53,7 +55,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .._types import DatabaseLike, SourceLike
+    from .._types import Connect, DatabaseLike, SourceLike
     from .adopt import Baseline
 
 
@@ -65,6 +67,7 @@ def rehearse(
     baseline: Baseline | None = None,
     prepare: Callable[[sqlite3.Connection], object] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    connect: Connect | None = None,
 ) -> Report:
     """Run :func:`bootmigrate.migrate` on a scratch copy of *db*; *db* is not changed.
 
@@ -76,43 +79,49 @@ def rehearse(
     and the steps with the time each took on the copy; a failure raises the
     :class:`MigrationError` the real run would raise (a :class:`StatementError` naming
     the file, statement and line), its state saying that *db* was not changed.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    timeout = check_timeout(timeout)
-    migrations = load(source)
-    name = describe(db)
-    if not isinstance(db, sqlite3.Connection):
-        # What a real run refuses before opening the file: a directory, a missing parent
-        # directory, a new file in a read-only one.
-        check_directory(name, create=True)
-    scratch_dir = tempfile.mkdtemp(prefix="bootmigrate-dry-run-")
-    try:
-        scratch = os.path.join(scratch_dir, "copy.db")
-        _copy(db, name, scratch, timeout)
-        work: str | sqlite3.Connection = scratch
-        if prepare is not None:
-            work = sqlite3.connect(scratch, timeout=timeout)
-            prepare(work)
+    with binding.using(db, connect):
+        timeout = check_timeout(timeout)
+        migrations = load(source)
+        name = describe(db)
+        if not is_connection(db):
+            # What a real run refuses before opening the file: a directory, a missing parent
+            # directory, a new file in a read-only one.
+            check_directory(name, create=True)
+        scratch_dir = tempfile.mkdtemp(prefix="bootmigrate-dry-run-")
         try:
-            report = upgrade(work, migrations, target=target, timeout=timeout, baseline=baseline)
-        except MigrationError as error:
-            raise _about_original(error, scratch, name) from error.__cause__
+            scratch = os.path.join(scratch_dir, "copy.db")
+            _copy(db, name, scratch, timeout)
+            work: str | sqlite3.Connection = scratch
+            if prepare is not None:
+                work = binding.connect(scratch, timeout=timeout)
+                prepare(work)
+            try:
+                report = upgrade(
+                    work, migrations, target=target, timeout=timeout, baseline=baseline
+                )
+            except MigrationError as error:
+                raise _about_original(error, scratch, name) from error.__cause__
+            finally:
+                if is_connection(work):
+                    work.close()
         finally:
-            if isinstance(work, sqlite3.Connection):
-                work.close()
-    finally:
-        shutil.rmtree(scratch_dir, ignore_errors=True)
-    return Report(
-        name,
-        report.source,
-        report.state,
-        report.from_version,
-        report.to_version,
-        report.steps,
-        report.unknown,
-        report.adoption,
-        dry_run=True,
-        head=report.head,
-    )
+            shutil.rmtree(scratch_dir, ignore_errors=True)
+        return Report(
+            name,
+            report.source,
+            report.state,
+            report.from_version,
+            report.to_version,
+            report.steps,
+            report.unknown,
+            report.adoption,
+            dry_run=True,
+            head=report.head,
+        )
 
 
 def _copy(db: DatabaseLike, name: str, scratch: str, timeout: float) -> None:
@@ -121,7 +130,7 @@ def _copy(db: DatabaseLike, name: str, scratch: str, timeout: float) -> None:
         if conn is None:
             return  # no database yet: the real run would create it, the copy starts empty
         with translated(Where(name, timeout)):
-            target = sqlite3.connect(scratch)
+            target = binding.connect(scratch)
             try:
                 copy(conn, target, name, timeout)
             finally:

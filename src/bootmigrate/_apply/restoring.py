@@ -9,14 +9,16 @@ refuses one that is not a backup of this database.
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import _binding as binding
+from .._binding import is_connection
 from .._db import backup as backups
 from .._db.connection import DEFAULT_TIMEOUT, check_timeout
 from .._db.connection import _check_directory as check_directory
 from .._errors import RestoreError, UsageError
+from .._types import Connect
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ def restore(
     backup: str | os.PathLike[str] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    connect: Connect | None = None,
 ) -> Restoration:
     """Put the newest backup of *db* (or the backup file *backup*) back in its place.
 
@@ -56,29 +59,44 @@ def restore(
     file. Raises :class:`RestoreError` when there is no backup, or *backup* is not named
     as a backup of *db*, and :class:`NotADatabase` when SQLite cannot read the backup;
     the database is then unchanged.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    if isinstance(db, sqlite3.Connection):
-        raise UsageError("restore() replaces the database file: pass its path, not a connection")
-    timeout = check_timeout(timeout)
-    name = os.fspath(db)
-    # A directory, or a missing or read-only folder: what a run would refuse, said alike.
-    check_directory(name, create=True)
-    chosen = _newest(name) if backup is None else _named(name, Path(backup))
-    if not backups.looks_like_sqlite(chosen):
-        raise RestoreError(
-            name,
-            f"the backup {str(chosen)!r} is not a SQLite database",
-            "pick another backup (bootmigrate restore BACKUP)",
-        )
-    try:
-        backups.put_in_place(name, chosen, timeout)
-    except OSError as exc:  # the backup unreadable, the folder not writable, ...
-        raise RestoreError(
-            name,
-            f"cannot put the backup {str(chosen)!r} in place ({exc})",
-            "check the permissions of the backup and of the database's folder",
-        ) from exc
-    return Restoration(name, chosen, backups.version_of(chosen))
+    with binding.using(db, connect):
+        if is_connection(db):
+            raise UsageError(
+                "restore() replaces the database file: pass its path, not a connection"
+            )
+        timeout = check_timeout(timeout)
+        name = os.fspath(db)
+        # A directory, or a missing or read-only folder: what a run would refuse, said alike.
+        check_directory(name, create=True)
+        chosen = _newest(name) if backup is None else _named(name, Path(backup))
+        # An encrypted backup has no header to read: SQLite checks it, with the key.
+        readable = connect is not None and backups.encrypted(chosen)
+        if not backups.looks_like_sqlite(chosen) and not readable:
+            if backups.encrypted(chosen):
+                raise RestoreError(
+                    name,
+                    f"the backup {str(chosen)!r} is encrypted, or not a SQLite database",
+                    "restore an encrypted backup with the app's function that opens the "
+                    "database with its key (connect=, bootmigrate --connect MODULE:FUNCTION)",
+                )
+            raise RestoreError(
+                name,
+                f"the backup {str(chosen)!r} is not a SQLite database",
+                "pick another backup (bootmigrate restore BACKUP)",
+            )
+        try:
+            backups.put_in_place(name, chosen, timeout)
+        except OSError as exc:  # the backup unreadable, the folder not writable, ...
+            raise RestoreError(
+                name,
+                f"cannot put the backup {str(chosen)!r} in place ({exc})",
+                "check the permissions of the backup and of the database's folder",
+            ) from exc
+        return Restoration(name, chosen, backups.version_of(chosen))
 
 
 def _newest(name: str) -> Path:

@@ -22,7 +22,9 @@ import sqlite3
 import time
 from contextlib import suppress
 
+from .. import _binding as binding
 from .. import _log
+from .._binding import sqlite_errors
 from .._db import backup as backups
 from .._db import filelock, ledger
 from .._db.connection import (
@@ -58,7 +60,7 @@ if TYPE_CHECKING:
     from .._db.connection import Database
     from .._report import State
     from .._source.model import Migration, MigrationSet, Script
-    from .._types import DatabaseLike, SourceLike
+    from .._types import Connect, DatabaseLike, SourceLike
     from .adopt import Adoption, Baseline
     from .progress import ProgressEvent
 
@@ -337,7 +339,7 @@ class _Run:
         except MigrationError as exc:
             error, cause = self._blame(exc, exc.__cause__)
             raise self.failed(error) from cause
-        except sqlite3.Error as exc:
+        except sqlite_errors.Error as exc:
             error, cause = self._blame(translate(exc, self.database.where()), exc)
             raise self.failed(error) from cause
         except BaseException:
@@ -655,7 +657,6 @@ def _replay_hot_journal(database: Database) -> None:
     """
     if not database.is_file:
         return
-    import sqlite3
 
     if not hot_journal(database.name):
         return
@@ -663,12 +664,12 @@ def _replay_hot_journal(database: Database) -> None:
         if database.pragma("locking_mode") == "exclusive":
             database.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return
-        reader = sqlite3.connect(database.name, timeout=database.timeout)
+        reader = binding.connect(database.name, timeout=database.timeout)
         try:
             reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:
             reader.close()
-    except sqlite3.Error:
+    except sqlite_errors.Error:
         pass  # the state message then cannot vouch for the file; SQLite rolls it back later
 
 
@@ -691,6 +692,7 @@ def downgrade(
     backup: bool = False,
     backup_keep: int = 1,
     progress: Callable[[ProgressEvent], object] | None = None,
+    connect: Connect | None = None,
 ) -> Report:
     """Undo migrations down to *target* (0: all) with their down files.
 
@@ -701,80 +703,96 @@ def downgrade(
     file, and with :class:`DatabaseTooNew` when the database holds versions the files do
     not know. A path that does not exist is refused, not created. *progress* is called
     with a :class:`ProgressEvent` as the run goes, as for :func:`migrate`.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    if isinstance(target, bool) or not isinstance(target, int):
-        raise UsageError(f"the target of a downgrade is a version number, not {target!r}")
-    _check_backup_keep(backup, backup_keep)
-    check_callback(progress)
-    timeout = check_timeout(timeout)
-    migrations = load(source)
-    with for_reading(db, timeout) as conn:
-        applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
-    plan(migrations.migrations, applied, squashes=migrations.squashes).check(
-        allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
-    )
-    to_undo = plan_downgrade(migrations.migrations, applied, target, squashes=migrations.squashes)
-    if to_undo:
-        from . import floor  # down files too: a SQLite too old for them, before any change
-
-        floor.check(db, [m.down for m in to_undo if m.down is not None])
-    with for_writing(db, timeout, create=False) as database:
+    with binding.using(db, connect):
+        if isinstance(target, bool) or not isinstance(target, int):
+            raise UsageError(f"the target of a downgrade is a version number, not {target!r}")
+        _check_backup_keep(backup, backup_keep)
+        check_callback(progress)
+        timeout = check_timeout(timeout)
+        migrations = load(source)
+        with for_reading(db, timeout) as conn:
+            applied = [] if conn is None else _read_ledger(conn, describe(db), timeout)
+        plan(migrations.migrations, applied, squashes=migrations.squashes).check(
+            allow_compatible=False, database=describe(db), working_copy=migrations.working_copy
+        )
+        to_undo = plan_downgrade(
+            migrations.migrations, applied, target, squashes=migrations.squashes
+        )
         if to_undo:
-            database.check_writable()
-        # The write lock is released around a no-transaction step: serialise those runs.
-        alone = any(m.down is not None and not m.down.transactional for m in to_undo)
-        with (
-            filelock.held(database.name if alone else None, timeout),
-            Executor(database) as executor,
-        ):
-            run = _Run(database, executor, migrations, backup_keep if backup else None)
-            run.events = tracker(progress, database.conn, database.name, "down")
-            return run.downgrade(target)
+            from . import floor  # down files too: a SQLite too old for them, before any change
+
+            floor.check(db, [m.down for m in to_undo if m.down is not None])
+        with for_writing(db, timeout, create=False) as database:
+            if to_undo:
+                database.check_writable()
+            # The write lock is released around a no-transaction step: serialise those runs.
+            alone = any(m.down is not None and not m.down.transactional for m in to_undo)
+            with (
+                filelock.held(database.name if alone else None, timeout),
+                Executor(database) as executor,
+            ):
+                run = _Run(database, executor, migrations, backup_keep if backup else None)
+                run.events = tracker(progress, database.conn, database.name, "down")
+                return run.downgrade(target)
 
 
-def status(db: DatabaseLike, source: SourceLike, *, timeout: float = DEFAULT_TIMEOUT) -> Status:
+def status(
+    db: DatabaseLike,
+    source: SourceLike,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    connect: Connect | None = None,
+) -> Status:
     """Compare the database with the migrations; read-only.
 
     A path is opened read-only: a missing file is not created, no table is created, and
     the file's content is unchanged (a journal a crashed write left is rolled back first,
     as any program opening the file would). *timeout* is how long to wait for a writer.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    timeout = check_timeout(timeout)
-    migrations = load(source)
-    name = describe(db)
-    unfinished = None
-    with for_reading(db, timeout) as conn:
-        exists = conn is not None
-        applied = [] if conn is None else _read_ledger(conn, name, timeout)
-        new = conn is None or (not applied and _is_new(conn, name, timeout))
-        if conn is not None and applied:
-            unfinished = ledger.read_unfinished(conn, name)
-    current_plan = plan(
-        migrations.migrations, applied, squashes=migrations.squashes, new_database=new
-    )
-    problems = []
-    try:
-        current_plan.check(database=name, working_copy=migrations.working_copy)
-    except MigrationError as exc:
-        problems.append(str(exc))
-    if unfinished is not None:
-        problems.append(
-            f"the no-transaction step {unfinished.version} ({unfinished.name}) began on an "
-            "earlier run and was not recorded: it failed after it changed the database, or "
-            "the process stopped while it ran; the next run retries it"
+    with binding.using(db, connect):
+        timeout = check_timeout(timeout)
+        migrations = load(source)
+        name = describe(db)
+        unfinished = None
+        with for_reading(db, timeout) as conn:
+            exists = conn is not None
+            applied = [] if conn is None else _read_ledger(conn, name, timeout)
+            new = conn is None or (not applied and _is_new(conn, name, timeout))
+            if conn is not None and applied:
+                unfinished = ledger.read_unfinished(conn, name)
+        current_plan = plan(
+            migrations.migrations, applied, squashes=migrations.squashes, new_database=new
         )
-    return Status(
-        database=name,
-        source=migrations.origin,
-        exists=exists,
-        current=current_plan.current,
-        head=current_plan.head,
-        pending=(() if current_plan.baseline is None else (current_plan.baseline.version,))
-        + tuple(m.version for m in current_plan.pending),
-        applied=current_plan.applied,
-        unknown=current_plan.unknown_versions,
-        modified=tuple(m.applied.version for m in current_plan.modified),
-        out_of_order=tuple(m.version for m in current_plan.out_of_order),
-        newer_compatible=current_plan.newer_compatible,
-        problems=tuple(problems),
-    )
+        problems = []
+        try:
+            current_plan.check(database=name, working_copy=migrations.working_copy)
+        except MigrationError as exc:
+            problems.append(str(exc))
+        if unfinished is not None:
+            problems.append(
+                f"the no-transaction step {unfinished.version} ({unfinished.name}) began on an "
+                "earlier run and was not recorded: it failed after it changed the database, or "
+                "the process stopped while it ran; the next run retries it"
+            )
+        return Status(
+            database=name,
+            source=migrations.origin,
+            exists=exists,
+            current=current_plan.current,
+            head=current_plan.head,
+            pending=(() if current_plan.baseline is None else (current_plan.baseline.version,))
+            + tuple(m.version for m in current_plan.pending),
+            applied=current_plan.applied,
+            unknown=current_plan.unknown_versions,
+            modified=tuple(m.applied.version for m in current_plan.modified),
+            out_of_order=tuple(m.version for m in current_plan.out_of_order),
+            newer_compatible=current_plan.newer_compatible,
+            problems=tuple(problems),
+        )

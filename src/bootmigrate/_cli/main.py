@@ -17,7 +17,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import bootmigrate
 from bootmigrate import DEFAULT_TIMEOUT, Baseline, MigrationError, UsageError, __version__
@@ -92,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="MODULE:FUNCTION",
         help="a function called with each connection the command opens to run SQL "
         "(register functions, collations, pragmas); env BOOTMIGRATE_PREPARE",
+    )
+    common.add_argument(
+        "--connect",
+        default=argparse.SUPPRESS,
+        metavar="MODULE:FUNCTION",
+        help="the app's function that opens its database, called as sqlite3.connect is "
+        "(an encrypted SQLCipher database's, or pysqlite3's); env BOOTMIGRATE_CONNECT",
     )
     common.add_argument(
         "--timeout",
@@ -418,7 +425,8 @@ def _database(args: argparse.Namespace, project: _config.Project) -> str | sqlit
     prepare = _prepare(args, project)
     if prepare is None:
         return db
-    conn = sqlite3.connect(db, timeout=_timeout(args))
+    opener = _connect(args, project) or sqlite3.connect
+    conn = opener(db, timeout=_timeout(args))
     prepare(conn)
     return conn
 
@@ -432,21 +440,23 @@ def _importable(project: _config.Project) -> None:
         sys.path.insert(0, folder)
 
 
-def _import_function(spec: str, project: _config.Project) -> Callable[[sqlite3.Connection], object]:
+def _import_function(
+    spec: str, project: _config.Project, option: str = "--prepare"
+) -> Callable[..., Any]:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise _Usage(f"--prepare takes MODULE:FUNCTION, not {spec!r}")
+        raise _Usage(f"{option} takes MODULE:FUNCTION, not {spec!r}")
     _importable(project)
     try:
         module = importlib.import_module(module_name)
         function = getattr(module, attribute)
     except (ImportError, AttributeError) as exc:
         raise UsageError(
-            f"cannot load the --prepare function {spec!r}: {exc}",
+            f"cannot load the {option} function {spec!r}: {exc}",
             f"modules are imported from {project.folder} and the installed packages",
         ) from exc
     if not callable(function):
-        raise UsageError(f"the --prepare target {spec!r} is not callable")
+        raise UsageError(f"the {option} target {spec!r} is not callable")
     return function  # type: ignore[no-any-return]
 
 
@@ -506,8 +516,15 @@ def _prepare(
     return _import_function(spec, project) if spec else None
 
 
+def _connect(args: argparse.Namespace, project: _config.Project) -> bootmigrate.Connect | None:
+    spec = _setting(args, "connect", project, required=False)
+    return _import_function(spec, project, "--connect") if spec else None
+
+
 def _cmd_status(args: argparse.Namespace, project: _config.Project) -> int:
-    result = bootmigrate.status(_db(args, project), _source(args, project).read)
+    result = bootmigrate.status(
+        _db(args, project), _source(args, project).read, connect=_connect(args, project)
+    )
     print(json.dumps(result.as_dict(), indent=2) if args.json else result.summary())
     if not args.exit_code:
         return EXIT_OK
@@ -518,7 +535,10 @@ def _cmd_status(args: argparse.Namespace, project: _config.Project) -> int:
 
 def _cmd_diagnose(args: argparse.Namespace, project: _config.Project) -> int:
     report = bootmigrate.diagnose(
-        _db(args, project), _source(args, project).read, timeout=_timeout(args)
+        _db(args, project),
+        _source(args, project).read,
+        timeout=_timeout(args),
+        connect=_connect(args, project),
     )
     print(json.dumps(report, indent=2, sort_keys=True))
     return EXIT_OK
@@ -526,7 +546,11 @@ def _cmd_diagnose(args: argparse.Namespace, project: _config.Project) -> int:
 
 def _cmd_doctor(args: argparse.Namespace, project: _config.Project) -> int:
     health = bootmigrate.doctor(
-        _db(args, project), _source(args, project).read, full=args.full, timeout=_timeout(args)
+        _db(args, project),
+        _source(args, project).read,
+        full=args.full,
+        timeout=_timeout(args),
+        connect=_connect(args, project),
     )
     print(json.dumps(health.as_dict(), indent=2) if args.json else health.summary())
     return EXIT_OK if health.healthy else EXIT_ERROR
@@ -553,6 +577,7 @@ def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
             backup=args.backup is not None,
             backup_keep=1 if args.backup is None else args.backup,
             progress=line,
+            connect=_connect(args, project),
         )
     finally:
         if line is not None:
@@ -579,6 +604,7 @@ def _dry_run(args: argparse.Namespace, project: _config.Project, source: str) ->
         baseline=_import_baseline(args.baseline, project) if args.baseline else None,
         prepare=_prepare(args, project),
         timeout=_timeout(args),
+        connect=_connect(args, project),
     )
     print(report.summary())
     for step in report.steps:
@@ -602,6 +628,7 @@ def _cmd_down(args: argparse.Namespace, project: _config.Project) -> int:
             backup=args.backup is not None,
             backup_keep=1 if args.backup is None else args.backup,
             progress=line,
+            connect=_connect(args, project),
         )
     finally:
         if line is not None:
@@ -635,7 +662,9 @@ def _cmd_verify(args: argparse.Namespace, project: _config.Project) -> int:
     source, db = _source(args, project), _db(args, project)
     # --prepare serves the schema comparison and the dry run of pending migrations.
     prepare = _prepare(args, project)
-    result = bootmigrate.verify(db, source.read, schema=args.schema, prepare=prepare)
+    result = bootmigrate.verify(
+        db, source.read, schema=args.schema, prepare=prepare, connect=_connect(args, project)
+    )
     # The working copy is what verify checked; the installed copy is what the app
     # boots with: a file only the working copy has is package data the build lost.
     lost = _config.package_data_problem(source)
@@ -653,7 +682,7 @@ def _cmd_schema(args: argparse.Namespace, project: _config.Project) -> int:
         written = bootmigrate.write_schema_snapshot(source, prepare=_prepare(args, project))
         print(written.summary())
         return EXIT_OK
-    schema = bootmigrate.canonical_schema(_db(args, project))
+    schema = bootmigrate.canonical_schema(_db(args, project), connect=_connect(args, project))
     if args.json:
         print(json.dumps(schema.to_dict(), indent=2))
     else:
@@ -696,7 +725,9 @@ def _cmd_import(args: argparse.Namespace, project: _config.Project) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace, project: _config.Project) -> int:
-    restored = bootmigrate.restore(_db(args, project), args.backup, timeout=_timeout(args))
+    restored = bootmigrate.restore(
+        _db(args, project), args.backup, timeout=_timeout(args), connect=_connect(args, project)
+    )
     print(restored.summary())
     return EXIT_OK
 

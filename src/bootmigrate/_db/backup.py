@@ -27,6 +27,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import _binding as binding
+from .._binding import sqlite_errors
 from .._errors import DiskFull, UsageError
 
 TYPE_CHECKING = False
@@ -106,14 +108,20 @@ def take(database: Database, version: int | None) -> Path:
     stamp = datetime.now(timezone.utc).strftime(_STAMP)
     final = path.with_name(f"{path.name}.{stamp}-v{version or 0}{SUFFIX}")
     try:
-        target = sqlite3.connect(partial)
+        target = binding.connect(partial)
         try:
             # No journal: a copy that fails half-way is deleted, not rolled back, and a
             # journal would be a second file with a name others can predict.
             target.execute("PRAGMA journal_mode = OFF")
             copy(database.conn, target, name, database.timeout)
+        except sqlite_errors.Error as exc:
+            if encrypted(name):  # SQLCipher refuses to copy into a file without the key
+                raise _unkeyed(name) from exc
+            raise
         finally:
             target.close()
+        if encrypted(name) and not encrypted(partial):
+            raise _unkeyed(name)  # never a readable copy of an encrypted database
         os.chmod(partial, stat.S_IMODE(os.stat(path).st_mode) if path.exists() else 0o600)
         _fsync(partial)
         os.replace(partial, final)
@@ -122,6 +130,15 @@ def take(database: Database, version: int | None) -> Path:
         raise
     _fsync_directory(path.parent)
     return final
+
+
+def _unkeyed(name: str) -> UsageError:
+    return UsageError(
+        f"{name} is encrypted, and bootmigrate cannot open its backup with the key, so it "
+        "takes none and migrated nothing: pass connect=, the app's function that opens "
+        "the database with its key (bootmigrate --connect MODULE:FUNCTION), or migrate "
+        "without a backup"
+    )
 
 
 def rotate(database: str, taken: Path, keep: int) -> None:
@@ -139,7 +156,7 @@ def restore(backup: Path, database: Database) -> None:
     # immutable: the backup is this run's own finished copy, so SQLite need not lock it,
     # and a copy of a WAL database read any other way gets a -wal and a -shm beside it
     # that would outlive it.
-    source = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    source = binding.connect(f"{backup.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
         copy(source, database.conn, database.name, database.timeout)
     finally:
@@ -245,6 +262,18 @@ def looks_like_sqlite(path: Path) -> bool:
         return False
 
 
+def encrypted(name: str | os.PathLike[str]) -> bool:
+    """True when the file *name* is an encrypted database (SQLCipher): it has a first
+    page, and that page does not start with SQLite's header but with random salt. A WAL
+    database whose pages are all still in its ``-wal`` cannot tell yet: False."""
+    try:
+        with open(name, "rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return False
+    return len(header) == len(_SQLITE_HEADER) and header != _SQLITE_HEADER
+
+
 def put_in_place(database: str, backup: Path, timeout: float) -> None:
     """Replace the file *database* with a copy of *backup*, atomically.
 
@@ -293,12 +322,12 @@ def _check_copy(partial: Path, backup: str, timeout: float) -> None:
     from .errors import Where, translate
 
     try:
-        conn = sqlite3.connect(partial, timeout=timeout)
+        conn = binding.connect(partial, timeout=timeout)
         try:
             found = conn.execute("PRAGMA quick_check").fetchall()
         finally:
             conn.close()  # in WAL mode the copy's -wal and -shm go with the connection
-    except sqlite3.Error as exc:
+    except sqlite_errors.Error as exc:
         error = translate(exc, Where(backup, timeout))
         if isinstance(error, NotADatabase):
             raise error from exc
@@ -333,7 +362,7 @@ class _exclusive:
 
         if not os.path.exists(self.database):
             return
-        conn = sqlite3.connect(self.database, timeout=self.timeout, isolation_level=None)
+        conn = binding.connect(self.database, timeout=self.timeout, isolation_level=None)
         try:
             for sql in (
                 "PRAGMA journal_mode = DELETE",
@@ -348,7 +377,7 @@ class _exclusive:
                     # SQLite kept WAL mode: another connection has the database open.
                     conn.close()
                     raise self._busy()
-        except sqlite3.Error as exc:
+        except sqlite_errors.Error as exc:
             conn.close()
             error = translate(exc, Where(self.database, self.timeout))
             if isinstance(error, NotADatabase):

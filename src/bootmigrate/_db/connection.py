@@ -17,6 +17,8 @@ import os
 import sqlite3
 import sys
 
+from .. import _binding as binding
+from .._binding import is_connection, sqlite_errors
 from .._errors import DatabaseUnavailable, ReadOnlyDatabase, UsageError
 
 TYPE_CHECKING = False
@@ -47,12 +49,12 @@ def check_timeout(timeout: object) -> float:
 
 def describe(db: DatabaseLike) -> str:
     """How messages name the database: its path, or the path of a connection's main file."""
-    if isinstance(db, sqlite3.Connection):
+    if is_connection(db):
         try:
             cursor = db.cursor()
             cursor.row_factory = None  # whatever the app set on the connection
             row = cursor.execute("PRAGMA database_list").fetchone()
-        except sqlite3.Error:
+        except sqlite_errors.Error:
             return "<connection>"
         path = row[2] if row else None
         if isinstance(path, bytes):  # the app's text_factory
@@ -81,7 +83,7 @@ def _path(db: object) -> str:
 def _usable(conn: sqlite3.Connection) -> None:
     try:
         conn.total_changes  # noqa: B018 - raises on a closed connection
-    except sqlite3.ProgrammingError as exc:
+    except sqlite_errors.ProgrammingError as exc:
         raise UsageError(f"the connection passed to bootmigrate is closed ({exc})") from exc
 
 
@@ -91,7 +93,7 @@ def peek(db: DatabaseLike, sql: str, parameters: Sequence[object], timeout: floa
     The boot's fast path: any problem (no file, no table, a locked or damaged file) is
     left to the full path, which reports it. Imports nothing beyond :mod:`sqlite3`.
     """
-    if isinstance(db, sqlite3.Connection):
+    if is_connection(db):
         try:
             factories = db.row_factory, db.text_factory
             db.row_factory, db.text_factory = None, str
@@ -99,11 +101,11 @@ def peek(db: DatabaseLike, sql: str, parameters: Sequence[object], timeout: floa
             # place of the ledger must not reach them (SQLite 3.31+; older ignore it).
             trusted = db.execute("PRAGMA trusted_schema").fetchone()
             db.execute("PRAGMA trusted_schema = OFF")
-        except sqlite3.Error:
+        except sqlite_errors.Error:
             return []  # closed, or inside the app's transaction: the full path says so
         try:
             return db.execute(sql, parameters).fetchall()
-        except sqlite3.Error:
+        except sqlite_errors.Error:
             return []
         finally:
             db.row_factory, db.text_factory = factories
@@ -112,12 +114,14 @@ def peek(db: DatabaseLike, sql: str, parameters: Sequence[object], timeout: floa
     if not isinstance(db, (str, os.PathLike)) or not os.path.isfile(db):
         return []
     try:
-        conn = sqlite3.connect(db, timeout=timeout)
-    except (sqlite3.Error, ValueError, TypeError):
+        conn = binding.connect(db, timeout=timeout)
+    except (ValueError, TypeError):
+        return []
+    except sqlite_errors.Error:
         return []
     try:
         return conn.execute(sql, parameters).fetchall()
-    except sqlite3.Error:
+    except sqlite_errors.Error:
         return []
     finally:
         conn.close()
@@ -145,7 +149,7 @@ class translated:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, sqlite_errors.Error):
             from .errors import translate
 
             where = self._where
@@ -354,7 +358,7 @@ class for_writing:
 
     def __enter__(self) -> Database:
         db = self._db
-        borrowed = isinstance(db, sqlite3.Connection)
+        borrowed = is_connection(db)
         database = self._borrow(db) if borrowed else self._open(_path(db))  # type: ignore[arg-type]
         self._database = database
         try:
@@ -370,10 +374,9 @@ class for_writing:
 
         _check_directory(name, create=self._create)
         with translated(Where(name, self._timeout)):
-            if sys.version_info >= (3, 12):
-                conn = sqlite3.connect(name, timeout=self._timeout, autocommit=True)
-            else:
-                conn = sqlite3.connect(name, timeout=self._timeout, isolation_level=None)
+            conn = binding.connect(name, timeout=self._timeout, isolation_level=None)
+        if hasattr(conn, "autocommit"):  # Python 3.12+'s sqlite3; not pysqlite3, sqlcipher3
+            conn.autocommit = True  # opened in no transaction: this commits nothing
         return Database(conn, name, self._timeout, owned=True)
 
     def _borrow(self, conn: sqlite3.Connection) -> Database:
@@ -389,7 +392,7 @@ class for_writing:
         conn.row_factory, conn.text_factory = None, str
         # None: Python issues no implicit BEGIN/COMMIT; the runner owns the transaction.
         conn.isolation_level = None
-        if sys.version_info >= (3, 12):
+        if hasattr(conn, "autocommit"):  # Python 3.12+'s sqlite3
             settings.append(conn.autocommit)
             conn.autocommit = True  # not in a transaction, so this commits nothing
         self._settings = tuple(settings)
@@ -420,7 +423,7 @@ class for_writing:
                 conn.close()
             else:
                 conn.row_factory, conn.text_factory, conn.isolation_level = self._settings[:3]
-                if sys.version_info >= (3, 12):
+                if sys.version_info >= (3, 12) and len(self._settings) > 3:
                     conn.autocommit = self._settings[3]
 
 
@@ -469,7 +472,7 @@ class for_reading:
 
     def __enter__(self) -> sqlite3.Connection | None:
         db = self._db
-        if isinstance(db, sqlite3.Connection):
+        if is_connection(db):
             _usable(db)
             self._settings = (db.row_factory, db.text_factory)
             db.row_factory, db.text_factory = None, str
@@ -506,7 +509,7 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
     where = Where(name, timeout)
     if hot_journal(name) and os.access(name, os.W_OK):
         with translated(where):
-            writer = sqlite3.connect(name, timeout=timeout)
+            writer = binding.connect(name, timeout=timeout)
             try:
                 writer.execute("SELECT count(*) FROM sqlite_master").fetchone()
             finally:
@@ -514,9 +517,9 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
     uri = _file_uri(name)
     conn: sqlite3.Connection | None = None
     try:
-        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=timeout)
+        conn = binding.connect(uri + "?mode=ro", uri=True, timeout=timeout)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.Error as exc:
+    except sqlite_errors.Error as exc:
         if conn is not None:
             conn.close()
         directory = os.path.dirname(os.path.abspath(name))
@@ -524,7 +527,7 @@ def open_read_only(name: str, timeout: float) -> sqlite3.Connection:
             raise translate(exc, where) from exc
         # WAL mode, no -wal, a folder no one may write: nothing can change the file.
         with translated(where):
-            conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, timeout=timeout)
+            conn = binding.connect(uri + "?mode=ro&immutable=1", uri=True, timeout=timeout)
     return conn
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from .._binding import sqlite_errors
 from .._errors import (
     ApplyError,
     DatabaseBusy,
@@ -133,7 +134,7 @@ def _read_only(exc: sqlite3.Error, where: Where) -> ApplyError:
     if where.conn is not None:
         try:
             query_only = where.conn.execute("PRAGMA query_only").fetchone()[0]
-        except sqlite3.Error:
+        except sqlite_errors.Error:
             query_only = 0
         if query_only:
             return ReadOnlyDatabase(
@@ -205,7 +206,11 @@ _BY_CODE: dict[int, Callable[[sqlite3.Error, Where], ApplyError]] = {
     LOCKED: _busy,
     FULL: lambda exc, where: DiskFull(where.name),
     READONLY: _read_only,
-    NOTADB: lambda exc, where: NotADatabase(where.name, "the file is not a SQLite database"),
+    NOTADB: lambda exc, where: NotADatabase(
+        where.name,
+        "the file is not a SQLite database, or it is encrypted and was opened without its "
+        "key (give bootmigrate the app's connect function)",
+    ),
     CORRUPT: lambda exc, where: NotADatabase(where.name, f"the database is damaged ({exc})"),
     CANTOPEN: _unopenable,
     IOERR: _unopenable,

@@ -20,11 +20,11 @@ and an order of files that differs from the order of their versions.
 from __future__ import annotations
 
 import re
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from .. import _binding as binding
 from .._errors import EncodingError, SourceError
 from .._source.filenames import MAX_VERSION, compose_filename, format_version, label
 from .._source.text import (
@@ -599,7 +599,7 @@ def _check_statement_block(
             "';' inside), then import again",
         )
     rest = "\n".join(line for _, line in following)
-    if statements and not sqlite3.complete_statement(sql) and has_statement(rest):
+    if statements and not binding.complete_statement(sql) and has_statement(rest):
         raise _refuse(
             where,
             "the '-- +goose StatementBegin' block does not end with ';' and another "

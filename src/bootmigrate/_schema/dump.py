@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import sqlite3
 
+from .._binding import sqlite_errors
 from .._db.ledger import OWN_TABLES
 from .read import shadow_tables
 from .tokens import first_words, quote_name
@@ -143,7 +144,7 @@ def _readable(conn: sqlite3.Connection, sql: str) -> bool:
     """True when *sql* prepares (a table without a rowid has no ``rowid`` to select)."""
     try:
         conn.execute(sql).fetchall()
-    except sqlite3.OperationalError:
+    except sqlite_errors.OperationalError:
         return False
     return True
 

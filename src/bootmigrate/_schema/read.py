@@ -21,11 +21,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .. import _binding as binding
+from .._binding import is_connection, sqlite_errors
 from .._db import ledger as _ledger
 from .._db.connection import DEFAULT_TIMEOUT, describe, for_reading, translated
 from .._db.errors import Where
 from .._errors import DatabaseUnavailable
-from .._types import DatabaseLike
+from .._types import Connect, DatabaseLike
 from .model import Column, ForeignKey, Index, Schema, SqlObject, Table
 from .tokens import (
     Token,
@@ -45,28 +47,32 @@ _SHADOW_SUFFIXES = frozenset(
 )
 
 
-def canonical_schema(db: DatabaseLike) -> Schema:
+def canonical_schema(db: DatabaseLike, *, connect: Connect | None = None) -> Schema:
     """The canonical :class:`Schema` of a database (path or open connection); read-only.
 
     A path is opened read-only and never created: a missing file raises
     :class:`DatabaseUnavailable`. bootmigrate's ledger tables are left out, so a
     database's schema is only what its migrations made.
+    *connect*, the app's own function to open its database (called as
+    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
+    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
     """
-    name = describe(db)
-    with for_reading(db) as conn:
-        if conn is None:
-            raise DatabaseUnavailable(name, "the file does not exist")
-        with translated(Where(name, DEFAULT_TIMEOUT, conn)):
-            owned = not isinstance(db, sqlite3.Connection)
-            if owned:
-                # One read transaction: the catalogue cannot change between pragmas.
-                conn.isolation_level = None
-                conn.execute("BEGIN")
-            try:
-                return _read(conn)
-            finally:
+    with binding.using(db, connect):
+        name = describe(db)
+        with for_reading(db) as conn:
+            if conn is None:
+                raise DatabaseUnavailable(name, "the file does not exist")
+            with translated(Where(name, DEFAULT_TIMEOUT, conn)):
+                owned = not is_connection(db)
                 if owned:
-                    conn.execute("ROLLBACK")
+                    # One read transaction: the catalogue cannot change between pragmas.
+                    conn.isolation_level = None
+                    conn.execute("BEGIN")
+                try:
+                    return _read(conn)
+                finally:
+                    if owned:
+                        conn.execute("ROLLBACK")
 
 
 def _read(conn: sqlite3.Connection) -> Schema:
@@ -109,7 +115,7 @@ def shadow_tables(conn: sqlite3.Connection, virtual: dict[str, str]) -> set[str]
     try:
         rows = conn.execute("SELECT name FROM pragma_table_list WHERE type = 'shadow'").fetchall()
         return {str(row[0]) for row in rows}
-    except sqlite3.OperationalError:
+    except sqlite_errors.OperationalError:
         names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         return {
             str(n)

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .. import _binding as binding
 from .._apply.boot import migrate
 from .._source.locate import load
 from .._types import SourceLike
@@ -73,7 +74,7 @@ def fresh_database(
     migrations = load(source)
     with tempfile.TemporaryDirectory(prefix="bootmigrate-") as directory:
         path = os.path.join(directory, "fresh.db")
-        conn = sqlite3.connect(path)
+        conn = binding.connect(path)
         try:
             conn.execute("PRAGMA synchronous = OFF")  # a throwaway file: no fsync
             if prepare is not None:

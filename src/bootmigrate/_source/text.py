@@ -22,10 +22,10 @@ control as SQLite's parser prepares it, whatever the text looks like.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .. import _binding as binding
 from .._errors import DirectiveError, EncodingError
 
 #: Statements that open or close a transaction, or (VACUUM) need one of their own; a
@@ -193,7 +193,8 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
     The one splitter: :func:`iter_split` numbers what it yields, and the executor runs it
     (a data migration of 200,000 statements makes no other object per statement).
     """
-    complete = sqlite3.complete_statement
+    # The tokenizer of the SQLite that will run the text (pysqlite3's, SQLCipher's).
+    complete = binding.module().complete_statement
     # What complete_statement reads: the text itself, or the same text with the
     # byte-order marks SQLite's tokenizer skips turned into spaces (same offsets).
     probe = text

@@ -16,6 +16,8 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import _binding as binding
+from .._binding import is_connection
 from .._types import DatabaseLike
 
 
@@ -59,7 +61,7 @@ def encode_row(row: tuple[object, ...]) -> str:
 
 @contextmanager
 def _reading(db: DatabaseLike) -> Iterator[sqlite3.Connection]:
-    if isinstance(db, sqlite3.Connection):
+    if is_connection(db):
         row_factory, text_factory = db.row_factory, db.text_factory
         db.row_factory, db.text_factory = None, str
         try:
@@ -70,7 +72,7 @@ def _reading(db: DatabaseLike) -> Iterator[sqlite3.Connection]:
     path = Path(db)
     if not path.is_file():
         raise FileNotFoundError(f"no database file at {os.fspath(db)!r}")
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    conn = binding.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
         yield conn
     finally:

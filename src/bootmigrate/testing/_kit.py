@@ -55,6 +55,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from .. import _binding as binding
 from .._apply.boot import migrate
 from .._apply.executor import replay
 from .._apply.runner import downgrade, status
@@ -68,7 +69,7 @@ from .._schema.tokens import quote_name
 from .._source.locate import load, package_directory, resolve
 from .._source.lockfile import LOCK_FILENAME
 from .._source.model import Migration, MigrationSet, Script
-from .._types import DatabaseLike, SourceLike
+from .._types import Connect, DatabaseLike, SourceLike
 from ._rows import PlanCache, RowWriter
 
 #: Called with each connection the kit opens, before any SQL runs (functions, collations).
@@ -117,6 +118,10 @@ class MigrationKit:
     your migrations" lists what the rows honour: foreign keys, ``NOT NULL``, ``UNIQUE``,
     ``CHECK ... IN`` lists, declared types), so every check meets populated tables;
     False leaves the tables to the fixtures and the hook.
+
+    *connect*, the app's own function to open its database (see
+    :data:`bootmigrate.Connect`: SQLCipher with its key, pysqlite3), opens every
+    database the kit builds, so the checks run on the SQLite the app ships.
     """
 
     def __init__(
@@ -130,6 +135,7 @@ class MigrationKit:
         upgrade: UpgradeHook | None = None,
         directory: str | os.PathLike[str] | None = None,
         synthetic_rows: bool = True,
+        connect: Connect | None = None,
     ) -> None:
         self.source = source
         self.migrations: MigrationSet = load(source)
@@ -140,6 +146,7 @@ class MigrationKit:
         self.upgrade = upgrade
         self.directory = Path(directory) if directory is not None else None
         self.synthetic_rows = synthetic_rows
+        self.connect = connect
         self._head_schema: Schema | None = None
         # How to fill each table, by schema: shared by every database the kit builds.
         self._row_plans: PlanCache = {}
@@ -196,7 +203,8 @@ class MigrationKit:
     def head_schema(self) -> Schema:
         """The schema of a new database migrated from empty to the head (computed once)."""
         if self._head_schema is None:
-            self._head_schema = schema_at(self.migrations, prepare=self.prepare)
+            with binding.using(None, self.connect):
+                self._head_schema = schema_at(self.migrations, prepare=self.prepare)
         return self._head_schema
 
     def _diff_from_head(self, db: sqlite3.Connection | Path, label: str) -> str:
@@ -221,7 +229,8 @@ class MigrationKit:
 
     @contextmanager
     def _connect(self, path: Path) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(path, isolation_level=None)
+        with binding.using(None, self.connect):
+            conn = binding.connect(path, isolation_level=None)
         try:
             # Throwaway files: no fsync per commit (the kit commits hundreds of times).
             conn.execute("PRAGMA synchronous = OFF")
@@ -374,7 +383,13 @@ class MigrationKit:
                 from ._origin import origin_from_report
 
                 try:
-                    origin_from_report(build, path, source=self.migrations, prepare=self.prepare)
+                    origin_from_report(
+                        build,
+                        path,
+                        self.migrations,
+                        prepare=self.prepare,
+                        connect=self.connect,
+                    )
                 except MigrationError as exc:
                     raise MigrationCheckFailed(
                         "origin",
@@ -582,6 +597,7 @@ class MigrationKit:
             )
         try:
             with (
+                binding.using(None, self.connect),
                 fresh_database(by_files, version, prepare=self.prepare) as files,
                 fresh_database(only, version, prepare=self.prepare) as baseline,
             ):
@@ -682,7 +698,7 @@ class MigrationKit:
             raise MigrationCheckFailed("drift", current.current, "; ".join(current.problems))
         version = current.current or 0
         try:
-            diff = schema_drift(db, self.migrations, prepare=self.prepare)
+            diff = schema_drift(db, self.migrations, prepare=self.prepare, connect=self.connect)
         except MigrationError as exc:  # newer versions the files lack: no schema to expect
             raise MigrationCheckFailed("drift", current.current, f"{name}: {exc}") from exc
         if diff:

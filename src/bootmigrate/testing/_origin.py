@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import _binding as binding
+from .._binding import sqlite_errors
 from .._db import ledger
 from .._db.connection import DEFAULT_TIMEOUT, translated
 from .._db.errors import Where
@@ -35,7 +37,7 @@ from .._schema.model import schema_diff
 from .._schema.read import canonical_schema
 from .._schema.rebuild import SchemaStatements, SchemaTextError, schema_statements
 from .._schema.tokens import quote_name
-from .._types import SourceLike
+from .._types import Connect, SourceLike
 from ._rows import STORAGE_CLASSES, RowsRefused, TableCounts, write_counted
 
 _AS_WRITTEN = (
@@ -67,6 +69,7 @@ def origin_from_report(
     source: SourceLike,
     *,
     prepare: Callable[[sqlite3.Connection], object] | None = None,
+    connect: Connect | None = None,
 ) -> Path:
     """Build the database file *path* from a report of :func:`bootmigrate.diagnose`: its
     schema, its ledger and ``user_version``, its page size, encoding and (WAL) journal
@@ -81,7 +84,8 @@ def origin_from_report(
     table arguments as the migrations wrote them (a line changed outside the migrations
     keeps its ``'?'``).
     *prepare* is called with the connection first (functions and collations the schema
-    uses).
+    uses). *connect*, the app's own function to open its database (see
+    :data:`bootmigrate.Connect`: SQLCipher with its key, pysqlite3), opens the file.
 
     *path* must not exist: nothing is ever written over. Raises
     :class:`~bootmigrate.InvalidReport` for a report it cannot read (which key, why) and
@@ -90,6 +94,16 @@ def origin_from_report(
     type does not keep); nothing is left at *path* then. Virtual tables are created empty
     (the report counts no rows in them).
     """
+    with binding.using(None, connect):
+        return _origin(report, path, source, prepare)
+
+
+def _origin(
+    report: Mapping[str, Any] | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    source: SourceLike,
+    prepare: Callable[[sqlite3.Connection], object] | None,
+) -> Path:
     name, data = _read(report)
     parsed = _parse(name, data)
     target = Path(path)
@@ -123,7 +137,7 @@ def origin_from_report(
             _build(name, Path(building), parsed, statements, prepare)
             _compare(name, Path(building), parsed, prepare)
             if str(parsed.file["journal_mode"]).lower() == "wal":
-                conn = sqlite3.connect(building)
+                conn = binding.connect(building)
                 try:
                     conn.execute("PRAGMA journal_mode = WAL")
                 finally:
@@ -361,7 +375,7 @@ def _build(
     statements: SchemaStatements,
     prepare: Callable[[sqlite3.Connection], object] | None,
 ) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = binding.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous = OFF")  # a test's file: no fsync
         if prepare is not None:
@@ -412,7 +426,7 @@ def _create(
 ) -> None:
     try:
         conn.execute(text)
-    except sqlite3.Error as exc:
+    except sqlite_errors.Error as exc:
         hidden = "'?'" in text
         raise UnreproducibleReport(
             name,
@@ -435,7 +449,7 @@ def _create_views(name: str, conn: sqlite3.Connection, views: list[tuple[str, st
         for object_name, text in waiting:
             try:
                 conn.execute(text)
-            except sqlite3.Error:
+            except sqlite_errors.Error:
                 failed.append((object_name, text))
         if len(failed) == len(waiting):  # no progress: the first one's error is the answer
             _create(name, conn, "view", *failed[0])
@@ -446,7 +460,7 @@ def _compare(
     name: str, path: Path, parsed: _Parsed, prepare: Callable[[sqlite3.Connection], object] | None
 ) -> None:
     """The report of the database built equals the one given (schema, ledger, counts)."""
-    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    conn = binding.connect(f"{path.as_uri()}?mode=ro", uri=True)
     try:
         if prepare is not None:
             prepare(conn)

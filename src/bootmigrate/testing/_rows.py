@@ -50,6 +50,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .._binding import sqlite_errors
 from .._schema.model import Column, ForeignKey, Table
 from .._schema.read import canonical_schema
 from .._schema.tokens import Token, closing, quote_name, tokenize
@@ -133,7 +134,7 @@ class RowWriter:
         if conn.in_transaction:
             try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:  # a deferred foreign key: drop this batch
+            except sqlite_errors.Error as exc:  # a deferred foreign key: drop this batch
                 conn.execute("ROLLBACK")
                 for plan in plans:
                     self.refused[plan.table.name] = str(exc)
@@ -144,7 +145,7 @@ class RowWriter:
         for name, reason in sorted(self.refused.items()):
             try:
                 row = conn.execute(f"SELECT 1 FROM {quote_name(name)} LIMIT 1").fetchone()
-            except sqlite3.Error:
+            except sqlite_errors.Error:
                 continue  # dropped since
             if row is None:
                 found.append(f"{name} ({reason})")
@@ -180,7 +181,7 @@ class RowWriter:
                 continue
             try:
                 conn.execute(_insert_sql(plan.table, list(values)), list(values.values()))
-            except sqlite3.Error as exc:  # a CHECK, UNIQUE or trigger refuses this row
+            except sqlite_errors.Error as exc:  # a CHECK, UNIQUE or trigger refuses this row
                 first_error = first_error or str(exc)
                 if not conn.in_transaction:  # ON CONFLICT ROLLBACK ended the batch
                     conn.execute("BEGIN")
@@ -282,7 +283,7 @@ def _parent_values(
             f"SELECT {names} FROM {quote_name(parent.name)} WHERE {present} "
             f"ORDER BY {order} LIMIT 1"
         ).fetchone()
-    except sqlite3.Error:
+    except sqlite_errors.Error:
         return None
     if row is not None:
         return tuple(row)
@@ -545,7 +546,7 @@ def _default_class(conn: sqlite3.Connection, column: Column) -> str | None:
     """The storage class of the column's default (None: it cannot be evaluated alone)."""
     try:
         row = conn.execute(f"SELECT typeof({column.default})").fetchone()
-    except sqlite3.Error:
+    except sqlite_errors.Error:
         return None
     return str(row[0]) if row else None
 
@@ -651,7 +652,7 @@ def _insert_counted(
         row = {name: value for name, value in values.items() if name not in left}
         try:
             conn.execute(_insert_sql(plan.table, list(row)), list(row.values()))
-        except sqlite3.IntegrityError as exc:
+        except sqlite_errors.IntegrityError as exc:
             first_error = first_error or str(exc)
             continue
         return
