@@ -600,3 +600,19 @@ def test_a_missing_directory_is_named(tmp_path: Path) -> None:
         origin_from_report(_good(), target, REFERENCE)
     assert str(info.value) == f"{target}: the directory {target.parent} does not exist"
     assert not (tmp_path / "no").exists()
+
+
+def test_the_apps_connect_opens_the_file(tmp_path: Path) -> None:
+    # An app on SQLCipher or pysqlite3 builds its origin with its own SQLite.
+    opened: list[str] = []
+
+    def connect(database: str | os.PathLike[str], **options: Any) -> sqlite3.Connection:
+        opened.append(str(database))
+        conn: sqlite3.Connection = sqlite3.connect(database, **options)
+        return conn
+
+    origin = origin_from_report(_good(), tmp_path / "origin.db", REFERENCE, connect=connect)
+    # The schema the migrations give (literals), the file built, its report read back.
+    built = [name for name in opened if ".origin.db." in name]
+    assert len(built) == 2 and built[1].endswith("?mode=ro"), opened
+    assert bootmigrate.diagnose(origin, REFERENCE)["tables"] == _good()["tables"]
