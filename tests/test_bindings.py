@@ -122,8 +122,10 @@ def test_an_encrypted_database_is_migrated_and_stays_encrypted(cipher, notes, tm
     assert read_with_key(cipher, db) == (2, ["notes"], 300)
     assert_encrypted(db)
     # Without the key, the interpreter's sqlite3 cannot read it, and bootmigrate says why.
+    plain = sqlite3.connect(db)
     with pytest.raises(sqlite3.DatabaseError, match="file is not a database"):
-        sqlite3.connect(db).execute("SELECT * FROM sqlite_master").fetchall()
+        plain.execute("SELECT * FROM sqlite_master").fetchall()
+    plain.close()
     with pytest.raises(bootmigrate.NotADatabase) as raised:
         bootmigrate.status(db, notes)
     assert str(raised.value) == (
