@@ -432,3 +432,61 @@ def test_importing_bootmigrate_imports_no_binding(notes, tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out == "[]\n"
+
+
+STAMP = """\
+def up(conn):
+    cursor = conn.cursor()
+    cursor.execute("UPDATE notes SET tag = 'python' WHERE id <= 2")
+    assert cursor.connection is conn
+    conn.execute("CREATE TABLE seen (module TEXT)")
+    conn.execute("INSERT INTO seen VALUES (?)", (type(cursor).__mro__[2].__module__,))
+"""
+# The function catches the refusal: the run fails all the same (the proxy remembers it).
+REFUSED = STAMP.replace(
+    "    cursor = conn.cursor()\n",
+    "    cursor = conn.cursor()\n"
+    "    try:\n        conn.commit()\n    except Exception:\n        pass\n",
+)
+
+
+@pytest.mark.parametrize("name", ["sqlcipher3.dbapi2", "pysqlite3.dbapi2"])
+def test_a_python_migration_gets_a_guarded_connection_of_the_binding(name, notes, tmp_path):
+    extra = {"sqlcipher3.dbapi2": "sqlcipher", "pysqlite3.dbapi2": "pysqlite3"}[name]
+    module = _binding(name, extra)
+    connect = keyed(module) if name.startswith("sqlcipher") else module.connect
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, notes, connect=connect)
+    write(notes, {"0003_stamp.up.py": REFUSED})
+    with pytest.raises(bootmigrate.PythonMigrationError) as raised:
+        bootmigrate.migrate(db, notes, connect=connect)
+    assert "up() tried to call conn.commit()" in str(raised.value)
+    write(notes, {"0003_stamp.up.py": STAMP})
+    assert bootmigrate.migrate(db, notes, connect=connect).to_version == 3
+    conn = connect(str(db))
+    assert conn.execute("SELECT count(*) FROM notes WHERE tag = 'python'").fetchone() == (2,)
+    # The migration's cursor is the binding's own Cursor class, guarded.
+    assert conn.execute("SELECT module FROM seen").fetchone() == (name,)
+    conn.close()
+
+
+def test_a_dry_run_of_a_borrowed_encrypted_connection_needs_its_connect(cipher, notes, tmp_path):
+    db = tmp_path / "app.db"
+    conn = keyed(cipher)(str(db))
+    try:
+        bootmigrate.migrate(conn, notes, target=1)
+        before = files_in(tmp_path)
+        with pytest.raises(bootmigrate.UsageError) as raised:
+            bootmigrate.rehearse(conn, notes)
+        assert str(raised.value) == (
+            f"{db} is encrypted, and bootmigrate cannot open a scratch copy of it with the "
+            "key, so the dry run did not run: pass connect=, the app's function that opens "
+            "the database with its key (bootmigrate --connect MODULE:FUNCTION)"
+        )
+        assert files_in(tmp_path) == before
+        report = bootmigrate.rehearse(conn, notes, connect=keyed(cipher))
+        assert (report.state, report.to_version, report.dry_run) == ("migrated", 2, True)
+        assert files_in(tmp_path) == before
+        assert bootmigrate.status(conn, notes).current == 1
+    finally:
+        conn.close()

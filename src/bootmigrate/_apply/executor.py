@@ -31,7 +31,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 
-from .._binding import sqlite_errors
+from .._binding import module_of, sqlite_errors
 from .._db.errors import Where, environmental, opens_a_transaction
 from .._db.ledger import OWN_TABLES
 from .._errors import (
@@ -617,21 +617,39 @@ class Executor:
 # commits or rolls back as it does on a connection of Python 3.11.
 
 
-class GuardedCursor(sqlite3.Cursor):
-    """A cursor of the guarded connection: a real :class:`sqlite3.Cursor` whose
-    ``connection`` is the proxy, and whose ``executescript`` is refused in a transaction."""
+class _Guarded:
+    """What makes a cursor guarded: its ``connection`` is the proxy, and its
+    ``executescript`` is refused in a transaction. Mixed into the binding's own cursor
+    class (sqlite3's, pysqlite3's, SQLCipher's), whose cursors only it can make."""
 
     _proxy: GuardedConnection
 
     @property
-    def connection(self) -> GuardedConnection:  # type: ignore[override]
+    def connection(self) -> GuardedConnection:
         """The guarded connection (not the runner's connection behind it)."""
         return self._proxy
 
     def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
         """Refused inside the run's transaction (it commits first on Python 3.9-3.11)."""
         self._proxy._check_script()
-        return super().executescript(sql_script)
+        cursor: sqlite3.Cursor = super().executescript(sql_script)  # type: ignore[misc]
+        return cursor
+
+
+class GuardedCursor(_Guarded, sqlite3.Cursor):  # type: ignore[misc]
+    """A cursor of the guarded connection on a :mod:`sqlite3` connection: a real
+    :class:`sqlite3.Cursor` whose ``connection`` is the proxy."""
+
+
+# The guarded class made for each cursor class (a binding's own, or an app's factory).
+_GUARDED: dict[type, type] = {sqlite3.Cursor: GuardedCursor}
+
+
+def _guarded(base: type) -> type:
+    kind = _GUARDED.get(base)
+    if kind is None:
+        kind = _GUARDED[base] = type(base.__name__, (_Guarded, base), {})
+    return kind
 
 
 class GuardedConnection:
@@ -660,11 +678,11 @@ class GuardedConnection:
         """Refuse *what* (``call conn.commit()``), remembering it and the file's line."""
         if self.refused is None:
             object.__setattr__(self, "refused", (what, calling_line(self._location), effect))
-        raise sqlite3.ProgrammingError(f"a migration may not {what}: {why}")
+        raise _module(self._conn).ProgrammingError(f"a migration may not {what}: {why}")
 
     def _live(self) -> sqlite3.Connection:
         if self._done:
-            raise sqlite3.ProgrammingError(
+            raise _module(self._conn).ProgrammingError(
                 "the connection bootmigrate passed to a migration is usable only while the "
                 "migration's function runs"
             )
@@ -745,20 +763,18 @@ class GuardedConnection:
     # -- what is forwarded ----------------------------------------------------------
 
     def cursor(self, factory: type[sqlite3.Cursor] | None = None) -> sqlite3.Cursor:
-        """A cursor on the runner's connection: a :class:`GuardedCursor`, or with
-        *factory* (a :class:`sqlite3.Cursor` subclass) one of a class made of both, so
-        that its ``connection`` is this guarded one too."""
+        """A cursor on the runner's connection: a guarded cursor of the connection's own
+        module, or with *factory* (a subclass of that module's ``Cursor``) one of a class
+        made of both, so that its ``connection`` is this guarded one too."""
         conn = self._live()
-        kind: type[GuardedCursor] = GuardedCursor
-        if factory is not None and not issubclass(factory, GuardedCursor):
-            if not (isinstance(factory, type) and issubclass(factory, sqlite3.Cursor)):
-                raise TypeError(f"factory must be a sqlite3.Cursor subclass, not {factory!r}")
-            kind = type(factory.__name__, (GuardedCursor, factory), {})
-        elif factory is not None:
-            kind = factory
-        cursor = conn.cursor(kind)
+        base: type = _module(conn).Cursor
+        chosen: object = base if factory is None else factory
+        if not (isinstance(chosen, type) and issubclass(chosen, base)):
+            raise TypeError(f"factory must be a {base.__module__}.Cursor subclass, not {factory!r}")
+        kind = chosen if issubclass(chosen, _Guarded) else _guarded(chosen)
+        cursor: Any = conn.cursor(kind)
         cursor._proxy = self
-        return cursor
+        return cursor  # type: ignore[no-any-return]
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         """As :meth:`sqlite3.Connection.execute`, under bootmigrate's guard."""
@@ -789,6 +805,11 @@ class GuardedConnection:
     def finish(self) -> None:
         """The function returned: later use (a connection kept in a global) is refused."""
         object.__setattr__(self, "_done", True)
+
+
+def _module(conn: sqlite3.Connection) -> Any:
+    """The DB-API module of *conn* (sqlite3, or a module copying it)."""
+    return module_of(conn) or sqlite3
 
 
 _OWNED = (

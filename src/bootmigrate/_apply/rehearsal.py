@@ -33,8 +33,8 @@ import sqlite3
 import tempfile
 
 from .. import _binding as binding
-from .._binding import is_connection
-from .._db.backup import copy
+from .._binding import is_connection, sqlite_errors
+from .._db.backup import GIVE_THE_KEY, copy, encrypted
 from .._db.connection import (
     DEFAULT_TIMEOUT,
     check_timeout,
@@ -46,7 +46,7 @@ from .._db.connection import (
     _check_directory as check_directory,
 )
 from .._db.errors import Where
-from .._errors import MigrationError
+from .._errors import MigrationError, UsageError
 from .._report import Report
 from .._source.locate import load
 from .runner import upgrade
@@ -133,6 +133,13 @@ def _copy(db: DatabaseLike, name: str, scratch: str, timeout: float) -> None:
             target = binding.connect(scratch)
             try:
                 copy(conn, target, name, timeout)
+            except sqlite_errors.Error as exc:
+                if encrypted(name):  # SQLCipher refuses to copy into a file without the key
+                    raise UsageError(
+                        f"{name} is encrypted, and bootmigrate cannot open a scratch copy of "
+                        f"it with the key, so the dry run did not run: {GIVE_THE_KEY}"
+                    ) from exc
+                raise
             finally:
                 target.close()
 

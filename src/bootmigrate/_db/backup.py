@@ -132,12 +132,17 @@ def take(database: Database, version: int | None) -> Path:
     return final
 
 
+#: What to do when an encrypted database's copy cannot be opened with its key.
+GIVE_THE_KEY = (
+    "pass connect=, the app's function that opens the database with its key "
+    "(bootmigrate --connect MODULE:FUNCTION)"
+)
+
+
 def _unkeyed(name: str) -> UsageError:
     return UsageError(
         f"{name} is encrypted, and bootmigrate cannot open its backup with the key, so it "
-        "takes none and migrated nothing: pass connect=, the app's function that opens "
-        "the database with its key (bootmigrate --connect MODULE:FUNCTION), or migrate "
-        "without a backup"
+        f"takes none and migrated nothing: {GIVE_THE_KEY}, or migrate without a backup"
     )
 
 
