@@ -119,6 +119,10 @@ EXPECTED = [
     "Squash",
     "Squashed",
     "squash",
+    # Diagnostic reports turned into test databases (issue 14).
+    "ReportError",
+    "InvalidReport",
+    "UnreproducibleReport",
 ]
 # Type aliases: documented where they are defined (src/bootmigrate/_types.py) and in the
 # README; a Union cannot carry a docstring of its own.
@@ -459,6 +463,9 @@ def test_the_error_tree_of_the_readme() -> None:
         bootmigrate.LedgerError: bootmigrate.ApplyError,
         bootmigrate.RestoreError: bootmigrate.ApplyError,
         bootmigrate.SQLiteTooOld: bootmigrate.ApplyError,
+        bootmigrate.ReportError: bootmigrate.MigrationError,
+        bootmigrate.InvalidReport: bootmigrate.ReportError,
+        bootmigrate.UnreproducibleReport: bootmigrate.ReportError,
     }
     wrong = [child.__name__ for child, parent in families.items() if child.__base__ is not parent]
     assert wrong == []

@@ -91,7 +91,7 @@ def diagnose(
                 with readable(name) as path:
                     conn = open_read_only(path, timeout)
                     try:
-                        report.update(_contents(conn, name))
+                        report.update(contents(conn, name))
                     finally:
                         conn.close()
             except MigrationError:
@@ -115,7 +115,14 @@ def _error(error: BaseException | None) -> dict[str, Any] | None:
     return found
 
 
-def _contents(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
+def blank_literals(line: str) -> str:
+    """A line of schema text with its string and blob literals shown as ``'?'``."""
+    return _LITERAL.sub("'?'", line)
+
+
+def contents(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
+    """The report's ``file``, ``ledger``, ``schema`` and ``tables`` of the database
+    open on *conn* (named *name* in messages)."""
     from ._schema.read import canonical_schema
 
     def pragma(key: str) -> Any:
@@ -146,7 +153,7 @@ def _contents(conn: sqlite3.Connection, name: str) -> dict[str, Any]:
         for row in rows
     ]
     schema = canonical_schema(conn)
-    lines = [_LITERAL.sub("'?'", line) for line in schema.to_text().splitlines()]
+    lines = [blank_literals(line) for line in schema.to_text().splitlines()]
     return {
         "file": file,
         "ledger": applied,

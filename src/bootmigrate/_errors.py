@@ -27,6 +27,9 @@ Every error the library raises on purpose is a :class:`MigrationError`::
     │   ├── InvalidTarget           a target version that cannot be reached
     │   ├── DatabaseTooOld          below a squashed baseline whose migration files are gone
     │   └── UnrecognizedDatabase    a database without a ledger that its baseline cannot place
+    ├── ReportError                 a diagnostic report no test database can be built from
+    │   ├── InvalidReport           not a report of a format this release reads (which key, why)
+    │   └── UnreproducibleReport    synthetic rows cannot match its schema, constraints or counts
     └── ApplyError                  running against the database failed
         ├── StatementError          file, statement number, line and SQLite's message
         ├── PythonMigrationError    a .py migration's function raised, or ended the transaction
@@ -405,6 +408,48 @@ class DatabaseTooOld(PlanError):
 
 class UnrecognizedDatabase(PlanError):
     """A database without a ledger that its :class:`Baseline` cannot place; nothing changed."""
+
+
+# -- diagnostic reports turned into test databases ------------------------------------
+
+
+class ReportError(MigrationError):
+    """A report of :func:`bootmigrate.diagnose` that
+    :func:`bootmigrate.testing.origin_from_report` cannot build a database from; nothing
+    is left at the path it was to write."""
+
+
+class InvalidReport(ReportError):
+    """Not a report this release reads: not JSON, a key missing or of the wrong kind, or
+    a ``report_format`` it does not know. The message names the key."""
+
+    def __init__(self, report: str, problem: str, advice: str) -> None:
+        #: The report's file, or ``"the report"`` for a dict.
+        self.report = report
+        super().__init__(f"{report}: {problem}", advice)
+
+
+class UnreproducibleReport(ReportError):
+    """A valid report that synthetic values cannot reproduce: a ``CHECK`` or foreign key
+    they cannot satisfy, storage classes a column's type does not keep, or a schema line
+    SQLite refuses. The message names the table and column and what to do."""
+
+    def __init__(
+        self,
+        report: str,
+        problem: str,
+        advice: str,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+    ) -> None:
+        #: The report's file, or ``"the report"`` for a dict.
+        self.report = report
+        #: The table it is about (None: the whole database).
+        self.table = table
+        #: The column it is about (None: the whole table).
+        self.column = column
+        super().__init__(f"{report}: {problem}", advice)
 
 
 # -- running ------------------------------------------------------------------------

@@ -363,6 +363,37 @@ def record_squash(conn: sqlite3.Connection, squash: Squash, execution_ms: float)
     conn.execute(f"PRAGMA main.user_version = {min(int(squash.version), USER_VERSION_MAX)}")
 
 
+def record_rows(
+    conn: sqlite3.Connection, rows: Iterable[AppliedMigration], *, user_version: int | None = None
+) -> None:
+    """Write ledger rows as another database holds them (the ledger of a diagnostic
+    report, rebuilt for a test), then ``user_version``: *user_version* when given (a
+    report can show one that disagrees with its ledger), else the newest row's. With
+    no rows, only ``user_version`` is set (the ledger tables need not exist)."""
+    rows = list(rows)
+    if rows:
+        conn.executemany(
+            f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
+            "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    row.version,
+                    row.name,
+                    row.checksum,
+                    row.applied_at,
+                    row.execution_ms,
+                    row.bootmigrate_version,
+                    int(row.backward_compatible),
+                )
+                for row in rows
+            ],
+        )
+    if user_version is None:
+        _mirror_user_version(conn)
+    else:
+        conn.execute(f"PRAGMA main.user_version = {int(user_version)}")
+
+
 def is_new(conn: sqlite3.Connection) -> bool:
     """True for a new database: no ledger row and no table, index, view or trigger but
     the runner's own (which a downgrade to 0 leaves behind). Such a database starts from
@@ -498,5 +529,6 @@ __all__ = [
     "read_unfinished",
     "record",
     "record_adopted",
+    "record_rows",
     "record_squash",
 ]

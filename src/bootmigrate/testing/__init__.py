@@ -8,6 +8,10 @@ answers, for each version, the questions CI must answer before a release::
     kit = MigrationKit("myapp:migrations")
     kit.check_all()            # or one check for one version, e.g. kit.check_round_trip(3)
 
+:func:`origin_from_report` turns a report :func:`bootmigrate.diagnose` wrote on a user's
+machine into a database file with its schema, ledger and storage classes, an origin for
+the kit: a failure seen in the field becomes a failing test.
+
 The pytest plugin (``pytest --bootmigrate``, ``bootmigrate.testing.plugin``) generates
 one test per check and version. The names are loaded on first use: the plugin module is
 imported by every pytest run of a project that installs bootmigrate, and it must not
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
         RowsHook,
         UpgradeHook,
     )
+    from ._origin import origin_from_report
 
 __all__ = [
     "CHECKS",
@@ -41,6 +46,7 @@ __all__ = [
     "RowsHook",
     "UpgradeHook",
     "fingerprint",
+    "origin_from_report",
 ]
 
 
@@ -49,6 +55,10 @@ def __getattr__(name: str) -> Any:
         from ._fingerprint import fingerprint
 
         return fingerprint
+    if name == "origin_from_report":
+        from . import _origin
+
+        return getattr(_origin, name)
     if name in __all__:
         from . import _kit as kit
 

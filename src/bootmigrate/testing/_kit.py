@@ -107,8 +107,10 @@ class MigrationKit:
     *source* is ``"pkg:folder"``, a directory, or a loaded :class:`~bootmigrate.MigrationSet` (then
     the snapshot check needs *snapshot* text). *prepare*, *fill* and *check_rows* are the
     app's hooks (see :data:`PrepareHook`, :data:`FillHook`, :data:`RowsHook`).
-    *origins* names databases made by other means (see :meth:`check_origin`), which
-    *upgrade* brings to the head as the app would. *directory* is where the kit's
+    *origins* names databases made by other means (see :meth:`check_origin`): a
+    function that builds one, or the path of a report :func:`bootmigrate.diagnose` wrote
+    on a user's machine (built by :func:`origin_from_report`); *upgrade* brings them to
+    the head as the app would. *directory* is where the kit's
     database files go (default: a temporary directory per check, removed afterwards).
 
     *synthetic_rows* (default True): after each migration, after its fixture and the
@@ -129,7 +131,7 @@ class MigrationKit:
         prepare: PrepareHook | None = None,
         fill: FillHook | None = None,
         check_rows: RowsHook | None = None,
-        origins: Mapping[str, OriginBuilder] | None = None,
+        origins: Mapping[str, OriginBuilder | str | os.PathLike[str]] | None = None,
         upgrade: UpgradeHook | None = None,
         directory: str | os.PathLike[str] | None = None,
         synthetic_rows: bool = True,
@@ -140,7 +142,7 @@ class MigrationKit:
         self.prepare = prepare
         self.fill = fill
         self.check_rows = check_rows
-        self.origins: dict[str, OriginBuilder] = dict(origins or {})
+        self.origins: dict[str, OriginBuilder | str | os.PathLike[str]] = dict(origins or {})
         self.upgrade = upgrade
         self.directory = Path(directory) if directory is not None else None
         self.synthetic_rows = synthetic_rows
@@ -361,8 +363,9 @@ class MigrationKit:
                     ) from exc
 
     def check_origin(self, name: str) -> None:
-        """A database built by the origin *name* (e.g. a legacy build's file), upgraded
-        the way the app does it, has the schema of a new database at the head.
+        """A database built by the origin *name* (e.g. a legacy build's file, or a user's
+        database rebuilt from its diagnostic report), upgraded the way the app does it,
+        has the schema of a new database at the head.
 
         This is where fresh and upgraded databases are seen to differ: an old build whose
         new installs got a table without a column that upgraded installs kept.
@@ -376,7 +379,25 @@ class MigrationKit:
         head = self.head
         with self._workspace() as work:
             path = work / "origin.db"
-            build(path)
+            if isinstance(build, (str, os.PathLike)):
+                from ._origin import origin_from_report
+
+                try:
+                    origin_from_report(
+                        build,
+                        path,
+                        self.migrations,
+                        prepare=self.prepare,
+                        connect=self.connect,
+                    )
+                except MigrationError as exc:
+                    raise MigrationCheckFailed(
+                        "origin",
+                        None,
+                        f"origin {name!r}: building it from the report failed: {exc}",
+                    ) from exc
+            else:
+                build(path)
             try:
                 if self.upgrade is not None:
                     self.upgrade(path)

@@ -34,6 +34,12 @@ text naming the column), so they meet neither the rows a migration inserts itsel
 version number, a settings row with id 1) nor each other: a column that is not a
 foreign key never holds another table's key by chance, so a later migration that adds
 a foreign key over it meets orphans, as it would on a user's database.
+
+:func:`write_counted` writes, instead of one row per table, the rows a diagnostic report
+counted: per table that many rows, per column as many NULL, INTEGER, REAL, TEXT and BLOB
+values as the report says, each the value above when it is of that class and one of the
+same ranges otherwise (:func:`classed_value`); a foreign key takes a parent key of the
+class counted (see :mod:`._origin`).
 """
 
 from __future__ import annotations
@@ -456,3 +462,211 @@ def column_value(
     if any(word in declared for word in ("REAL", "FLOA", "DOUB")):
         return 98765.4321 + serial
     return (KEY_BASE if column.primary_key else INTEGER_BASE) + serial  # NUMERIC, ANY
+
+
+# -- rows of given storage classes (a diagnostic report's counts) ------------------------
+
+#: The storage classes ``typeof()`` names, in the order a diagnostic report lists them.
+STORAGE_CLASSES = ("null", "integer", "real", "text", "blob")
+
+
+@dataclass(frozen=True)
+class TableCounts:
+    """How many rows a table holds and, per column, how many values of each class."""
+
+    rows: int
+    #: ``{column: {storage class: count}}`` (a missing class counts 0).
+    columns: dict[str, dict[str, int]]
+
+
+class RowsRefused(Exception):
+    """Synthetic rows cannot give *table* (and *column*) the counts asked for; the
+    caller turns it into its own error (it never leaves the test kit)."""
+
+    def __init__(self, table: str, column: str | None, problem: str) -> None:
+        self.table = table
+        self.column = column
+        self.problem = problem
+        super().__init__(problem)
+
+
+def write_counted(
+    conn: sqlite3.Connection, tables: Sequence[Table], counts: dict[str, TableCounts]
+) -> None:
+    """Put into each table of *tables* exactly ``counts[table].rows`` rows whose columns
+    hold values of the storage classes counted (NULL, INTEGER, REAL, TEXT, BLOB), with
+    the values the kit's rows have where the class allows (see the module: foreign keys
+    point at parent rows of the same class, ``CHECK ... IN`` values, distinct values for
+    ``UNIQUE``). Runs in the caller's transaction; raises :class:`RowsRefused` for a row
+    no attempt makes the table accept, or a foreign key no parent row can satisfy."""
+    serial = 0
+    for plan in plan_rows(tables):
+        wanted = counts.get(plan.table.name)
+        if wanted is None or not wanted.rows:
+            continue
+        spread = {
+            column.name: _spread(wanted.columns.get(column.name, {}), wanted.rows)
+            for column in plan.columns
+        }
+        parents = {
+            link: _parent_keys(conn, link) for link in plan.links if link.parent is not plan.table
+        }
+        defaults = {
+            column.name: _default_class(conn, column)
+            for column in plan.columns
+            if column.default is not None
+        }
+        for number in range(wanted.rows):
+            classes = {name: spread[name][number] for name in spread}
+            _insert_counted(conn, plan, classes, parents, defaults, serial, number)
+            serial += 1
+
+
+def _spread(counted: dict[str, int], rows: int) -> list[str]:
+    """The storage class of each of *rows* rows: the counted ones in turn (NULL first)."""
+    classes = [kind for kind in STORAGE_CLASSES for _ in range(int(counted.get(kind, 0)))]
+    return (classes + ["null"] * rows)[:rows]
+
+
+def _parent_keys(
+    conn: sqlite3.Connection, link: _Link
+) -> dict[tuple[str, ...], list[tuple[object, ...]]]:
+    """The parent's keys (no NULL in them), by the storage classes of their values."""
+    found: dict[tuple[str, ...], list[tuple[object, ...]]] = {}
+    if link.parent is None or link.parent_columns is None:
+        return found
+    names = ", ".join(map(quote_name, link.parent_columns))
+    present = " AND ".join(f"{quote_name(c)} IS NOT NULL" for c in link.parent_columns)
+    for row in conn.execute(f"SELECT {names} FROM {quote_name(link.parent.name)} WHERE {present}"):
+        found.setdefault(tuple(_class_of(value) for value in row), []).append(tuple(row))
+    return found
+
+
+def _default_class(conn: sqlite3.Connection, column: Column) -> str | None:
+    """The storage class of the column's default (None: it cannot be evaluated alone)."""
+    try:
+        row = conn.execute(f"SELECT typeof({column.default})").fetchone()
+    except sqlite_errors.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def _class_of(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "real"
+    if isinstance(value, bytes):
+        return "blob"
+    return "text"
+
+
+def classed_value(
+    column: Column,
+    storage: str,
+    serial: int,
+    turn: int,
+    allowed: Sequence[object] | None = None,
+    *,
+    json_text: bool = False,
+) -> object:
+    """A value of the storage class *storage* for *column*: the one :func:`column_value`
+    gives when it is of that class (an IN list's value of that class, a date as text),
+    else one of the same unusual ranges (integers from 123456789, keys from 987654321,
+    reals with a fraction, so that no affinity turns them into integers, text naming the
+    column, which no affinity reads as a number)."""
+    if storage == "null":
+        return None
+    if allowed:
+        fitting = [value for value in allowed if _class_of(value) == storage]
+        if fitting:
+            return fitting[turn % len(fitting)]
+    natural = column_value(column, serial, turn, json_text=json_text)
+    if _class_of(natural) == storage:
+        return natural
+    if storage == "integer":
+        return (KEY_BASE if column.primary_key else INTEGER_BASE) + serial
+    if storage == "real":
+        return 98765.4321 + serial
+    if storage == "text":
+        return f"{column.name} {serial}"
+    return f"{column.name} {serial}".encode()
+
+
+def _insert_counted(
+    conn: sqlite3.Connection,
+    plan: _Plan,
+    classes: dict[str, str],
+    parents: dict[_Link, dict[tuple[str, ...], list[tuple[object, ...]]]],
+    defaults: dict[str, str | None],
+    serial: int,
+    number: int,
+) -> None:
+    values: dict[str, object] = {
+        column.name: classed_value(
+            column,
+            classes[column.name],
+            serial,
+            number,
+            plan.allowed.get(column.name.lower()),
+            json_text=column.name.lower() in plan.json_columns,
+        )
+        for column in plan.columns
+    }
+    for link in plan.links:
+        wanted = tuple(classes[name] for name in link.columns)
+        if "null" in wanted:
+            continue  # MATCH SIMPLE: a key with a NULL in it points at nothing
+        if link.parent is plan.table and link.parent_columns is not None:
+            by_name = {name.lower(): value for name, value in values.items()}
+            own = tuple(by_name.get(c.lower()) for c in link.parent_columns)
+            if tuple(map(_class_of, own)) == wanted:
+                values.update(zip(link.columns, own))
+                continue
+        keys = parents.get(link, {}).get(wanted)
+        if not keys:
+            parent = link.parent.name if link.parent is not None else "its parent table"
+            raise RowsRefused(
+                plan.table.name,
+                link.columns[0],
+                f"column {', '.join(link.columns)} of table {plan.table.name} is a foreign key "
+                f"to {parent}, and the report counts {'/'.join(wanted).upper()} values in it "
+                f"that no row of {parent} has as its key",
+            )
+        values.update(zip(link.columns, keys[number % len(keys)]))
+    # Every value first; then the rowid left to SQLite (CHECK (id = 1)); then the
+    # columns whose default has the class asked for left to their default.
+    left_to_default = [
+        name for name, kind in defaults.items() if kind is not None and kind == classes.get(name)
+    ]
+    key = plan.rowid_key.name if plan.rowid_key is not None else None
+    attempts: list[list[str]] = [[]]
+    if key is not None:
+        attempts.append([key])
+    if left_to_default:
+        attempts += [left_to_default, [*left_to_default, *([key] if key else [])]]
+    first_error = ""
+    for left in attempts:
+        row = {name: value for name, value in values.items() if name not in left}
+        try:
+            conn.execute(_insert_sql(plan.table, list(row)), list(row.values()))
+        except sqlite_errors.IntegrityError as exc:
+            first_error = first_error or str(exc)
+            continue
+        return
+    raise RowsRefused(
+        plan.table.name,
+        _named_column(plan.table, first_error),
+        f"table {plan.table.name} refuses a synthetic row of the report's storage classes "
+        f"({', '.join(f'{name} {kind.upper()}' for name, kind in classes.items())}): "
+        f"{first_error}",
+    )
+
+
+def _named_column(table: Table, message: str) -> str | None:
+    """The first of *table*'s columns that SQLite's message names (a NOT NULL or UNIQUE
+    failure says ``t.col``; a CHECK failure quotes its expression)."""
+    words = {token.text.lower() for token in tokenize(message.partition(":")[2])}
+    return next((c.name for c in table.columns if c.name.lower() in words), None)
