@@ -48,6 +48,18 @@ def pysqlite3() -> ModuleType:
     return _binding("pysqlite3.dbapi2", "pysqlite3")
 
 
+BINDINGS = ["sqlcipher3.dbapi2", "pysqlite3.dbapi2"]
+
+
+def opener(name: str) -> tuple[ModuleType, Any]:
+    """The binding *name* (skipped when missing) and the app's connect for it."""
+    if name.startswith("sqlcipher"):
+        module = _binding(name, "sqlcipher")
+        return module, keyed(module)
+    module = _binding(name, "pysqlite3")
+    return module, module.connect
+
+
 def keyed(module: ModuleType, key: str = KEY) -> Any:
     """The app's connect: SQLCipher's, then the key."""
 
@@ -362,12 +374,9 @@ def test_a_connect_that_returns_no_connection_is_refused(notes, tmp_path):
 # -- both --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sqlcipher3.dbapi2", "pysqlite3.dbapi2"])
+@pytest.mark.parametrize("name", BINDINGS)
 def test_the_kit_checks_pass_on_both_bindings(name, notes, tmp_path):
-    module = _binding(
-        name, {"sqlcipher3.dbapi2": "sqlcipher", "pysqlite3.dbapi2": "pysqlite3"}[name]
-    )
-    connect = keyed(module) if name.startswith("sqlcipher") else module.connect
+    _, connect = opener(name)
     kit = MigrationKit(notes, connect=connect, directory=tmp_path / "kit")
     kit.check_all(snapshot=False, lock=False)
     built = kit.database_at(2, tmp_path / "at2.db")
@@ -450,11 +459,9 @@ REFUSED = STAMP.replace(
 )
 
 
-@pytest.mark.parametrize("name", ["sqlcipher3.dbapi2", "pysqlite3.dbapi2"])
+@pytest.mark.parametrize("name", BINDINGS)
 def test_a_python_migration_gets_a_guarded_connection_of_the_binding(name, notes, tmp_path):
-    extra = {"sqlcipher3.dbapi2": "sqlcipher", "pysqlite3.dbapi2": "pysqlite3"}[name]
-    module = _binding(name, extra)
-    connect = keyed(module) if name.startswith("sqlcipher") else module.connect
+    _, connect = opener(name)
     db = tmp_path / "app.db"
     bootmigrate.migrate(db, notes, connect=connect)
     write(notes, {"0003_stamp.up.py": REFUSED})
@@ -492,11 +499,9 @@ def test_a_dry_run_of_a_borrowed_encrypted_connection_needs_its_connect(cipher, 
         conn.close()
 
 
-@pytest.mark.parametrize("name", ["sqlcipher3.dbapi2", "pysqlite3.dbapi2"])
+@pytest.mark.parametrize("name", BINDINGS)
 def test_every_check_takes_a_connection_of_the_binding(name, notes, tmp_path):
-    extra = {"sqlcipher3.dbapi2": "sqlcipher", "pysqlite3.dbapi2": "pysqlite3"}[name]
-    module = _binding(name, extra)
-    connect = keyed(module) if name.startswith("sqlcipher") else module.connect
+    _, connect = opener(name)
     db = tmp_path / "app.db"
     conn = connect(str(db))
     try:

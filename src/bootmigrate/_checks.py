@@ -149,9 +149,8 @@ def verify(
     scratch copy of the database (:func:`bootmigrate.rehearse`, *prepare* called with its
     connection): a statement that fails there is a problem naming the file, statement and
     line. A path is opened read-only and never created.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         migrations = load(source)
@@ -213,9 +212,8 @@ def schema_drift(
     migrated. Raises the :class:`PlanError` that stops a migration when the files and
     the database disagree (the version's schema is then unknown), and
     :class:`DatabaseUnavailable` for a file that does not exist. Read-only.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         migrations = load(source)
@@ -240,9 +238,8 @@ def dry_run(
     do); ``Plan.current`` is the database's version. Raises what ``migrate`` would raise
     before running anything (:class:`InvalidTarget`, a :class:`PlanError`). A path is
     opened read-only and never created.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         migrations = load(source)

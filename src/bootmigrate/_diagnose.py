@@ -55,9 +55,8 @@ def diagnose(
     severity; their messages can quote schema text, so they are left out) and
     ``error`` (for *error*, a :class:`MigrationError` of a failed run: its class,
     file, statement number and line; never its message, which may quote SQL).
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         if not isinstance(db, (str, os.PathLike)):

@@ -140,9 +140,8 @@ def doctor(
     have; partial backups a killed process left; and the backups present. A broken
     migration file raises its :class:`SourceError`: it is the app's problem, not the
     database's. *db* must be a path (the side files are found beside it).
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         if not isinstance(db, (str, os.PathLike)):

@@ -79,9 +79,8 @@ def migrate(
     Raises a :class:`MigrationError` subclass; after any of them the database is
     unchanged, or the error says exactly what state it is in (after a ``no-transaction``
     migration, or when a backup was put back).
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         if target is None and isinstance(source, (str, os.PathLike)):

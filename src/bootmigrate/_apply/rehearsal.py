@@ -79,9 +79,8 @@ def rehearse(
     and the steps with the time each took on the copy; a failure raises the
     :class:`MigrationError` the real run would raise (a :class:`StatementError` naming
     the file, statement and line), its state saying that *db* was not changed.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         timeout = check_timeout(timeout)

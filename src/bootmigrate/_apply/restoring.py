@@ -59,9 +59,8 @@ def restore(
     file. Raises :class:`RestoreError` when there is no backup, or *backup* is not named
     as a backup of *db*, and :class:`NotADatabase` when SQLite cannot read the backup;
     the database is then unchanged.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         if is_connection(db):

@@ -703,9 +703,8 @@ def downgrade(
     file, and with :class:`DatabaseTooNew` when the database holds versions the files do
     not know. A path that does not exist is refused, not created. *progress* is called
     with a :class:`ProgressEvent` as the run goes, as for :func:`migrate`.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         if isinstance(target, bool) or not isinstance(target, int):
@@ -752,9 +751,8 @@ def status(
     A path is opened read-only: a missing file is not created, no table is created, and
     the file's content is unchanged (a journal a crashed write left is rolled back first,
     as any program opening the file would). *timeout* is how long to wait for a writer.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         timeout = check_timeout(timeout)

@@ -53,9 +53,8 @@ def canonical_schema(db: DatabaseLike, *, connect: Connect | None = None) -> Sch
     A path is opened read-only and never created: a missing file raises
     :class:`DatabaseUnavailable`. bootmigrate's ledger tables are left out, so a
     database's schema is only what its migrations made.
-    *connect*, the app's own function to open its database (called as
-    :func:`sqlite3.connect` is: an encrypted database's, or a newer SQLite's), opens
-    every connection bootmigrate makes to *db* or a copy of it; see :data:`Connect`.
+    *connect* opens *db* and every copy of it the app's own way (an encrypted
+    database's key, a newer SQLite): see :data:`Connect`.
     """
     with binding.using(db, connect):
         name = describe(db)
