@@ -266,3 +266,41 @@ def test_a_squashed_baseline_is_checked_and_then_convergence_starts_at_it(pytest
             "bootmigrate::lock PASSED*",
         ]
     )
+
+
+def test_the_plain_kit_takes_the_projects_connect_setting(pytester):
+    pytest.importorskip("pysqlite3.dbapi2", reason="pip install 'bootmigrate[pysqlite3]'")
+    root = project(pytester, "passing")
+    (root / "conftest.py").unlink()  # no hook: the plain kit
+    (root / "appdb.py").write_text(
+        "import pysqlite3.dbapi2 as dbapi2\n"
+        "def connect(database, **options):\n"
+        "    conn = dbapi2.connect(database, **options)\n"
+        "    with open('opened.log', 'a') as log:\n"
+        "        log.write(type(conn).__module__ + '\\n')\n"
+        "    return conn\n",
+        encoding="utf-8",
+    )
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(
+        text.replace("[tool.bootmigrate]\n", "[tool.bootmigrate]\nconnect = 'appdb:connect'\n"),
+        encoding="utf-8",
+    )
+    result = pytester.runpytest_subprocess("--bootmigrate", "-m", "bootmigrate")
+    result.assert_outcomes(passed=12, deselected=2)
+    opened = (root / "opened.log").read_text(encoding="utf-8").splitlines()
+    assert len(opened) > 5 and set(opened) == {"pysqlite3.dbapi2"}
+
+    pyproject.write_text(
+        text.replace("[tool.bootmigrate]\n", "[tool.bootmigrate]\nconnect = 'appdb:nothing'\n"),
+        encoding="utf-8",
+    )
+    result = pytester.runpytest_subprocess("--bootmigrate")
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # the kit's collection fails
+    result.stdout.fnmatch_lines(
+        [
+            "E   pytest.UsageError: bootmigrate: cannot load the connect function "
+            "'appdb:nothing': module 'appdb' has no attribute 'nothing'; *"
+        ]
+    )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,37 @@ def _checked(path: Path, table: dict[str, Any]) -> dict[str, str]:
             value = str(path.parent / os.path.expanduser(value))
         settings[key] = value
     return settings
+
+
+def importable(project: Project) -> None:
+    """Let ``prepare``, ``connect`` and ``--baseline`` import the project's own modules,
+    as ``python -m bootmigrate`` does (the console script does not put the current
+    directory on ``sys.path``): from the pyproject's folder, else the current one."""
+    folder = str(project.folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+
+
+def load_function(spec: str, project: Project, option: str) -> Callable[..., Any]:
+    """The function ``MODULE:FUNCTION`` names (the ``prepare`` and ``connect`` settings),
+    imported from the project's folder or the installed packages; *option* names the
+    setting in messages."""
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise UsageError(f"{option} takes MODULE:FUNCTION, not {spec!r}")
+    importable(project)
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(
+            f"cannot load the {option} function {spec!r}: {exc}",
+            f"modules are imported from {project.folder} and the installed packages",
+        ) from exc
+    if not callable(function):
+        raise UsageError(f"the {option} target {spec!r} is not callable")
+    return function  # type: ignore[no-any-return]
 
 
 def resolve_setting(name: str, given: str | None, project: Project) -> str | None:

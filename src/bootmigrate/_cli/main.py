@@ -431,33 +431,12 @@ def _database(args: argparse.Namespace, project: _config.Project) -> str | sqlit
     return conn
 
 
-def _importable(project: _config.Project) -> None:
-    """Let ``--prepare`` and ``--baseline`` import the project's own modules, as
-    ``python -m bootmigrate`` does (the console script does not put the current
-    directory on ``sys.path``): from the pyproject's folder, else the current one."""
-    folder = str(project.folder)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-
-
 def _import_function(
     spec: str, project: _config.Project, option: str = "--prepare"
 ) -> Callable[..., Any]:
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
+    if not all(spec.partition(":")[::2]):
         raise _Usage(f"{option} takes MODULE:FUNCTION, not {spec!r}")
-    _importable(project)
-    try:
-        module = importlib.import_module(module_name)
-        function = getattr(module, attribute)
-    except (ImportError, AttributeError) as exc:
-        raise UsageError(
-            f"cannot load the {option} function {spec!r}: {exc}",
-            f"modules are imported from {project.folder} and the installed packages",
-        ) from exc
-    if not callable(function):
-        raise UsageError(f"the {option} target {spec!r} is not callable")
-    return function  # type: ignore[no-any-return]
+    return _config.load_function(spec, project, option)
 
 
 def _import_baseline(spec: str, project: _config.Project) -> Baseline:
@@ -466,7 +445,7 @@ def _import_baseline(spec: str, project: _config.Project) -> Baseline:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise _Usage(f"--baseline takes MODULE:NAME or one of {', '.join(TOOLS)}, not {spec!r}")
-    _importable(project)
+    _config.importable(project)
     try:
         baseline = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:

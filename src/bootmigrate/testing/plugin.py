@@ -101,11 +101,26 @@ def project_source_for(config: pytest.Config) -> ProjectSource:
 
 
 def kit_for(config: pytest.Config, source: str) -> MigrationKit:
-    """The kit from the ``pytest_bootmigrate_kit`` hook, or a plain one for *source*."""
+    """The kit from the ``pytest_bootmigrate_kit`` hook, or a plain one for *source*
+    with the project's ``prepare`` and ``connect`` settings."""
     from ._kit import MigrationKit
 
-    kit = config.hook.pytest_bootmigrate_kit(config=config, source=source)
-    return kit if kit is not None else MigrationKit(source)
+    kit: MigrationKit | None = config.hook.pytest_bootmigrate_kit(config=config, source=source)
+    if kit is not None:
+        return kit
+    from .. import _config
+    from .._errors import UsageError
+
+    # The project's prepare and connect settings, as every command takes them.
+    try:
+        project = _config.load_project(Path(config.rootpath))
+        hooks = []
+        for name in ("prepare", "connect"):
+            spec = _config.resolve_setting(name, None, project)
+            hooks.append(_config.load_function(spec, project, name) if spec else None)
+    except UsageError as exc:
+        raise pytest.UsageError(f"bootmigrate: {exc}") from exc
+    return MigrationKit(source, prepare=hooks[0], connect=hooks[1])
 
 
 @pytest.hookimpl(hookwrapper=True)
