@@ -523,3 +523,27 @@ def test_every_check_takes_a_connection_of_the_binding(name, notes, tmp_path):
         assert bootmigrate.status(conn, notes).current == 1
     finally:
         conn.close()
+
+
+def test_a_connect_that_fails_is_named_in_a_usage_error(notes, tmp_path):
+    def connect(database: Any) -> sqlite3.Connection:  # no options taken
+        return sqlite3.connect(database)
+
+    def locked_keyring(database: Any, **options: Any) -> sqlite3.Connection:
+        raise RuntimeError("the keyring is locked")
+
+    with pytest.raises(bootmigrate.UsageError) as raised:
+        bootmigrate.migrate(tmp_path / "app.db", notes, connect=connect)
+    assert str(raised.value) == (
+        "the connect function test_bindings.test_a_connect_that_fails_is_named_in_a_usage_"
+        "error.<locals>.connect raised TypeError: "
+        f"{raised.value.__cause__}; it is called as sqlite3.connect is: "
+        "connect(database, **options), with options among timeout=, isolation_level= and uri="
+    )
+    assert "unexpected keyword argument 'timeout'" in str(raised.value.__cause__)
+    assert not (tmp_path / "app.db").exists()
+    bootmigrate.migrate(tmp_path / "app.db", notes)
+    before = files_in(tmp_path)
+    with pytest.raises(bootmigrate.UsageError, match="raised RuntimeError: the keyring is locked"):
+        bootmigrate.status(tmp_path / "app.db", notes, connect=locked_keyring)
+    assert files_in(tmp_path) == before

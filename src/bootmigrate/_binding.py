@@ -180,7 +180,16 @@ def connect(database: str | os.PathLike[str], **options: Any) -> sqlite3.Connect
     if app_connect is None:
         conn: sqlite3.Connection = _module.get().connect(database, **options)
         return conn
-    conn = app_connect(database, **options)
+    try:
+        conn = app_connect(database, **options)
+    except sqlite_errors.Error:
+        raise  # SQLite's own refusal (a damaged file, a wrong key): the caller translates it
+    except Exception as exc:
+        raise UsageError(
+            f"the connect function {_name(app_connect)} raised {type(exc).__name__}: {exc}",
+            "it is called as sqlite3.connect is: connect(database, **options), with "
+            "options among timeout=, isolation_level= and uri=",
+        ) from exc
     found = module_of(conn)
     if found is None:
         raise UsageError(
