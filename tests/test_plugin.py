@@ -300,7 +300,7 @@ def test_the_plain_kit_takes_the_projects_connect_setting(pytester):
     assert result.ret == pytest.ExitCode.INTERRUPTED  # the kit's collection fails
     result.stdout.fnmatch_lines(
         [
-            "E   pytest.UsageError: bootmigrate: cannot load the connect function "
+            "E   *UsageError: bootmigrate: cannot load the connect function "
             "'appdb:nothing': module 'appdb' has no attribute 'nothing'; *"
         ]
     )
