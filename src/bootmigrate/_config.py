@@ -134,23 +134,30 @@ def importable(project: Project) -> None:
         sys.path.insert(0, folder)
 
 
-def load_function(spec: str, project: Project, option: str) -> Callable[..., Any]:
-    """The function ``MODULE:FUNCTION`` names (the ``prepare`` and ``connect`` settings),
-    imported from the project's folder or the installed packages; *option* names the
-    setting in messages."""
+def load_object(spec: str, project: Project, what: str) -> Any:
+    """What ``MODULE:NAME`` names, imported from the project's folder or the installed
+    packages (see :func:`importable`); *what* names it in messages (``--baseline``)."""
     import importlib
 
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise UsageError(f"{option} takes MODULE:FUNCTION, not {spec!r}")
+        raise UsageError(f"{what} takes MODULE:NAME, not {spec!r}")
     importable(project)
     try:
-        function = getattr(importlib.import_module(module_name), attribute)
+        return getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise UsageError(
-            f"cannot load the {option} function {spec!r}: {exc}",
+            f"cannot load the {what} {spec!r}: {exc}",
             f"modules are imported from {project.folder} and the installed packages",
         ) from exc
+
+
+def load_function(spec: str, project: Project, option: str) -> Callable[..., Any]:
+    """The function ``MODULE:FUNCTION`` names (the ``prepare`` and ``connect`` settings);
+    *option* names the setting in messages."""
+    if not all(spec.partition(":")[::2]):
+        raise UsageError(f"{option} takes MODULE:FUNCTION, not {spec!r}")
+    function = load_object(spec, project, f"{option} function")
     if not callable(function):
         raise UsageError(f"the {option} target {spec!r} is not callable")
     return function  # type: ignore[no-any-return]

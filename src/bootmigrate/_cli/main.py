@@ -10,7 +10,6 @@ migrations). Under ``--json`` an error is a JSON object on stdout,
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -442,17 +441,9 @@ def _import_function(
 def _import_baseline(spec: str, project: _config.Project) -> Baseline:
     if spec in TOOLS:
         return Baseline.from_tool(spec)
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
+    if not all(spec.partition(":")[::2]):
         raise _Usage(f"--baseline takes MODULE:NAME or one of {', '.join(TOOLS)}, not {spec!r}")
-    _config.importable(project)
-    try:
-        baseline = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise UsageError(
-            f"cannot load the --baseline {spec!r}: {exc}",
-            f"modules are imported from {project.folder} and the installed packages",
-        ) from exc
+    baseline = _config.load_object(spec, project, "--baseline")
     if not isinstance(baseline, Baseline):
         raise UsageError(f"the --baseline {spec!r} is not a bootmigrate.Baseline")
     return baseline
