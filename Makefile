@@ -56,7 +56,7 @@ check: lint typecheck test
 # tests on the newer SQLite that pysqlite3-binary bundles (tests/support/on_pysqlite3.py).
 CORE_TESTS = runner executor no_transaction no_transaction_downs backup restore ledger \
 	faults edges edges_backup foreign_keys doctor sqlite_floor splitting python_migrations \
-	baseline dry_run newer_database fast_path sessionstore security testkit
+	baseline dry_run newer_database fast_path sessionstore security testkit promise
 test-pysqlite3: install
 	$(BIN)/python tests/support/on_pysqlite3.py -q -m "not process" -p no:cacheprovider \
 	  $(foreach t,$(CORE_TESTS),tests/test_$(t).py)

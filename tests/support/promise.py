@@ -21,6 +21,7 @@ JSON (:meth:`Access.spec`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
@@ -807,6 +808,29 @@ class Image:
         return self.dump, self.user_version, self.application_id, self.journal_mode
 
 
+def iterdump(conn: sqlite3.Connection) -> list[str]:
+    """``conn.iterdump()``, also on pysqlite3 (``make test-pysqlite3``), whose connections
+    have no such method: the standard library's dump module is plain Python over SQL, so
+    it is loaded from the interpreter's own files and run on the connection."""
+    if hasattr(conn, "iterdump"):
+        return list(conn.iterdump())
+    return list(_stdlib_dump()(conn))
+
+
+@functools.lru_cache(maxsize=1)
+def _stdlib_dump() -> Callable[[sqlite3.Connection], Any]:
+    import importlib.util
+    import sysconfig
+
+    path = os.path.join(sysconfig.get_paths()["stdlib"], "sqlite3", "dump.py")
+    spec = importlib.util.spec_from_file_location("_stdlib_sqlite3_dump", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dump: Callable[[sqlite3.Connection], Any] = module._iterdump
+    return dump
+
+
 def _read_only(db: Path) -> sqlite3.Connection:
     """A connection that only reads. Not ``mode=ro``: a read-only connection to a WAL
     database leaves its -wal and -shm behind, which would then look like the run's."""
@@ -829,7 +853,7 @@ def image(db: Path) -> Image:
         return Image(True, b"", (), 0, 0, "", listing, wal_size, hot)
     conn = _read_only(db)
     try:
-        dump = tuple(conn.iterdump())
+        dump = tuple(iterdump(conn))
         user_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
         journal_mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0])
@@ -870,9 +894,7 @@ def reference(scenario: Scenario, version: int) -> tuple[list[str], int]:
             for statement in APP_PREAMBLE:
                 conn.execute(statement)
         apply(start, version)
-        return app_dump(list(conn.iterdump())), int(
-            conn.execute("PRAGMA application_id").fetchone()[0]
-        )
+        return app_dump(iterdump(conn)), int(conn.execute("PRAGMA application_id").fetchone()[0])
     finally:
         conn.close()
 
