@@ -396,6 +396,10 @@ def test_the_cli_opens_the_database_with_the_apps_connect(cipher, notes, tmp_pat
                 conn = dbapi2.connect(database, **options)
                 conn.execute("PRAGMA key = '{KEY}'")
                 return conn
+
+            def prepare(conn):
+                with open("prepared.log", "a") as log:
+                    log.write(type(conn).__module__ + "\\n")
             """
         ),
         encoding="utf-8",
@@ -413,8 +417,10 @@ def test_the_cli_opens_the_database_with_the_apps_connect(cipher, notes, tmp_pat
             check=False,
         )
 
-    up = cli("up", "--to", "1")
+    up = cli("--prepare", "appdb:prepare", "up", "--to", "1")
     assert (up.returncode, up.stderr) == (0, "")
+    # --prepare's connection was opened by --connect's function: SQLCipher's, keyed.
+    assert (tmp_path / "prepared.log").read_text(encoding="utf-8") == "sqlcipher3.dbapi2\n"
     again = cli("up", "--backup")
     assert (again.returncode, again.stderr) == (0, "")
     status = cli("status", "--json")

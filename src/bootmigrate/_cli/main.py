@@ -552,7 +552,7 @@ def _cmd_up(args: argparse.Namespace, project: _config.Project) -> int:
     finally:
         if line is not None:
             line.clear()
-        if isinstance(db, sqlite3.Connection):
+        if not isinstance(db, str):  # opened for --prepare (by --connect's module too)
             db.close()
     head = getattr(migrations, "head", None)
     if report.state == "up-to-date" and args.to is not None and args.to != head:
@@ -603,7 +603,7 @@ def _cmd_down(args: argparse.Namespace, project: _config.Project) -> int:
     finally:
         if line is not None:
             line.clear()
-        if isinstance(db, sqlite3.Connection):
+        if not isinstance(db, str):  # opened for --prepare (by --connect's module too)
             db.close()
     print(report.summary())
     return EXIT_OK
