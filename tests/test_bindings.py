@@ -553,3 +553,35 @@ def test_a_connect_that_fails_is_named_in_a_usage_error(notes, tmp_path):
     with pytest.raises(bootmigrate.UsageError, match="raised RuntimeError: the keyring is locked"):
         bootmigrate.status(tmp_path / "app.db", notes, connect=locked_keyring)
     assert files_in(tmp_path) == before
+
+
+def test_the_doctor_reads_an_encrypted_hot_journal_on_a_private_copy(cipher, notes, tmp_path):
+    db = tmp_path / "app.db"
+    bootmigrate.migrate(db, notes, connect=keyed(cipher))
+    # A writer of the app, keyed, killed before it commits a change of every row (a tiny
+    # page cache spills the changed pages into the main file first).
+    writer = textwrap.dedent(
+        f"""
+        import os, signal
+        import sqlcipher3.dbapi2 as dbapi2
+        conn = dbapi2.connect({str(db)!r}, isolation_level=None)
+        conn.execute("PRAGMA key = '{KEY}'")
+        conn.execute("PRAGMA cache_size = 2")
+        conn.execute("BEGIN")
+        conn.execute("UPDATE notes SET body = 'changed ' || id || hex(randomblob(200))")
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    assert subprocess.run([sys.executable, "-c", writer], check=False).returncode == -9
+    journal = tmp_path / "app.db-journal"
+    assert journal.read_bytes()[:1] not in (b"", b"\0")
+    before = files_in(tmp_path)
+    health = bootmigrate.doctor(db, notes, full=True, connect=keyed(cipher))
+    assert files_in(tmp_path) == before  # the user's journal was not rolled back
+    assert health.codes() == ["hot-journal"]  # the rest, checked on the rolled-back copy
+    for name, data in files_in(tmp_path).items():
+        assert NOTE not in data, name  # the journal is encrypted too
+    assert read_with_key(cipher, db) == (2, ["notes"], 300)  # the next open rolls it back
+    conn = keyed(cipher)(str(db))
+    assert conn.execute("SELECT count(*) FROM notes WHERE body LIKE 'changed%'").fetchone() == (0,)
+    conn.close()
