@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -194,28 +195,37 @@ def test_a_failing_migration_restores_an_encrypted_database(cipher, notes, tmp_p
         assert NOTE not in data, name
 
 
-def test_a_borrowed_encrypted_connection_without_connect_takes_no_backup(cipher, notes, tmp_path):
-    db = tmp_path / "app.db"
-    conn = keyed(cipher)(str(db))
+@pytest.fixture
+def borrowed_at_1(cipher, notes, tmp_path) -> Iterator[Any]:
+    """A keyed SQLCipher connection the app opened, its database at version 1."""
+    conn = keyed(cipher)(str(tmp_path / "app.db"))
     try:
         bootmigrate.migrate(conn, notes, target=1)
-        before = files_in(tmp_path)
-        with pytest.raises(bootmigrate.UsageError) as raised:
-            bootmigrate.migrate(conn, notes, backup=True)
-        assert str(raised.value) == (
-            f"{db} is encrypted, and bootmigrate cannot open its backup with the key, so it "
-            "takes none and migrated nothing: pass connect=, the app's function that opens "
-            "the database with its key (bootmigrate --connect MODULE:FUNCTION), or migrate "
-            "without a backup"
-        )
-        assert files_in(tmp_path) == before
-        assert bootmigrate.status(conn, notes).current == 1
-        # Given the app's connect, the same borrowed connection is backed up encrypted.
-        report = bootmigrate.migrate(conn, notes, backup=True, connect=keyed(cipher))
-        assert report.backup is not None
-        assert_encrypted(Path(report.backup))
+        yield conn
     finally:
         conn.close()
+
+
+def test_a_borrowed_encrypted_connection_without_connect_takes_no_backup(
+    cipher, notes, tmp_path, borrowed_at_1
+):
+    db = tmp_path / "app.db"
+    conn = borrowed_at_1
+    before = files_in(tmp_path)
+    with pytest.raises(bootmigrate.UsageError) as raised:
+        bootmigrate.migrate(conn, notes, backup=True)
+    assert str(raised.value) == (
+        f"{db} is encrypted, and bootmigrate cannot open its backup with the key, so it "
+        "takes none and migrated nothing: pass connect=, the app's function that opens "
+        "the database with its key (bootmigrate --connect MODULE:FUNCTION), or migrate "
+        "without a backup"
+    )
+    assert files_in(tmp_path) == before
+    assert bootmigrate.status(conn, notes).current == 1
+    # Given the app's connect, the same borrowed connection is backed up encrypted.
+    report = bootmigrate.migrate(conn, notes, backup=True, connect=keyed(cipher))
+    assert report.backup is not None
+    assert_encrypted(Path(report.backup))
 
 
 def test_restore_rehearse_and_doctor_work_on_encrypted_files(cipher, notes, tmp_path):
@@ -483,26 +493,24 @@ def test_a_python_migration_gets_a_guarded_connection_of_the_binding(name, notes
     conn.close()
 
 
-def test_a_dry_run_of_a_borrowed_encrypted_connection_needs_its_connect(cipher, notes, tmp_path):
+def test_a_dry_run_of_a_borrowed_encrypted_connection_needs_its_connect(
+    cipher, notes, tmp_path, borrowed_at_1
+):
     db = tmp_path / "app.db"
-    conn = keyed(cipher)(str(db))
-    try:
-        bootmigrate.migrate(conn, notes, target=1)
-        before = files_in(tmp_path)
-        with pytest.raises(bootmigrate.UsageError) as raised:
-            bootmigrate.rehearse(conn, notes)
-        assert str(raised.value) == (
-            f"{db} is encrypted, and bootmigrate cannot open a scratch copy of it with the "
-            "key, so the dry run did not run: pass connect=, the app's function that opens "
-            "the database with its key (bootmigrate --connect MODULE:FUNCTION)"
-        )
-        assert files_in(tmp_path) == before
-        report = bootmigrate.rehearse(conn, notes, connect=keyed(cipher))
-        assert (report.state, report.to_version, report.dry_run) == ("migrated", 2, True)
-        assert files_in(tmp_path) == before
-        assert bootmigrate.status(conn, notes).current == 1
-    finally:
-        conn.close()
+    conn = borrowed_at_1
+    before = files_in(tmp_path)
+    with pytest.raises(bootmigrate.UsageError) as raised:
+        bootmigrate.rehearse(conn, notes)
+    assert str(raised.value) == (
+        f"{db} is encrypted, and bootmigrate cannot open a scratch copy of it with the "
+        "key, so the dry run did not run: pass connect=, the app's function that opens "
+        "the database with its key (bootmigrate --connect MODULE:FUNCTION)"
+    )
+    assert files_in(tmp_path) == before
+    report = bootmigrate.rehearse(conn, notes, connect=keyed(cipher))
+    assert (report.state, report.to_version, report.dry_run) == ("migrated", 2, True)
+    assert files_in(tmp_path) == before
+    assert bootmigrate.status(conn, notes).current == 1
 
 
 @pytest.mark.parametrize("name", BINDINGS)
