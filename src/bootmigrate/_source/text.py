@@ -200,6 +200,10 @@ def statement_spans(text: str) -> Iterator[tuple[int, int, str]]:
     probe = text
     if "\ufeff" in text:
         probe = _BOM_AT_TOKEN_START.sub(lambda bom: " " * len(bom.group()), text)
+    if "\x00" in probe:
+        # complete_statement raises a bare ValueError on a NUL. No file holds one (decode
+        # refuses it), but the splitter takes any text: the features scan's, a lint's.
+        probe = probe.replace("\x00", " ")
     find = text.find
     leading = LEADING.match
     start = pos = 0
