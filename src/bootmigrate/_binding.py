@@ -15,7 +15,8 @@ module is the one place that knows that:
   database's copies are opened with its key by the app's code, which bootmigrate never
   sees, and a pysqlite3 app's copies are read by the same SQLite as its database;
 - :func:`module` is the binding in force: its ``complete_statement`` splits the
-  migrations and its ``sqlite_version`` is the floor check's (:mod:`bootmigrate._apply.floor`).
+  migrations (the floor asks its SQLite's version on a connection it opens,
+  :mod:`bootmigrate._apply.floor`).
 
 Importing this module imports no binding but :mod:`sqlite3`.
 """
@@ -31,7 +32,6 @@ from ._errors import UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable
     from types import ModuleType, TracebackType
     from typing import Any
 
@@ -90,7 +90,6 @@ sqlite_errors = _Errors()
 # What a module must have to stand in for sqlite3 here.
 _API = (
     "connect",
-    "complete_statement",
     "sqlite_version",
     "Error",
     "DatabaseError",
@@ -207,15 +206,8 @@ def _name(function: object) -> str:
     return f"{module_name}.{qualname}" if module_name else str(qualname)
 
 
-def complete_statement(sql: str) -> bool:
-    """The binding's ``complete_statement``: its SQLite's tokenizer."""
-    complete: Callable[[str], bool] = _module.get().complete_statement
-    return complete(sql)
-
-
 __all__ = [
     "using",
-    "complete_statement",
     "connect",
     "sqlite_errors",
     "is_connection",

@@ -17,6 +17,7 @@ from .._source import features
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Iterable
 
     from .._source.model import Script
@@ -35,24 +36,24 @@ def running_sqlite(db: DatabaseLike) -> tuple[features.Version, frozenset[str]]:
         from .._db.connection import translated
         from .._db.errors import Where
 
-        cursor = db.cursor()
-        cursor.row_factory = None  # whatever the app set on the connection
-        try:
-            with translated(Where(describe(db), 0.0, db)):
-                version = _text(cursor.execute("SELECT sqlite_version()").fetchone()[0])
-                options = [_text(row[0]) for row in cursor.execute("PRAGMA compile_options")]
-        finally:
-            cursor.close()
-        return features.parse_version(version), frozenset(options)
+        with translated(Where(describe(db), 0.0, db)):
+            return _ask(db)
     # The library that opens the path: sqlite3's, or the app's connect function's.
     memory = binding.connect(":memory:")
     try:
-        cursor = memory.cursor()
-        cursor.row_factory = None  # the app's connect may set one
+        return _ask(memory)
+    finally:
+        memory.close()
+
+
+def _ask(conn: sqlite3.Connection) -> tuple[features.Version, frozenset[str]]:
+    cursor = conn.cursor()
+    cursor.row_factory = None  # whatever the app set on the connection
+    try:
         version = _text(cursor.execute("SELECT sqlite_version()").fetchone()[0])
         options = [_text(row[0]) for row in cursor.execute("PRAGMA compile_options")]
     finally:
-        memory.close()
+        cursor.close()
     return features.parse_version(version), frozenset(options)
 
 

@@ -298,6 +298,13 @@ def ensure(conn: sqlite3.Connection) -> None:
     )
 
 
+# One ledger row, in the order of AppliedMigration's fields: every writer of rows uses it.
+_INSERT_ROW = (
+    f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
+    "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
 def record(
     conn: sqlite3.Connection,
     migration: Migration,
@@ -314,8 +321,7 @@ def record(
     (:func:`begin_step`) this row replaces.
     """
     conn.execute(
-        f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
-        "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_ROW,
         (
             migration.version,
             migration.name,
@@ -345,8 +351,7 @@ def record_squash(conn: sqlite3.Connection, squash: Squash, execution_ms: float)
     """
     at = utc_now()
     conn.executemany(
-        f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
-        "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_ROW,
         [
             (
                 entry.version,
@@ -373,8 +378,7 @@ def record_rows(
     rows = list(rows)
     if rows:
         conn.executemany(
-            f"INSERT INTO main.{LEDGER_TABLE} (version, name, checksum, applied_at, execution_ms, "
-            "bootmigrate_version, backward_compatible) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            _INSERT_ROW,
             [
                 (
                     row.version,

@@ -599,7 +599,7 @@ def _check_statement_block(
             "';' inside), then import again",
         )
     rest = "\n".join(line for _, line in following)
-    if statements and not binding.complete_statement(sql) and has_statement(rest):
+    if statements and not binding.module().complete_statement(sql) and has_statement(rest):
         raise _refuse(
             where,
             "the '-- +goose StatementBegin' block does not end with ';' and another "

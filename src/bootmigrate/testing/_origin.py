@@ -29,7 +29,7 @@ from typing import Any, Callable
 from .. import _binding as binding
 from .._binding import sqlite_errors
 from .._db import ledger
-from .._db.connection import DEFAULT_TIMEOUT, translated
+from .._db.connection import DEFAULT_TIMEOUT, open_read_only, translated
 from .._db.errors import Where
 from .._diagnose import REPORT_FORMAT, blank_literals, contents
 from .._errors import InvalidReport, MigrationError, UnreproducibleReport, UsageError
@@ -460,7 +460,7 @@ def _compare(
     name: str, path: Path, parsed: _Parsed, prepare: Callable[[sqlite3.Connection], object] | None
 ) -> None:
     """The report of the database built equals the one given (schema, ledger, counts)."""
-    conn = binding.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    conn = open_read_only(str(path), DEFAULT_TIMEOUT)
     try:
         if prepare is not None:
             prepare(conn)
